@@ -1,0 +1,64 @@
+//! The command line: one subcommand per file. Each `run` returns the process exit code;
+//! errors are printed once, here.
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+pub mod export;
+pub mod inspect;
+pub mod sim;
+pub mod upsert;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "exportsync",
+    version,
+    about = "Pull web-panel exports into Google Sheets"
+)]
+pub struct Cli {
+    /// Write logs as JSON lines on stderr.
+    #[arg(long, global = true)]
+    pub log_json: bool,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Log in once and download exports from the backend into a folder.
+    Export(export::ExportArgs),
+    /// Show what exportsync reads from an export file: format, header, column types.
+    Inspect(inspect::InspectArgs),
+    /// Upsert an export file into a Google Sheets tab, keyed by columns.
+    Upsert(upsert::UpsertArgs),
+    /// Run a loopback simulator (the backend panel or the Sheets API).
+    Sim(sim::SimArgs),
+}
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    crate::logging::init(std::io::stderr, cli.log_json);
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(async move {
+        match cli.command {
+            Command::Export(args) => export::run(args).await,
+            Command::Inspect(args) => inspect::run(args).await,
+            Command::Upsert(args) => upsert::run(args).await,
+            Command::Sim(args) => sim::run(args).await,
+        }
+    });
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

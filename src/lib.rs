@@ -1,0 +1,32 @@
+//! exportsync pulls exports out of a web admin panel that offers them only through its UI and
+//! keeps Google Sheets up to date with them, without ever losing or duplicating a row.
+//!
+//! Data flows one way, left to right: `source` produces files, `table` turns bytes into a
+//! [`table::Table`], `sheet` turns a table plus a tab's contents into a plan and writes it.
+//! No module reaches back up the chain.
+//!
+//! Layout:
+//! - [`config`]: the export definitions file (`exports.toml`): serde model, defaults, validation
+//!   whose errors name the file, the export and the field.
+//! - [`secrets`]: the secrets JSON document (backend login, Google key, Telegram); `Debug`
+//!   prints every secret redacted.
+//! - [`source`]: the browser: launch Chromium, log in once, drive each export page, capture the
+//!   downloads through CDP events.
+//! - [`table`]: pure parsing: sniff the format, read xlsx/xls/ods/csv/html, find the header,
+//!   type the cells ([`table::cell`]).
+//! - [`sheet`]: the keyed upsert: a pure planner (tab + table -> plan) and the Sheets API
+//!   client (google-sheets4 + yup-oauth2) that reads a tab once and applies a plan in few
+//!   atomic batches.
+//! - [`sim`]: loopback simulators of the backend panel and of the Sheets API, used by the tests
+//!   and by the demo.
+//! - [`cli`]: the command line (clap); `main.rs` only calls [`cli::main`].
+//! - [`logging`]: tracing subscriber setup writing to a writer that tests can silence.
+
+pub mod cli;
+pub mod config;
+pub mod logging;
+pub mod secrets;
+pub mod sheet;
+pub mod sim;
+pub mod source;
+pub mod table;

@@ -1,0 +1,1 @@
+//! The keyed upsert into Google Sheets: stub, replaced by the Sheets issue.

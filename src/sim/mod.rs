@@ -1,0 +1,4 @@
+//! Loopback simulators of the outside services, started by tests (port 0) and by the CLI.
+
+pub mod backend;
+pub mod sheets;

@@ -1,0 +1,1 @@
+//! The browser source: stub, replaced by the browser-source issue.
