@@ -1,0 +1,411 @@
+//! The Sheets API client: a google-sheets4 hub authenticated with a yup-oauth2 service-account
+//! key, over an HTTPS-or-HTTP connector (so an emulator on 127.0.0.1 works), pointed at
+//! `SheetClientOptions::base_url`, else `SHEETS_API_BASE_URL`, else Google. Every call asks
+//! for `Scope::Spreadsheet` only, runs under [`retry`](super::retry), and has its failures
+//! turned into [`SheetError`]s that name the spreadsheet and tab.
+
+use std::future::Future;
+use std::sync::Once;
+use std::time::Duration;
+
+use google_sheets4::api::{
+    AddSheetRequest, BatchUpdateSpreadsheetRequest, GridProperties, Request, Scope, SheetProperties,
+};
+use google_sheets4::common::Retry;
+use google_sheets4::hyper_rustls::HttpsConnector;
+use google_sheets4::hyper_util::client::legacy::connect::HttpConnector;
+use google_sheets4::{Sheets, hyper_rustls, hyper_util, yup_oauth2};
+use serde_json::Value;
+use tokio::time::Instant;
+
+use super::error::SheetError;
+use super::retry::{self, Failure, FailureKind, GiveUp, RetryPolicy};
+use super::write::{DEFAULT_MAX_BATCH_BYTES, Grid};
+use super::SheetTarget;
+use crate::secrets::GoogleSecrets;
+
+/// The environment variable that points the client at another Sheets API server.
+pub const BASE_URL_ENV: &str = "SHEETS_API_BASE_URL";
+const GOOGLE_BASE_URL: &str = "https://sheets.googleapis.com/";
+
+/// How the client talks to the API.
+#[derive(Clone, Debug)]
+pub struct SheetClientOptions {
+    /// The API root, e.g. `http://127.0.0.1:8080/`; `None` reads `SHEETS_API_BASE_URL`, then
+    /// uses Google's.
+    pub base_url: Option<String>,
+    /// The time one whole upsert may take, retries included.
+    pub deadline: Duration,
+    /// Backoff, attempts and the per-request timeout.
+    pub retry: RetryPolicy,
+    /// The size budget of one batchUpdate body.
+    pub max_batch_bytes: usize,
+}
+
+impl Default for SheetClientOptions {
+    fn default() -> Self {
+        SheetClientOptions {
+            base_url: None,
+            deadline: Duration::from_secs(600),
+            retry: RetryPolicy::default(),
+            max_batch_bytes: DEFAULT_MAX_BATCH_BYTES,
+        }
+    }
+}
+
+/// An authenticated Sheets API client. Cheap to share by reference; tokens are cached.
+pub struct SheetClient {
+    hub: Sheets<HttpsConnector<HttpConnector>>,
+    client_email: String,
+    token_uri: String,
+    base_url: String,
+    pub(super) options: SheetClientOptions,
+}
+
+impl std::fmt::Debug for SheetClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SheetClient")
+            .field("client_email", &self.client_email)
+            .field("base_url", &self.base_url)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Installs ring as the process-wide rustls provider, once (a second linked backend would
+/// otherwise make rustls panic when it has to choose).
+pub fn install_crypto_provider() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        // Err means another part of the process installed one first: keep theirs.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+    });
+}
+
+impl SheetClient {
+    pub async fn new(
+        google: &GoogleSecrets,
+        options: SheetClientOptions,
+    ) -> Result<SheetClient, SheetError> {
+        install_crypto_provider();
+        let connector = hyper_rustls::HttpsConnectorBuilder::new()
+            .with_native_roots()
+            .map_err(|e| SheetError::Setup(format!("no TLS root certificates: {e}")))?
+            .https_or_http()
+            .enable_http1()
+            .enable_http2()
+            .build();
+        let http = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+            .build(connector);
+        let auth = yup_oauth2::ServiceAccountAuthenticator::builder(google.key().clone())
+            .build()
+            .await
+            .map_err(|e| SheetError::Setup(format!("service-account authenticator: {e}")))?;
+        let mut hub = Sheets::new(http, auth);
+        let mut base_url = options
+            .base_url
+            .clone()
+            .or_else(|| std::env::var(BASE_URL_ENV).ok().filter(|s| !s.is_empty()))
+            .unwrap_or_else(|| GOOGLE_BASE_URL.to_owned());
+        if !base_url.ends_with('/') {
+            base_url.push('/');
+        }
+        hub.base_url(base_url.clone());
+        Ok(SheetClient {
+            hub,
+            client_email: google.client_email().to_owned(),
+            token_uri: google.token_uri().to_owned(),
+            base_url,
+            options,
+        })
+    }
+
+    pub fn client_email(&self) -> &str {
+        &self.client_email
+    }
+
+    pub fn base_url(&self) -> &str {
+        &self.base_url
+    }
+
+    /// `spreadsheets.get` (properties only): the tab's id and grid, `None` if it is missing.
+    pub(super) async fn find_tab(
+        &self,
+        target: &SheetTarget,
+        deadline: Instant,
+    ) -> Result<(Option<Grid>, u32), SheetError> {
+        let fields = "sheets.properties(sheetId,title,gridProperties(rowCount,columnCount))";
+        let (spreadsheet, attempts) = self
+            .call(target, "spreadsheets.get", deadline, || async {
+                let mut recorder = Recorder::default();
+                let result = self
+                    .hub
+                    .spreadsheets()
+                    .get(&target.spreadsheet_id)
+                    .param("fields", fields)
+                    .add_scope(Scope::Spreadsheet)
+                    .delegate(&mut recorder)
+                    .doit()
+                    .await;
+                result.map(|(_, body)| body).map_err(|e| recorder.classify(e))
+            })
+            .await?;
+        let grid = spreadsheet
+            .sheets
+            .unwrap_or_default()
+            .into_iter()
+            .filter_map(|s| s.properties)
+            .find(|p| p.title.as_deref() == Some(target.tab.as_str()))
+            .map(|p| grid_of(&p));
+        Ok((grid, attempts))
+    }
+
+    /// `values.batchGet` of the whole tab, unformatted (the range travels in the query string,
+    /// which keeps tab names like `Data #1` intact).
+    pub(super) async fn read_rows(
+        &self,
+        target: &SheetTarget,
+        deadline: Instant,
+    ) -> Result<(Vec<Vec<Value>>, u32), SheetError> {
+        let range = a1_sheet_range(&target.tab);
+        let (response, attempts) = self
+            .call(target, "values.batchGet", deadline, || async {
+                let mut recorder = Recorder::default();
+                let result = self
+                    .hub
+                    .spreadsheets()
+                    .values_batch_get(&target.spreadsheet_id)
+                    .add_ranges(&range)
+                    .value_render_option("UNFORMATTED_VALUE")
+                    .date_time_render_option("SERIAL_NUMBER")
+                    .major_dimension("ROWS")
+                    .add_scope(Scope::Spreadsheet)
+                    .delegate(&mut recorder)
+                    .doit()
+                    .await;
+                result.map(|(_, body)| body).map_err(|e| recorder.classify(e))
+            })
+            .await?;
+        let rows = response
+            .value_ranges
+            .unwrap_or_default()
+            .into_iter()
+            .next()
+            .and_then(|r| r.values)
+            .unwrap_or_default();
+        Ok((rows, attempts))
+    }
+
+    /// `addSheet` for a missing tab, wide enough for `columns`; returns its grid.
+    pub(super) async fn add_tab(
+        &self,
+        target: &SheetTarget,
+        columns: usize,
+        deadline: Instant,
+    ) -> Result<(Grid, u32), SheetError> {
+        let request = BatchUpdateSpreadsheetRequest {
+            requests: Some(vec![Request {
+                add_sheet: Some(AddSheetRequest {
+                    properties: Some(SheetProperties {
+                        title: Some(target.tab.clone()),
+                        grid_properties: Some(GridProperties {
+                            row_count: Some(1000),
+                            column_count: Some(i32::try_from(columns.max(26)).unwrap_or(i32::MAX)),
+                            ..Default::default()
+                        }),
+                        ..Default::default()
+                    }),
+                }),
+                ..Default::default()
+            }]),
+            ..Default::default()
+        };
+        let (response, attempts) = self.batch_update(target, request, deadline).await?;
+        let properties = response
+            .replies
+            .unwrap_or_default()
+            .into_iter()
+            .next()
+            .and_then(|r| r.add_sheet)
+            .and_then(|a| a.properties)
+            .filter(|p| p.sheet_id.is_some())
+            .ok_or_else(|| SheetError::Protocol {
+                spreadsheet_id: target.spreadsheet_id.clone(),
+                tab: target.tab.clone(),
+                message: "addSheet reply has no sheet id".into(),
+            })?;
+        Ok((grid_of(&properties), attempts))
+    }
+
+    /// One `spreadsheets.batchUpdate` (all-or-nothing), retried.
+    pub(super) async fn batch_update(
+        &self,
+        target: &SheetTarget,
+        request: BatchUpdateSpreadsheetRequest,
+        deadline: Instant,
+    ) -> Result<(google_sheets4::api::BatchUpdateSpreadsheetResponse, u32), SheetError> {
+        self.call(target, "spreadsheets.batchUpdate", deadline, || async {
+            let mut recorder = Recorder::default();
+            let result = self
+                .hub
+                .spreadsheets()
+                .batch_update(request.clone(), &target.spreadsheet_id)
+                .add_scope(Scope::Spreadsheet)
+                .delegate(&mut recorder)
+                .doit()
+                .await;
+            result.map(|(_, body)| body).map_err(|e| recorder.classify(e))
+        })
+        .await
+    }
+
+    /// Runs one API call under the retry policy and names the target in its errors.
+    async fn call<T, F, Fut>(
+        &self,
+        target: &SheetTarget,
+        call: &'static str,
+        deadline: Instant,
+        attempt: F,
+    ) -> Result<(T, u32), SheetError>
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = Result<T, Failure>>,
+    {
+        retry::retry(&self.options.retry, deadline, attempt)
+            .await
+            .map_err(|give_up| self.error(target, call, give_up))
+    }
+
+    fn error(&self, target: &SheetTarget, call: &'static str, give_up: GiveUp) -> SheetError {
+        let spreadsheet_id = target.spreadsheet_id.clone();
+        let tab = target.tab.clone();
+        match give_up {
+            GiveUp::Permanent(f) if matches!(f.status, Some(403 | 404)) => SheetError::NoAccess {
+                spreadsheet_id,
+                status: f.status.unwrap_or_default(),
+                client_email: self.client_email.clone(),
+            },
+            GiveUp::Permanent(f) if f.kind == FailureKind::Auth => SheetError::Token {
+                client_email: self.client_email.clone(),
+                token_uri: self.token_uri.clone(),
+                message: f.message,
+            },
+            GiveUp::Permanent(f) => SheetError::Rejected {
+                spreadsheet_id,
+                tab,
+                call,
+                message: f.message,
+            },
+            GiveUp::Exhausted {
+                attempts,
+                waited,
+                last,
+            } if last.kind == FailureKind::Quota => SheetError::QuotaExhausted {
+                spreadsheet_id,
+                tab,
+                call,
+                attempts,
+                waited,
+            },
+            GiveUp::Exhausted {
+                attempts,
+                waited,
+                last,
+            } => SheetError::Unavailable {
+                spreadsheet_id,
+                tab,
+                call,
+                attempts,
+                waited,
+                last: last.message,
+            },
+        }
+    }
+}
+
+fn grid_of(properties: &SheetProperties) -> Grid {
+    let grid = properties.grid_properties.as_ref();
+    let count = |n: Option<i32>, default: usize| n.map_or(default, |n| n.max(0) as usize);
+    Grid {
+        sheet_id: properties.sheet_id.unwrap_or_default(),
+        row_count: count(grid.and_then(|g| g.row_count), 1000),
+        column_count: count(grid.and_then(|g| g.column_count), 26),
+    }
+}
+
+/// The A1 range of a whole tab: its title in single quotes, inner quotes doubled.
+pub fn a1_sheet_range(tab: &str) -> String {
+    format!("'{}'", tab.replace('\'', "''"))
+}
+
+/// Records the status and `Retry-After` of a failed response, which google-sheets4 drops
+/// when it turns a JSON error body into `Error::BadRequest`.
+#[derive(Default)]
+struct Recorder {
+    status: Option<u16>,
+    retry_after: Option<Duration>,
+}
+
+impl google_sheets4::Delegate for Recorder {
+    fn http_failure(
+        &mut self,
+        response: &google_sheets4::common::Response,
+        _body: Option<&Value>,
+    ) -> Retry {
+        self.status = Some(response.status().as_u16());
+        self.retry_after = response
+            .headers()
+            .get("retry-after")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<u64>().ok())
+            .map(Duration::from_secs);
+        Retry::Abort
+    }
+}
+
+impl Recorder {
+    fn classify(&self, error: google_sheets4::Error) -> Failure {
+        use google_sheets4::Error as E;
+        match error {
+            E::BadRequest(body) => {
+                let status = self.status.or_else(|| {
+                    body.pointer("/error/code")
+                        .and_then(Value::as_u64)
+                        .and_then(|c| u16::try_from(c).ok())
+                });
+                let message = body
+                    .pointer("/error/message")
+                    .and_then(Value::as_str)
+                    .map_or_else(|| body.to_string(), str::to_owned);
+                Failure::from_status(status.unwrap_or(400), self.retry_after, message)
+            }
+            E::Failure(response) => {
+                let status = response.status();
+                Failure::from_status(status.as_u16(), self.retry_after, status.to_string())
+            }
+            E::HttpError(e) => Failure {
+                kind: FailureKind::Connection,
+                status: None,
+                retry_after: None,
+                message: format!("connection failed: {e}"),
+            },
+            E::Io(e) => Failure {
+                kind: FailureKind::Connection,
+                status: None,
+                retry_after: None,
+                message: format!("connection failed: {e}"),
+            },
+            E::MissingToken(e) => Failure {
+                kind: FailureKind::Auth,
+                status: None,
+                retry_after: None,
+                message: e.to_string(),
+            },
+            other => Failure {
+                kind: FailureKind::Permanent,
+                status: None,
+                retry_after: None,
+                message: other.to_string().trim().to_owned(),
+            },
+        }
+    }
+}

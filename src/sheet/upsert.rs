@@ -1,0 +1,152 @@
+//! One upsert of a table into a tab: read (`spreadsheets.get` for the tab's id and grid, then
+//! `values.batchGet` of its cells: two read requests, one when the tab is missing), plan, then
+//! write (`addSheet` if the tab is missing, then the plan's batches). A dry run stops after
+//! planning. The report counts what was (or would be) done and every request made.
+
+use tokio::time::Instant;
+
+use super::client::SheetClient;
+use super::error::SheetError;
+use super::plan::{check_key_columns, plan};
+use super::write::{self, Grid};
+use super::SheetTarget;
+use crate::table::Table;
+
+/// What an upsert did (or, in a dry run, would do).
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct UpsertReport {
+    pub spreadsheet_id: String,
+    pub tab: String,
+    pub inserted: usize,
+    pub updated: usize,
+    pub unchanged: usize,
+    /// `duplicate_keys_in_export + duplicate_keys_in_sheet`.
+    pub duplicates: usize,
+    pub duplicate_keys_in_export: usize,
+    pub duplicate_keys_in_sheet: usize,
+    pub empty_keys: usize,
+    pub added_columns: Vec<String>,
+    pub tab_created: bool,
+    /// Cells overwritten in rows that already existed.
+    pub cells_updated: usize,
+    /// API requests that succeeded (each retried call counts once).
+    pub read_requests: u32,
+    pub write_requests: u32,
+    /// Attempts beyond the first, over all calls.
+    pub retries: u32,
+    /// Bytes of batchUpdate bodies (planned, in a dry run).
+    pub payload_bytes: usize,
+    pub dry_run: bool,
+}
+
+impl SheetClient {
+    /// Upserts `table` into `target` following DESIGN.md "Upsert rules". A second run with the
+    /// same table makes no write request. `dry_run` reads and plans but writes nothing.
+    pub async fn upsert(
+        &self,
+        target: &SheetTarget,
+        table: &Table,
+        dry_run: bool,
+    ) -> Result<UpsertReport, SheetError> {
+        let deadline = Instant::now() + self.options.deadline;
+        let mut report = UpsertReport {
+            spreadsheet_id: target.spreadsheet_id.clone(),
+            tab: target.tab.clone(),
+            dry_run,
+            ..Default::default()
+        };
+        let plan_error = |source| SheetError::Plan {
+            spreadsheet_id: target.spreadsheet_id.clone(),
+            tab: target.tab.clone(),
+            source,
+        };
+        // Bad configuration fails before any request.
+        check_key_columns(table, &target.key_columns).map_err(plan_error)?;
+
+        let (grid, attempts) = self.find_tab(target, deadline).await?;
+        report.note_read(attempts);
+        let rows = match grid {
+            Some(_) => {
+                let (rows, attempts) = self.read_rows(target, deadline).await?;
+                report.note_read(attempts);
+                rows
+            }
+            None => Vec::new(),
+        };
+        let plan = plan(&rows, table, &target.key_columns).map_err(plan_error)?;
+        let counts = plan.counts;
+        report.inserted = counts.inserted;
+        report.updated = counts.updated;
+        report.unchanged = counts.unchanged;
+        report.duplicate_keys_in_export = counts.duplicate_keys_in_export;
+        report.duplicate_keys_in_sheet = counts.duplicate_keys_in_sheet;
+        report.duplicates = counts.duplicate_keys_in_export + counts.duplicate_keys_in_sheet;
+        report.empty_keys = counts.empty_keys;
+        report.added_columns = plan.add_columns.clone();
+        report.cells_updated = plan.updates.len();
+        report.tab_created = grid.is_none();
+
+        let planned_grid = grid.unwrap_or(Grid {
+            sheet_id: 0,
+            row_count: 1000,
+            column_count: plan.width.max(26),
+        });
+        let batches = write::batches(&plan, planned_grid, self.options.max_batch_bytes);
+        report.payload_bytes = batches.iter().map(|b| b.bytes).sum();
+        tracing::info!(
+            spreadsheet = %target.spreadsheet_id,
+            tab = %target.tab,
+            inserted = counts.inserted,
+            updated = counts.updated,
+            unchanged = counts.unchanged,
+            batches = batches.len(),
+            payload_bytes = report.payload_bytes,
+            dry_run,
+            "upsert planned"
+        );
+        if dry_run {
+            return Ok(report);
+        }
+
+        let grid = match grid {
+            Some(grid) => grid,
+            None => {
+                let (grid, attempts) = self.add_tab(target, plan.width, deadline).await?;
+                report.note_write(attempts);
+                grid
+            }
+        };
+        // The batches were built for the grid we expected; rebuild if addSheet gave another.
+        let batches = if grid == planned_grid {
+            batches
+        } else {
+            write::batches(&plan, grid, self.options.max_batch_bytes)
+        };
+        for (n, batch) in batches.into_iter().enumerate() {
+            tracing::debug!(batch = n, bytes = batch.bytes, subrequests = batch.subrequests, "writing batch");
+            let (_, attempts) = self.batch_update(target, batch.request, deadline).await?;
+            report.note_write(attempts);
+        }
+        tracing::info!(
+            spreadsheet = %target.spreadsheet_id,
+            tab = %target.tab,
+            read_requests = report.read_requests,
+            write_requests = report.write_requests,
+            retries = report.retries,
+            "upsert written"
+        );
+        Ok(report)
+    }
+}
+
+impl UpsertReport {
+    fn note_read(&mut self, attempts: u32) {
+        self.read_requests += 1;
+        self.retries += attempts.saturating_sub(1);
+    }
+
+    fn note_write(&mut self, attempts: u32) {
+        self.write_requests += 1;
+        self.retries += attempts.saturating_sub(1);
+    }
+}

@@ -1,0 +1,372 @@
+//! Conversion between the typed export [`Cell`] and what the Sheets API sends and returns:
+//! `CellData` for writes, `UNFORMATTED_VALUE` JSON values for reads, and the type-aware
+//! comparison of the two that decides whether a cell changed.
+//!
+//! Writing rules (nothing is left for Sheets to re-interpret):
+//! - text is ALWAYS a `stringValue`, so "0812", 16-digit IDs and "7e30" stay text;
+//! - integers and decimals are `numberValue`s, except integers beyond ±2^53 (which a double
+//!   cannot hold exactly) and non-finite decimals, which are written as their text;
+//! - booleans are `boolValue`s;
+//! - dates and date-times are `numberValue` serials (days since 1899-12-30) with a number
+//!   format `yyyy-mm-dd` (DATE) or `yyyy-mm-dd hh:mm:ss` (DATE_TIME), so they sort
+//!   chronologically and read back exactly;
+//! - an empty cell is a `CellData` without a value: under a `userEnteredValue` field mask it
+//!   CLEARS the sheet cell. The export owns its columns, so a value that became empty in the
+//!   export becomes empty in the sheet.
+
+use std::borrow::Cow;
+
+use chrono::{NaiveDate, NaiveDateTime};
+
+use google_sheets4::api::{CellData, CellFormat, ExtendedValue, NumberFormat};
+use serde_json::Value;
+
+use crate::table::Cell;
+use crate::table::cell::format_decimal;
+
+/// The largest integer magnitude a double represents exactly.
+const MAX_EXACT_INT: i64 = 1 << 53;
+
+pub const DATE_PATTERN: &str = "yyyy-mm-dd";
+pub const DATE_TIME_PATTERN: &str = "yyyy-mm-dd hh:mm:ss";
+
+/// How a number read from the sheet should be understood: plain, or a date serial.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ValueKind {
+    Plain,
+    Date,
+    DateTime,
+}
+
+impl ValueKind {
+    /// The kind a sheet number must be read as to compare with `cell`.
+    pub fn of(cell: &Cell) -> ValueKind {
+        match cell {
+            Cell::Date(_) => ValueKind::Date,
+            Cell::DateTime(_) => ValueKind::DateTime,
+            _ => ValueKind::Plain,
+        }
+    }
+}
+
+/// Whether a cell is written with a date number format (its update needs the format mask).
+pub fn is_dated(cell: &Cell) -> bool {
+    matches!(cell, Cell::Date(_) | Cell::DateTime(_))
+}
+
+/// The `CellData` that writes `cell` with its type.
+pub fn to_cell_data(cell: &Cell) -> CellData {
+    let value = |v: ExtendedValue| CellData {
+        user_entered_value: Some(v),
+        ..Default::default()
+    };
+    let text = |s: String| {
+        value(ExtendedValue {
+            string_value: Some(s),
+            ..Default::default()
+        })
+    };
+    let number = |n: f64| {
+        value(ExtendedValue {
+            number_value: Some(n),
+            ..Default::default()
+        })
+    };
+    match cell {
+        Cell::Empty => CellData::default(),
+        Cell::Text(s) if s.is_empty() => CellData::default(),
+        Cell::Text(s) => text(s.clone()),
+        Cell::Int(i) if i.abs() > MAX_EXACT_INT => text(i.to_string()),
+        Cell::Int(i) => number(*i as f64),
+        Cell::Decimal(f) if !f.is_finite() => text(cell.canonical().into_owned()),
+        Cell::Decimal(f) => number(*f),
+        Cell::Bool(b) => value(ExtendedValue {
+            bool_value: Some(*b),
+            ..Default::default()
+        }),
+        Cell::Date(_) | Cell::DateTime(_) => {
+            let (kind, pattern) = match cell {
+                Cell::Date(_) => ("DATE", DATE_PATTERN),
+                _ => ("DATE_TIME", DATE_TIME_PATTERN),
+            };
+            CellData {
+                user_entered_value: Some(ExtendedValue {
+                    number_value: cell.to_serial(),
+                    ..Default::default()
+                }),
+                user_entered_format: Some(CellFormat {
+                    number_format: Some(NumberFormat {
+                        type_: Some(kind.into()),
+                        pattern: Some(pattern.into()),
+                    }),
+                    ..Default::default()
+                }),
+                ..Default::default()
+            }
+        }
+    }
+}
+
+/// What a `values.batchGet` with `UNFORMATTED_VALUE` returns for a cell written by
+/// [`to_cell_data`]. Used to model the sheet after a write (tests, dry-run previews).
+pub fn to_read_value(cell: &Cell) -> Value {
+    match cell {
+        Cell::Empty => Value::String(String::new()),
+        Cell::Text(s) => Value::String(s.clone()),
+        Cell::Int(i) if i.abs() > MAX_EXACT_INT => Value::String(i.to_string()),
+        Cell::Int(i) => Value::from(*i),
+        Cell::Decimal(f) if !f.is_finite() => Value::String(cell.canonical().into_owned()),
+        Cell::Decimal(f) => Value::from(*f),
+        Cell::Bool(b) => Value::Bool(*b),
+        Cell::Date(_) | Cell::DateTime(_) => Value::from(cell.to_serial().unwrap_or_default()),
+    }
+}
+
+/// A sheet value as a typed cell, reading numbers as date serials when `kind` says so.
+pub fn read_value_to_cell(value: &Value, kind: ValueKind) -> Cell {
+    match value {
+        Value::Null => Cell::Empty,
+        Value::String(s) if s.is_empty() => Cell::Empty,
+        Value::String(s) => Cell::Text(s.clone()),
+        Value::Bool(b) => Cell::Bool(*b),
+        Value::Number(n) => {
+            let as_date = match kind {
+                ValueKind::Plain => None,
+                ValueKind::Date | ValueKind::DateTime => {
+                    n.as_f64().and_then(Cell::from_serial).map(|c| match (kind, c) {
+                        (ValueKind::DateTime, Cell::Date(d)) => {
+                            Cell::DateTime(d.and_hms_opt(0, 0, 0).unwrap_or_default())
+                        }
+                        (_, c) => c,
+                    })
+                }
+            };
+            if let Some(date) = as_date {
+                date
+            } else if let Some(i) = n.as_i64() {
+                Cell::Int(i)
+            } else {
+                Cell::Decimal(n.as_f64().unwrap_or(f64::NAN))
+            }
+        }
+        other => Cell::Text(other.to_string()),
+    }
+}
+
+/// The compare form of a sheet value (see [`Cell::compare_form`]), read as `kind`.
+pub fn read_value_compare_form(value: &Value, kind: ValueKind) -> Cow<'_, str> {
+    match value {
+        Value::String(s) => {
+            let trimmed = s.trim();
+            if looks_numeric(trimmed) {
+                Cow::Owned(Cell::Text(s.clone()).compare_form().into_owned())
+            } else {
+                // Already in compare form: borrow the sheet's text.
+                Cow::Borrowed(trimmed)
+            }
+        }
+        other => Cow::Owned(read_value_to_cell(other, kind).compare_form().into_owned()),
+    }
+}
+
+/// Text that [`Cell::compare_form`] might renormalise as a number.
+fn looks_numeric(s: &str) -> bool {
+    s.bytes()
+        .next()
+        .is_some_and(|b| b.is_ascii_digit() || b == b'-')
+}
+
+/// Whether the export cell and the sheet's value (absent = empty) are the same value once
+/// compared by their compare forms, with sheet numbers read as dates where the export cell is
+/// a date. Fast paths avoid allocating for the common equal cases.
+pub fn same_value(export: &Cell, sheet: Option<&Value>) -> bool {
+    let sheet = sheet.unwrap_or(&Value::Null);
+    match (export, sheet) {
+        (Cell::Text(a), Value::String(b)) if a == b => return true,
+        (Cell::Int(i), Value::Number(n)) if n.as_i64() == Some(*i) => return true,
+        (Cell::Decimal(f), Value::Number(n)) if n.as_f64() == Some(*f) => return true,
+        (Cell::Bool(a), Value::Bool(b)) => return a == b,
+        (Cell::Empty, Value::Null) => return true,
+        _ => {}
+    }
+    export.compare_form() == read_value_compare_form(sheet, ValueKind::of(export))
+}
+
+/// The form a key part is compared in: [`Cell::compare_form`], except that dates, date-times
+/// and text that spells one (`YYYY-MM-DD[ HH:MM:SS]`) become their serial number, so a date
+/// key matches the serial the sheet returns whatever the column's other cells hold.
+pub fn key_form(cell: &Cell) -> Cow<'_, str> {
+    match cell {
+        Cell::Date(_) | Cell::DateTime(_) => serial_form(cell),
+        Cell::Text(s) => match date_text(s.trim()) {
+            Some(date) => serial_form(&date).into_owned().into(),
+            None => cell.compare_form(),
+        },
+        _ => cell.compare_form(),
+    }
+}
+
+/// [`key_form`] of a value read from the sheet.
+pub fn read_value_key_form(value: &Value) -> Cow<'_, str> {
+    match value {
+        Value::String(s) => match date_text(s.trim()) {
+            Some(date) => serial_form(&date).into_owned().into(),
+            None => read_value_compare_form(value, ValueKind::Plain),
+        },
+        other => read_value_compare_form(other, ValueKind::Plain),
+    }
+}
+
+fn serial_form(cell: &Cell) -> Cow<'static, str> {
+    cell.to_serial()
+        .map_or(Cow::Borrowed(""), |f| format_decimal(f).into())
+}
+
+/// Text spelling a date (`YYYY-MM-DD`) or date-time (`YYYY-MM-DD HH:MM:SS`), as a cell.
+fn date_text(t: &str) -> Option<Cell> {
+    let b = t.as_bytes();
+    if !(b.len() == 10 || b.len() == 19) || b[4] != b'-' || b[7] != b'-' {
+        return None;
+    }
+    if b.len() == 10 {
+        NaiveDate::parse_from_str(t, "%Y-%m-%d").ok().map(Cell::Date)
+    } else {
+        NaiveDateTime::parse_from_str(t, "%Y-%m-%d %H:%M:%S")
+            .ok()
+            .map(Cell::DateTime)
+    }
+}
+
+/// A header cell's name as text (headers are normally strings; numbers are printed).
+pub fn header_name(value: &Value) -> String {
+    read_value_to_cell(value, ValueKind::Plain)
+        .canonical()
+        .trim()
+        .to_owned()
+}
+
+/// An upper estimate of the JSON bytes `to_cell_data(cell)` serialises to, plus a comma.
+pub fn cell_json_len(cell: &Cell) -> usize {
+    const VALUE_WRAPPER: usize = r#"{"userEnteredValue":{"stringValue":""}},"#.len();
+    const DATE_FORMAT: usize =
+        r#","userEnteredFormat":{"numberFormat":{"pattern":"yyyy-mm-dd hh:mm:ss","type":"DATE_TIME"}}"#
+            .len();
+    match cell {
+        Cell::Empty => 3,
+        Cell::Text(s) => {
+            let escapes = s
+                .bytes()
+                .filter(|b| *b < 0x20 || *b == b'"' || *b == b'\\')
+                .count();
+            VALUE_WRAPPER + s.len() + 5 * escapes
+        }
+        Cell::Date(_) | Cell::DateTime(_) => VALUE_WRAPPER + 24 + DATE_FORMAT,
+        _ => VALUE_WRAPPER + 24,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn json(cell: &Cell) -> String {
+        let mut v = serde_json::to_value(to_cell_data(cell)).unwrap();
+        google_sheets4::common::remove_json_null_values(&mut v);
+        v.to_string()
+    }
+
+    #[test]
+    fn text_is_always_a_string_value() {
+        for s in ["0812", "1234567890123456", "7e30", "TRUE", "2024-01-01"] {
+            let j = json(&Cell::Text(s.into()));
+            assert_eq!(j, format!(r#"{{"userEnteredValue":{{"stringValue":"{s}"}}}}"#));
+        }
+    }
+
+    #[test]
+    fn numbers_bools_and_empties() {
+        assert_eq!(json(&Cell::Int(42)), r#"{"userEnteredValue":{"numberValue":42.0}}"#);
+        assert_eq!(
+            json(&Cell::Int(12345678901234567)),
+            r#"{"userEnteredValue":{"stringValue":"12345678901234567"}}"#
+        );
+        assert_eq!(json(&Cell::Bool(true)), r#"{"userEnteredValue":{"boolValue":true}}"#);
+        assert_eq!(json(&Cell::Empty), "{}");
+        assert_eq!(json(&Cell::Text(String::new())), "{}");
+    }
+
+    #[test]
+    fn dates_are_serials_with_a_sortable_format() {
+        let d = Cell::Date(NaiveDate::from_ymd_opt(2024, 3, 1).unwrap());
+        let j = json(&d);
+        assert!(j.contains(r#""numberValue":45352.0"#), "{j}");
+        assert!(j.contains(r#""pattern":"yyyy-mm-dd""#) && j.contains(r#""DATE""#), "{j}");
+        let dt = Cell::DateTime(
+            NaiveDate::from_ymd_opt(2024, 3, 1)
+                .unwrap()
+                .and_hms_opt(18, 30, 5)
+                .unwrap(),
+        );
+        assert!(json(&dt).contains("yyyy-mm-dd hh:mm:ss"));
+    }
+
+    #[test]
+    fn written_values_compare_equal_when_read_back() {
+        let dt = NaiveDate::from_ymd_opt(2024, 3, 1).unwrap();
+        let cells = [
+            Cell::Text("0812".into()),
+            Cell::Text("7e30".into()),
+            Cell::Int(-7),
+            Cell::Int(9_007_199_254_740_993),
+            Cell::Decimal(0.1),
+            Cell::Bool(false),
+            Cell::Date(dt),
+            Cell::DateTime(dt.and_hms_opt(0, 0, 0).unwrap()),
+            Cell::DateTime(dt.and_hms_opt(23, 59, 59).unwrap()),
+            Cell::Empty,
+        ];
+        for c in &cells {
+            let back = to_read_value(c);
+            let back = serde_json::from_str::<Value>(&back.to_string()).unwrap();
+            assert!(same_value(c, Some(&back)), "{c:?} vs {back}");
+        }
+    }
+
+    #[test]
+    fn typed_differently_but_equal() {
+        assert!(same_value(&Cell::Text("123".into()), Some(&Value::from(123))));
+        assert!(same_value(&Cell::Int(123), Some(&Value::from("123.0"))));
+        assert!(!same_value(&Cell::Text("0812".into()), Some(&Value::from(812))));
+        assert!(!same_value(&Cell::Int(5), None));
+        assert!(same_value(&Cell::Empty, Some(&Value::from(""))));
+        assert!(!same_value(&Cell::Empty, Some(&Value::from("x"))));
+    }
+
+    #[test]
+    fn date_keys_match_serials_and_date_text() {
+        let d = Cell::Date(NaiveDate::from_ymd_opt(2024, 3, 1).unwrap());
+        assert_eq!(key_form(&d), read_value_key_form(&Value::from(45352)));
+        assert_eq!(key_form(&d), read_value_key_form(&Value::from("2024-03-01")));
+        assert_eq!(key_form(&Cell::Text("2024-03-01".into())), key_form(&d));
+        assert_eq!(key_form(&Cell::Text("0812".into())), "0812");
+        assert_ne!(key_form(&Cell::Text("0812".into())), read_value_key_form(&Value::from(812)));
+    }
+
+    #[test]
+    fn estimate_is_an_upper_bound() {
+        for c in [
+            Cell::Text("a \"quoted\"\n line".into()),
+            Cell::Int(i64::MAX),
+            Cell::Decimal(-1.234_567_890_123e-7),
+            Cell::DateTime(
+                NaiveDate::from_ymd_opt(2024, 1, 1)
+                    .unwrap()
+                    .and_hms_opt(1, 2, 3)
+                    .unwrap(),
+            ),
+            Cell::Empty,
+        ] {
+            assert!(cell_json_len(&c) >= json(&c).len() + 1, "{c:?}");
+        }
+    }
+}
