@@ -18,10 +18,10 @@ use google_sheets4::{Sheets, hyper_rustls, hyper_util, yup_oauth2};
 use serde_json::Value;
 use tokio::time::Instant;
 
+use super::SheetTarget;
 use super::error::SheetError;
 use super::retry::{self, Failure, FailureKind, GiveUp, RetryPolicy};
 use super::write::{DEFAULT_MAX_BATCH_BYTES, Grid};
-use super::SheetTarget;
 use crate::secrets::GoogleSecrets;
 
 /// The environment variable that points the client at another Sheets API server.
@@ -94,8 +94,9 @@ impl SheetClient {
             .enable_http1()
             .enable_http2()
             .build();
-        let http = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
-            .build(connector);
+        let http =
+            hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+                .build(connector);
         let auth = yup_oauth2::ServiceAccountAuthenticator::builder(google.key().clone())
             .build()
             .await
@@ -146,7 +147,9 @@ impl SheetClient {
                     .delegate(&mut recorder)
                     .doit()
                     .await;
-                result.map(|(_, body)| body).map_err(|e| recorder.classify(e))
+                result
+                    .map(|(_, body)| body)
+                    .map_err(|e| recorder.classify(e))
             })
             .await?;
         let grid = spreadsheet
@@ -182,7 +185,9 @@ impl SheetClient {
                     .delegate(&mut recorder)
                     .doit()
                     .await;
-                result.map(|(_, body)| body).map_err(|e| recorder.classify(e))
+                result
+                    .map(|(_, body)| body)
+                    .map_err(|e| recorder.classify(e))
             })
             .await?;
         let rows = response
@@ -253,7 +258,9 @@ impl SheetClient {
                 .delegate(&mut recorder)
                 .doit()
                 .await;
-            result.map(|(_, body)| body).map_err(|e| recorder.classify(e))
+            result
+                .map(|(_, body)| body)
+                .map_err(|e| recorder.classify(e))
         })
         .await
     }

@@ -18,7 +18,9 @@ pub enum SheetError {
     },
 
     /// A 400 the API gave for a request it will never accept (bad range, grid limits...).
-    #[error("spreadsheet {spreadsheet_id}, tab {tab:?}: the Sheets API rejected the {call}: {message}")]
+    #[error(
+        "spreadsheet {spreadsheet_id}, tab {tab:?}: the Sheets API rejected the {call}: {message}"
+    )]
     Rejected {
         spreadsheet_id: String,
         tab: String,

@@ -287,7 +287,12 @@ pub fn apply(plan: &Plan<'_>, tab_rows: &mut Vec<Vec<Value>>) {
         row[c] = v;
     };
     for (i, name) in plan.add_columns.iter().enumerate() {
-        set(tab_rows, 0, plan.add_columns_at + i, Value::String(name.clone()));
+        set(
+            tab_rows,
+            0,
+            plan.add_columns_at + i,
+            Value::String(name.clone()),
+        );
     }
     for u in &plan.updates {
         set(tab_rows, u.row, u.col, values::to_read_value(u.value));

@@ -76,7 +76,10 @@ impl Failure {
     pub fn is_retryable(&self) -> bool {
         matches!(
             self.kind,
-            FailureKind::Quota | FailureKind::Server | FailureKind::Timeout | FailureKind::Connection
+            FailureKind::Quota
+                | FailureKind::Server
+                | FailureKind::Timeout
+                | FailureKind::Connection
         )
     }
 }
@@ -201,7 +204,12 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn three_429_then_success_with_growing_jittered_backoff() {
         let (result, at) = run_script(
-            vec![status(429, None), status(429, None), status(503, None), None],
+            vec![
+                status(429, None),
+                status(429, None),
+                status(503, None),
+                None,
+            ],
             Duration::from_secs(300),
         )
         .await;
@@ -215,7 +223,8 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn retry_after_is_honoured_exactly() {
-        let (result, at) = run_script(vec![status(429, Some(7)), None], Duration::from_secs(60)).await;
+        let (result, at) =
+            run_script(vec![status(429, Some(7)), None], Duration::from_secs(60)).await;
         assert!(result.is_ok());
         assert_eq!(at[1] - at[0], Duration::from_secs(7));
     }
@@ -229,7 +238,8 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn no_wait_crosses_the_deadline() {
-        let (result, at) = run_script(vec![status(429, Some(50)); 3], Duration::from_secs(60)).await;
+        let (result, at) =
+            run_script(vec![status(429, Some(50)); 3], Duration::from_secs(60)).await;
         match result {
             Err(GiveUp::Exhausted { attempts, last, .. }) => {
                 assert_eq!((attempts, last.kind), (2, FailureKind::Quota));
@@ -256,12 +266,17 @@ mod tests {
         })
         .await;
         assert_eq!(result.unwrap(), (2, 2));
-        assert!(start.elapsed() >= Duration::from_secs(11), "{:?}", start.elapsed());
+        assert!(
+            start.elapsed() >= Duration::from_secs(11),
+            "{:?}",
+            start.elapsed()
+        );
     }
 
     #[tokio::test(start_paused = true)]
     async fn attempts_are_bounded() {
-        let (result, at) = run_script(vec![status(500, Some(1)); 10], Duration::from_secs(600)).await;
+        let (result, at) =
+            run_script(vec![status(500, Some(1)); 10], Duration::from_secs(600)).await;
         assert!(matches!(result, Err(GiveUp::Exhausted { attempts: 6, .. })));
         assert_eq!(at.len(), 6);
     }

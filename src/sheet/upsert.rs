@@ -5,11 +5,11 @@
 
 use tokio::time::Instant;
 
+use super::SheetTarget;
 use super::client::SheetClient;
 use super::error::SheetError;
 use super::plan::{check_key_columns, plan};
 use super::write::{self, Grid};
-use super::SheetTarget;
 use crate::table::Table;
 
 /// What an upsert did (or, in a dry run, would do).
@@ -123,7 +123,12 @@ impl SheetClient {
             write::batches(&plan, grid, self.options.max_batch_bytes)
         };
         for (n, batch) in batches.into_iter().enumerate() {
-            tracing::debug!(batch = n, bytes = batch.bytes, subrequests = batch.subrequests, "writing batch");
+            tracing::debug!(
+                batch = n,
+                bytes = batch.bytes,
+                subrequests = batch.subrequests,
+                "writing batch"
+            );
             let (_, attempts) = self.batch_update(target, batch.request, deadline).await?;
             report.note_write(attempts);
         }

@@ -132,14 +132,15 @@ pub fn read_value_to_cell(value: &Value, kind: ValueKind) -> Cell {
         Value::Number(n) => {
             let as_date = match kind {
                 ValueKind::Plain => None,
-                ValueKind::Date | ValueKind::DateTime => {
-                    n.as_f64().and_then(Cell::from_serial).map(|c| match (kind, c) {
+                ValueKind::Date | ValueKind::DateTime => n
+                    .as_f64()
+                    .and_then(Cell::from_serial)
+                    .map(|c| match (kind, c) {
                         (ValueKind::DateTime, Cell::Date(d)) => {
                             Cell::DateTime(d.and_hms_opt(0, 0, 0).unwrap_or_default())
                         }
                         (_, c) => c,
-                    })
-                }
+                    }),
             };
             if let Some(date) = as_date {
                 date
@@ -229,7 +230,9 @@ fn date_text(t: &str) -> Option<Cell> {
         return None;
     }
     if b.len() == 10 {
-        NaiveDate::parse_from_str(t, "%Y-%m-%d").ok().map(Cell::Date)
+        NaiveDate::parse_from_str(t, "%Y-%m-%d")
+            .ok()
+            .map(Cell::Date)
     } else {
         NaiveDateTime::parse_from_str(t, "%Y-%m-%d %H:%M:%S")
             .ok()
@@ -279,18 +282,27 @@ mod tests {
     fn text_is_always_a_string_value() {
         for s in ["0812", "1234567890123456", "7e30", "TRUE", "2024-01-01"] {
             let j = json(&Cell::Text(s.into()));
-            assert_eq!(j, format!(r#"{{"userEnteredValue":{{"stringValue":"{s}"}}}}"#));
+            assert_eq!(
+                j,
+                format!(r#"{{"userEnteredValue":{{"stringValue":"{s}"}}}}"#)
+            );
         }
     }
 
     #[test]
     fn numbers_bools_and_empties() {
-        assert_eq!(json(&Cell::Int(42)), r#"{"userEnteredValue":{"numberValue":42.0}}"#);
+        assert_eq!(
+            json(&Cell::Int(42)),
+            r#"{"userEnteredValue":{"numberValue":42.0}}"#
+        );
         assert_eq!(
             json(&Cell::Int(12345678901234567)),
             r#"{"userEnteredValue":{"stringValue":"12345678901234567"}}"#
         );
-        assert_eq!(json(&Cell::Bool(true)), r#"{"userEnteredValue":{"boolValue":true}}"#);
+        assert_eq!(
+            json(&Cell::Bool(true)),
+            r#"{"userEnteredValue":{"boolValue":true}}"#
+        );
         assert_eq!(json(&Cell::Empty), "{}");
         assert_eq!(json(&Cell::Text(String::new())), "{}");
     }
@@ -300,7 +312,10 @@ mod tests {
         let d = Cell::Date(NaiveDate::from_ymd_opt(2024, 3, 1).unwrap());
         let j = json(&d);
         assert!(j.contains(r#""numberValue":45352.0"#), "{j}");
-        assert!(j.contains(r#""pattern":"yyyy-mm-dd""#) && j.contains(r#""DATE""#), "{j}");
+        assert!(
+            j.contains(r#""pattern":"yyyy-mm-dd""#) && j.contains(r#""DATE""#),
+            "{j}"
+        );
         let dt = Cell::DateTime(
             NaiveDate::from_ymd_opt(2024, 3, 1)
                 .unwrap()
@@ -334,9 +349,15 @@ mod tests {
 
     #[test]
     fn typed_differently_but_equal() {
-        assert!(same_value(&Cell::Text("123".into()), Some(&Value::from(123))));
+        assert!(same_value(
+            &Cell::Text("123".into()),
+            Some(&Value::from(123))
+        ));
         assert!(same_value(&Cell::Int(123), Some(&Value::from("123.0"))));
-        assert!(!same_value(&Cell::Text("0812".into()), Some(&Value::from(812))));
+        assert!(!same_value(
+            &Cell::Text("0812".into()),
+            Some(&Value::from(812))
+        ));
         assert!(!same_value(&Cell::Int(5), None));
         assert!(same_value(&Cell::Empty, Some(&Value::from(""))));
         assert!(!same_value(&Cell::Empty, Some(&Value::from("x"))));
@@ -346,10 +367,16 @@ mod tests {
     fn date_keys_match_serials_and_date_text() {
         let d = Cell::Date(NaiveDate::from_ymd_opt(2024, 3, 1).unwrap());
         assert_eq!(key_form(&d), read_value_key_form(&Value::from(45352)));
-        assert_eq!(key_form(&d), read_value_key_form(&Value::from("2024-03-01")));
+        assert_eq!(
+            key_form(&d),
+            read_value_key_form(&Value::from("2024-03-01"))
+        );
         assert_eq!(key_form(&Cell::Text("2024-03-01".into())), key_form(&d));
         assert_eq!(key_form(&Cell::Text("0812".into())), "0812");
-        assert_ne!(key_form(&Cell::Text("0812".into())), read_value_key_form(&Value::from(812)));
+        assert_ne!(
+            key_form(&Cell::Text("0812".into())),
+            read_value_key_form(&Value::from(812))
+        );
     }
 
     #[test]

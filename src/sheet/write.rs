@@ -59,7 +59,13 @@ pub fn batches(plan: &Plan<'_>, grid: Grid, max_batch_bytes: usize) -> Vec<Batch
             .iter()
             .map(|name| values::to_cell_data(&Cell::Text(name.clone())))
             .collect();
-        requests.push(update_cells(grid.sheet_id, 0, plan.add_columns_at, header, VALUE_MASK));
+        requests.push(update_cells(
+            grid.sheet_id,
+            0,
+            plan.add_columns_at,
+            header,
+            VALUE_MASK,
+        ));
     }
     for run in runs(&plan.updates) {
         let first = &run[0];
@@ -69,14 +75,25 @@ pub fn batches(plan: &Plan<'_>, grid: Grid, max_batch_bytes: usize) -> Vec<Batch
             VALUE_MASK
         };
         let cells = run.iter().map(|u| values::to_cell_data(u.value)).collect();
-        requests.push(update_cells(grid.sheet_id, first.row, first.col, cells, mask));
+        requests.push(update_cells(
+            grid.sheet_id,
+            first.row,
+            first.col,
+            cells,
+            mask,
+        ));
     }
     let row_budget = max_batch_bytes.saturating_sub(BATCH_OVERHEAD + 200).max(1);
     for chunk in append_chunks(&plan.appends, row_budget) {
         let rows = chunk
             .iter()
             .map(|row| RowData {
-                values: Some(trimmed(row).iter().map(|c| values::to_cell_data(c)).collect()),
+                values: Some(
+                    trimmed(row)
+                        .iter()
+                        .map(|c| values::to_cell_data(c))
+                        .collect(),
+                ),
             })
             .collect();
         requests.push(Request {
@@ -130,7 +147,13 @@ fn pack(requests: Vec<Request>, max_bytes: usize) -> Vec<Batch> {
     batches
 }
 
-fn update_cells(sheet_id: i32, row: usize, col: usize, cells: Vec<CellData>, mask: &str) -> Request {
+fn update_cells(
+    sheet_id: i32,
+    row: usize,
+    col: usize,
+    cells: Vec<CellData>,
+    mask: &str,
+) -> Request {
     Request {
         update_cells: Some(UpdateCellsRequest {
             start: Some(GridCoordinate {
@@ -159,7 +182,11 @@ fn append_chunks<'p, 't>(rows: &'p [Vec<&'t Cell>], budget: usize) -> Vec<&'p [V
     let mut chunks = Vec::new();
     let (mut start, mut bytes) = (0, 0);
     for (i, row) in rows.iter().enumerate() {
-        let size = ROW_OVERHEAD + trimmed(row).iter().map(|c| values::cell_json_len(c)).sum::<usize>();
+        let size = ROW_OVERHEAD
+            + trimmed(row)
+                .iter()
+                .map(|c| values::cell_json_len(c))
+                .sum::<usize>();
         if i > start && bytes + size > budget {
             chunks.push(&rows[start..i]);
             (start, bytes) = (i, 0);
@@ -195,7 +222,11 @@ mod tests {
     use crate::table::{Format, Table};
 
     fn grid() -> Grid {
-        Grid { sheet_id: 9, row_count: 1000, column_count: 26 }
+        Grid {
+            sheet_id: 9,
+            row_count: 1000,
+            column_count: 26,
+        }
     }
 
     fn export(rows: usize, width: usize) -> Table {
@@ -203,7 +234,11 @@ mod tests {
             format: Format::Csv,
             header: (0..width).map(|c| format!("col{c}")).collect(),
             rows: (0..rows)
-                .map(|r| (0..width).map(|c| Cell::Text(format!("r{r}c{c}-some-text"))).collect())
+                .map(|r| {
+                    (0..width)
+                        .map(|c| Cell::Text(format!("r{r}c{c}-some-text")))
+                        .collect()
+                })
                 .collect(),
             warnings: vec![],
         }
@@ -224,7 +259,20 @@ mod tests {
         }
         let first = out[0].request.requests.as_ref().unwrap();
         assert_eq!(first[0].append_dimension.as_ref().unwrap().length, Some(4));
-        assert_eq!(first[1].update_cells.as_ref().unwrap().rows.as_ref().unwrap()[0].values.as_ref().unwrap().len(), 30);
+        assert_eq!(
+            first[1]
+                .update_cells
+                .as_ref()
+                .unwrap()
+                .rows
+                .as_ref()
+                .unwrap()[0]
+                .values
+                .as_ref()
+                .unwrap()
+                .len(),
+            30
+        );
         let appended: usize = out
             .iter()
             .flat_map(|b| b.request.requests.as_ref().unwrap())
@@ -241,7 +289,12 @@ mod tests {
         let t = Table {
             format: Format::Csv,
             header: ["id", "a", "b", "c"].map(String::from).to_vec(),
-            rows: vec![vec![Cell::Int(1), Cell::Text("X".into()), Cell::Text("Y".into()), Cell::Text("z".into())]],
+            rows: vec![vec![
+                Cell::Int(1),
+                Cell::Text("X".into()),
+                Cell::Text("Y".into()),
+                Cell::Text("z".into()),
+            ]],
             warnings: vec![],
         };
         let p = plan(&sheet, &t, &["id".to_string()]).unwrap();
@@ -251,7 +304,10 @@ mod tests {
         assert_eq!(reqs.len(), 1);
         let u = reqs[0].update_cells.as_ref().unwrap();
         assert_eq!(u.start.as_ref().unwrap().column_index, Some(1));
-        assert_eq!(u.rows.as_ref().unwrap()[0].values.as_ref().unwrap().len(), 2);
+        assert_eq!(
+            u.rows.as_ref().unwrap()[0].values.as_ref().unwrap().len(),
+            2
+        );
         assert_eq!(u.fields.as_ref().unwrap().to_string(), VALUE_MASK);
     }
 
