@@ -678,3 +678,172 @@ async fn latency_delays_answers() {
     );
     sim.shutdown().await;
 }
+
+#[tokio::test]
+async fn values_get_path_ranges_arrive_as_the_client_sends_them() {
+    let sim = start().await;
+    sim.set_rows(
+        ID,
+        "Data #1",
+        vec![vec![json!("id"), json!("name")], vec![json!(7), json!("x")]],
+    );
+    let hub = hub(&sim).await;
+    // google-sheets4 puts the range in the path unencoded: `#` starts a URL fragment, so only
+    // `'Data ` reaches the server, which refuses it loudly instead of reading another range.
+    let error = hub
+        .spreadsheets()
+        .values_get(ID, "'Data #1'!A1:B2")
+        .add_scope(Scope::Spreadsheet)
+        .doit()
+        .await
+        .unwrap_err();
+    assert_eq!(
+        google_error(error)["message"],
+        "Unable to parse range: 'Data "
+    );
+    // Encoded by the caller, the same range is decoded and read.
+    let (_, vr) = hub
+        .spreadsheets()
+        .values_get(ID, "'Data%20%231'!A1:B2")
+        .value_render_option("UNFORMATTED_VALUE")
+        .add_scope(Scope::Spreadsheet)
+        .doit()
+        .await
+        .unwrap();
+    assert_eq!(vr.range.as_deref(), Some("'Data #1'!A1:B2"));
+    assert_eq!(
+        vr.values,
+        Some(vec![
+            vec![json!("id"), json!("name")],
+            vec![json!(7), json!("x")]
+        ])
+    );
+    // Whole columns past Z are clamped to the grid, as Google does for reads.
+    let (_, vr) = hub
+        .spreadsheets()
+        .values_get(ID, "'Data%20%231'!A:AA")
+        .major_dimension("COLUMNS")
+        .add_scope(Scope::Spreadsheet)
+        .doit()
+        .await
+        .unwrap();
+    assert_eq!(vr.range.as_deref(), Some("'Data #1'!A1:Z1000"));
+    assert_eq!(vr.major_dimension.as_deref(), Some("COLUMNS"));
+    assert_eq!(
+        vr.values,
+        Some(vec![
+            vec![json!("id"), json!("7")],
+            vec![json!("name"), json!("x")]
+        ])
+    );
+    sim.shutdown().await;
+}
+
+/// Stops the child process when the test ends, whatever happens.
+struct ChildGuard(std::process::Child);
+
+impl Drop for ChildGuard {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[tokio::test]
+async fn cli_serves_spreadsheets_and_writes_a_usable_key() {
+    use std::io::BufRead as _;
+    let dir = tempfile::tempdir().unwrap();
+    let key_path = dir.path().join("key.json");
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_exportsync"))
+        .args([
+            "sim",
+            "sheets",
+            "--port",
+            "0",
+            "--spreadsheet",
+            "cli-sheet",
+            "--fail-429",
+            "1",
+        ])
+        .arg("--key-out")
+        .arg(&key_path)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("exportsync binary starts");
+    let mut child = ChildGuard(child);
+    let stdout = child.0.stdout.take().unwrap();
+    // Read the banner on a thread, with a deadline, until the base URL is printed.
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stdout)
+            .lines()
+            .map_while(Result::ok)
+        {
+            if let Some(url) = line.strip_prefix("Sheets API simulator: ") {
+                let _ = tx.send(url.trim().to_string());
+            }
+        }
+    });
+    let base_url = rx
+        .recv_timeout(Duration::from_secs(30))
+        .expect("the simulator prints its URL");
+    assert!(
+        base_url.starts_with("http://127.0.0.1:") && base_url.ends_with('/'),
+        "{base_url}"
+    );
+
+    let key: yup_oauth2::ServiceAccountKey =
+        serde_json::from_str(&std::fs::read_to_string(&key_path).unwrap()).unwrap();
+    assert_eq!(key.token_uri, format!("{base_url}token"));
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let mode = std::fs::metadata(&key_path).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600, "the key file is private");
+    }
+    let auth = yup_oauth2::ServiceAccountAuthenticator::builder(key)
+        .build()
+        .await
+        .unwrap();
+    let connector = hyper_rustls::HttpsConnectorBuilder::new()
+        .with_native_roots()
+        .unwrap()
+        .https_or_http()
+        .enable_http1()
+        .build();
+    let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+        .build(connector);
+    let mut hub = Sheets::new(client, auth);
+    hub.base_url(base_url.clone());
+    let first = hub
+        .spreadsheets()
+        .get("cli-sheet")
+        .add_scope(Scope::Spreadsheet)
+        .doit()
+        .await
+        .unwrap_err();
+    assert_eq!(
+        google_error(first)["code"],
+        429,
+        "--fail-429 1 answers the first request with 429"
+    );
+    let (_, sheet) = hub
+        .spreadsheets()
+        .get("cli-sheet")
+        .add_scope(Scope::Spreadsheet)
+        .doit()
+        .await
+        .unwrap();
+    assert_eq!(sheet.spreadsheet_id.as_deref(), Some("cli-sheet"));
+    let counts: Value = reqwest::get(format!("{base_url}_sim/counts"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        (counts["get"].clone(), counts["rejected"].clone()),
+        (json!(2), json!(1))
+    );
+}

@@ -225,7 +225,7 @@ impl Area {
 
 impl Window {
     /// `Sheet1!A1:Z1000`, the form Google echoes back in `ValueRange.range`.
-    pub fn to_a1(&self, title: &str) -> String {
+    pub fn to_a1(self, title: &str) -> String {
         let sheet = quote_sheet(title);
         if self.end_row <= self.start_row || self.end_col <= self.start_col {
             return format!(

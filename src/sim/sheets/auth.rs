@@ -264,9 +264,9 @@ mod tests {
         );
         assert_eq!(
             authority.grant(Some(GRANT_TYPE), Some(&jwt), "http://elsewhere/token", now),
-            Err(GrantError::Claims(format!(
-                "aud must be http://elsewhere/token"
-            )))
+            Err(GrantError::Claims(
+                "aud must be http://elsewhere/token".into()
+            ))
         );
         assert_eq!(
             authority.grant(Some(GRANT_TYPE), Some(&jwt), URI, now + 7200),

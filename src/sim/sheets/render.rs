@@ -119,8 +119,10 @@ pub fn format_number(n: f64, format: Option<&NumberFormat>) -> String {
             format_serial(n, if pattern.is_empty() { default } else { pattern })
                 .unwrap_or_else(|| format_general(n))
         }
-        "PERCENT" => format!("{}%", format_fixed(n * 100.0, decimals_of(pattern))),
-        "NUMBER" | "CURRENCY" if !pattern.is_empty() => format_fixed(n, decimals_of(pattern)),
+        "PERCENT" => format!("{}%", format_fixed(n * 100.0, decimals_of(pattern), false)),
+        "NUMBER" | "CURRENCY" if !pattern.is_empty() => {
+            format_fixed(n, decimals_of(pattern), pattern.contains(','))
+        }
         _ => format_general(n),
     }
 }
@@ -132,8 +134,27 @@ fn decimals_of(pattern: &str) -> usize {
     })
 }
 
-fn format_fixed(n: f64, decimals: usize) -> String {
-    format!("{n:.decimals$}")
+/// `n` with `decimals` places, digits grouped by thousands with `,` when `grouped`.
+fn format_fixed(n: f64, decimals: usize, grouped: bool) -> String {
+    let plain = format!("{:.decimals$}", n.abs());
+    let (int, frac) = plain
+        .split_once('.')
+        .map_or((plain.as_str(), None), |(i, f)| (i, Some(f)));
+    let mut out = String::new();
+    if n < 0.0 && plain.bytes().any(|b| (b'1'..=b'9').contains(&b)) {
+        out.push('-');
+    }
+    for (i, digit) in int.chars().enumerate() {
+        if grouped && i > 0 && (int.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(digit);
+    }
+    if let Some(frac) = frac {
+        out.push('.');
+        out.push_str(frac);
+    }
+    out
 }
 
 /// Sheets' "General" display: whole numbers plain, others to at most 10 significant digits,
@@ -400,8 +421,15 @@ mod tests {
             "12.5%"
         );
         assert_eq!(
-            format_number(3.14159, Some(&date_format("NUMBER", "#,##0.00"))),
-            "3.14"
+            format_number(1234.5678, Some(&date_format("NUMBER", "#,##0.00"))),
+            "1,234.57"
         );
+        let number = |pattern: &str| date_format("NUMBER", pattern);
+        assert_eq!(
+            format_number(-1234567.0, Some(&number("#,##0"))),
+            "-1,234,567"
+        );
+        assert_eq!(format_number(-0.001, Some(&number("0.00"))), "0.00");
+        assert_eq!(format_number(999.0, Some(&number("#,##0"))), "999");
     }
 }
