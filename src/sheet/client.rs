@@ -8,13 +8,14 @@ use std::future::Future;
 use std::sync::Once;
 use std::time::Duration;
 
-use google_sheets4::api::{
-    AddSheetRequest, BatchUpdateSpreadsheetRequest, GridProperties, Request, Scope, SheetProperties,
-};
-use google_sheets4::common::Retry;
+use bytes::Bytes;
+use google_sheets4::api::{Scope, SheetProperties};
+use google_sheets4::common::{self, Retry};
+use google_sheets4::hyper::{self, header};
 use google_sheets4::hyper_rustls::HttpsConnector;
 use google_sheets4::hyper_util::client::legacy::connect::HttpConnector;
 use google_sheets4::{Sheets, hyper_rustls, hyper_util, yup_oauth2};
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use serde_json::Value;
 use tokio::time::Instant;
 
@@ -27,6 +28,9 @@ use crate::secrets::GoogleSecrets;
 /// The environment variable that points the client at another Sheets API server.
 pub const BASE_URL_ENV: &str = "SHEETS_API_BASE_URL";
 const GOOGLE_BASE_URL: &str = "https://sheets.googleapis.com/";
+const USER_AGENT: &str = concat!("exportsync/", env!("CARGO_PKG_VERSION"));
+/// What a spreadsheet id may not hold unencoded in a URL path.
+const PATH_SEGMENT: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'_');
 
 /// How the client talks to the API.
 #[derive(Clone, Debug)]
@@ -207,31 +211,16 @@ impl SheetClient {
         columns: usize,
         deadline: Instant,
     ) -> Result<(Grid, u32), SheetError> {
-        let request = BatchUpdateSpreadsheetRequest {
-            requests: Some(vec![Request {
-                add_sheet: Some(AddSheetRequest {
-                    properties: Some(SheetProperties {
-                        title: Some(target.tab.clone()),
-                        grid_properties: Some(GridProperties {
-                            row_count: Some(1000),
-                            column_count: Some(i32::try_from(columns.max(26)).unwrap_or(i32::MAX)),
-                            ..Default::default()
-                        }),
-                        ..Default::default()
-                    }),
-                }),
-                ..Default::default()
-            }]),
-            ..Default::default()
-        };
-        let (response, attempts) = self.batch_update(target, request, deadline).await?;
-        let properties = response
-            .replies
-            .unwrap_or_default()
-            .into_iter()
-            .next()
-            .and_then(|r| r.add_sheet)
-            .and_then(|a| a.properties)
+        let body = serde_json::json!({"requests": [{"addSheet": {"properties": {
+            "title": target.tab,
+            "gridProperties": {"rowCount": 1000, "columnCount": columns.max(26)},
+        }}}]});
+        let body = Bytes::from(serde_json::to_vec(&body).expect("JSON to memory"));
+        let (reply, attempts) = self.batch_update(target, body, deadline).await?;
+        let properties = reply
+            .pointer("/replies/0/addSheet/properties")
+            .cloned()
+            .and_then(|p| serde_json::from_value::<SheetProperties>(p).ok())
             .filter(|p| p.sheet_id.is_some())
             .ok_or_else(|| SheetError::Protocol {
                 spreadsheet_id: target.spreadsheet_id.clone(),
@@ -241,26 +230,55 @@ impl SheetClient {
         Ok((grid_of(&properties), attempts))
     }
 
-    /// One `spreadsheets.batchUpdate` (all-or-nothing), retried.
+    /// One `spreadsheets.batchUpdate` (all-or-nothing), retried; returns the response JSON.
+    /// The JSON body is POSTed through the hub's own HTTP client and authenticator (see
+    /// [`write`](super::write) for why it is not a typed request).
     pub(super) async fn batch_update(
         &self,
         target: &SheetTarget,
-        request: BatchUpdateSpreadsheetRequest,
+        body: Bytes,
         deadline: Instant,
-    ) -> Result<(google_sheets4::api::BatchUpdateSpreadsheetResponse, u32), SheetError> {
+    ) -> Result<(Value, u32), SheetError> {
+        let url = format!(
+            "{}v4/spreadsheets/{}:batchUpdate",
+            self.base_url,
+            utf8_percent_encode(&target.spreadsheet_id, PATH_SEGMENT)
+        );
         self.call(target, "spreadsheets.batchUpdate", deadline, || async {
-            let mut recorder = Recorder::default();
-            let result = self
+            let token = self
                 .hub
-                .spreadsheets()
-                .batch_update(request.clone(), &target.spreadsheet_id)
-                .add_scope(Scope::Spreadsheet)
-                .delegate(&mut recorder)
-                .doit()
-                .await;
-            result
-                .map(|(_, body)| body)
-                .map_err(|e| recorder.classify(e))
+                .auth
+                .get_token(&[Scope::Spreadsheet.as_ref()])
+                .await
+                .map_err(|e| failure(FailureKind::Auth, e.to_string()))?;
+            let mut request = hyper::Request::post(url.as_str())
+                .header(header::CONTENT_TYPE, "application/json")
+                .header(header::USER_AGENT, USER_AGENT);
+            if let Some(token) = token {
+                request = request.header(header::AUTHORIZATION, format!("Bearer {token}"));
+            }
+            let request = request
+                .body(common::to_body(Some(body.clone())))
+                .map_err(|e| failure(FailureKind::Permanent, e.to_string()))?;
+            let response =
+                self.hub.client.request(request).await.map_err(|e| {
+                    failure(FailureKind::Connection, format!("connection failed: {e}"))
+                })?;
+            let (parts, body) = response.into_parts();
+            let bytes = common::to_bytes(body).await.unwrap_or_default();
+            let json = serde_json::from_slice::<Value>(&bytes);
+            if !parts.status.is_success() {
+                let message = json
+                    .ok()
+                    .and_then(|v| v.pointer("/error/message")?.as_str().map(str::to_owned))
+                    .unwrap_or_else(|| parts.status.to_string());
+                return Err(Failure::from_status(
+                    parts.status.as_u16(),
+                    retry_after(&parts.headers),
+                    message,
+                ));
+            }
+            json.map_err(|e| failure(FailureKind::Permanent, format!("undecodable response: {e}")))
         })
         .await
     }
@@ -344,6 +362,24 @@ pub fn a1_sheet_range(tab: &str) -> String {
     format!("'{}'", tab.replace('\'', "''"))
 }
 
+/// The seconds of a `Retry-After` header (the HTTP-date form is not used by Google).
+fn retry_after(headers: &hyper::HeaderMap) -> Option<Duration> {
+    headers
+        .get(header::RETRY_AFTER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .map(Duration::from_secs)
+}
+
+fn failure(kind: FailureKind, message: String) -> Failure {
+    Failure {
+        kind,
+        status: None,
+        retry_after: None,
+        message,
+    }
+}
+
 /// Records the status and `Retry-After` of a failed response, which google-sheets4 drops
 /// when it turns a JSON error body into `Error::BadRequest`.
 #[derive(Default)]
@@ -359,12 +395,7 @@ impl google_sheets4::Delegate for Recorder {
         _body: Option<&Value>,
     ) -> Retry {
         self.status = Some(response.status().as_u16());
-        self.retry_after = response
-            .headers()
-            .get("retry-after")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.trim().parse::<u64>().ok())
-            .map(Duration::from_secs);
+        self.retry_after = retry_after(response.headers());
         Retry::Abort
     }
 }
@@ -389,30 +420,10 @@ impl Recorder {
                 let status = response.status();
                 Failure::from_status(status.as_u16(), self.retry_after, status.to_string())
             }
-            E::HttpError(e) => Failure {
-                kind: FailureKind::Connection,
-                status: None,
-                retry_after: None,
-                message: format!("connection failed: {e}"),
-            },
-            E::Io(e) => Failure {
-                kind: FailureKind::Connection,
-                status: None,
-                retry_after: None,
-                message: format!("connection failed: {e}"),
-            },
-            E::MissingToken(e) => Failure {
-                kind: FailureKind::Auth,
-                status: None,
-                retry_after: None,
-                message: e.to_string(),
-            },
-            other => Failure {
-                kind: FailureKind::Permanent,
-                status: None,
-                retry_after: None,
-                message: other.to_string().trim().to_owned(),
-            },
+            E::HttpError(e) => failure(FailureKind::Connection, format!("connection failed: {e}")),
+            E::Io(e) => failure(FailureKind::Connection, format!("connection failed: {e}")),
+            E::MissingToken(e) => failure(FailureKind::Auth, e.to_string()),
+            other => failure(FailureKind::Permanent, other.to_string().trim().to_owned()),
         }
     }
 }

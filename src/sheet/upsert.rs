@@ -34,7 +34,7 @@ pub struct UpsertReport {
     pub write_requests: u32,
     /// Attempts beyond the first, over all calls.
     pub retries: u32,
-    /// Bytes of batchUpdate bodies (planned, in a dry run).
+    /// Bytes of the plan's batchUpdate bodies (planned, in a dry run; addSheet not included).
     pub payload_bytes: usize,
     pub dry_run: bool,
 }
@@ -85,26 +85,32 @@ impl SheetClient {
         report.added_columns = plan.add_columns.clone();
         report.cells_updated = plan.updates.len();
         report.tab_created = grid.is_none();
-
-        let planned_grid = grid.unwrap_or(Grid {
-            sheet_id: 0,
-            row_count: 1000,
-            column_count: plan.width.max(26),
-        });
-        let batches = write::batches(&plan, planned_grid, self.options.max_batch_bytes);
-        report.payload_bytes = batches.iter().map(|b| b.bytes).sum();
         tracing::info!(
             spreadsheet = %target.spreadsheet_id,
             tab = %target.tab,
             inserted = counts.inserted,
             updated = counts.updated,
             unchanged = counts.unchanged,
-            batches = batches.len(),
-            payload_bytes = report.payload_bytes,
-            dry_run,
+            duplicates = report.duplicates,
+            empty_keys = counts.empty_keys,
             "upsert planned"
         );
+
         if dry_run {
+            let grid = grid.unwrap_or(Grid {
+                sheet_id: 0,
+                row_count: 1000,
+                column_count: plan.width.max(26),
+            });
+            report.payload_bytes = write::batches(&plan, grid, self.options.max_batch_bytes)
+                .map(|b| b.body.len())
+                .sum();
+            tracing::info!(
+                spreadsheet = %target.spreadsheet_id,
+                tab = %target.tab,
+                payload_bytes = report.payload_bytes,
+                "dry run: nothing written"
+            );
             return Ok(report);
         }
 
@@ -116,20 +122,17 @@ impl SheetClient {
                 grid
             }
         };
-        // The batches were built for the grid we expected; rebuild if addSheet gave another.
-        let batches = if grid == planned_grid {
-            batches
-        } else {
-            write::batches(&plan, grid, self.options.max_batch_bytes)
-        };
-        for (n, batch) in batches.into_iter().enumerate() {
+        for (n, batch) in write::batches(&plan, grid, self.options.max_batch_bytes).enumerate() {
             tracing::debug!(
                 batch = n,
-                bytes = batch.bytes,
+                bytes = batch.body.len(),
                 subrequests = batch.subrequests,
                 "writing batch"
             );
-            let (_, attempts) = self.batch_update(target, batch.request, deadline).await?;
+            report.payload_bytes += batch.body.len();
+            let (_, attempts) = self
+                .batch_update(target, batch.body.into(), deadline)
+                .await?;
             report.note_write(attempts);
         }
         tracing::info!(

@@ -1,16 +1,18 @@
 //! Turns a [`Plan`] into as few `spreadsheets.batchUpdate` bodies as the payload limit
-//! allows. Within the first batch, in order: the grid grows to the columns needed
-//! (`appendDimension`), the header is extended (`updateCells` on row 0), changed cells are
-//! overwritten (`updateCells`, one per contiguous run of cells in a row), then new rows are
-//! added (`appendCells`, which grows the grid's rows itself). Large appends are split over
-//! several `appendCells`, and requests spill into further batches, each all-or-nothing; a run
-//! that dies between batches is repaired by the next one (its read sees what landed).
+//! allows, produced one at a time so memory stays at one body (about 2 MB) whatever the
+//! export's size. In order: the grid grows to the columns needed (`appendDimension`), the
+//! header is extended (`updateCells` on row 0), changed cells are overwritten (`updateCells`,
+//! one per contiguous run of cells in a row), then new rows are added (`appendCells`, which
+//! grows the grid's rows itself), each `appendCells` filling what is left of its batch. Each
+//! body is all-or-nothing; a run that dies between batches is repaired by the next one (its
+//! read sees what landed).
+//!
+//! Bodies are serialized straight from the borrowed cells: google-sheets4's typed `Request`
+//! is about 30 KB in memory and its `CellData` 3 KB, so a typed 100,000 x 27 first load
+//! would need gigabytes. The JSON is the same schema (checked in `values` tests).
 
-use google_sheets4::FieldMask;
-use google_sheets4::api::{
-    AppendCellsRequest, AppendDimensionRequest, BatchUpdateSpreadsheetRequest, CellData,
-    GridCoordinate, Request, RowData, UpdateCellsRequest,
-};
+use serde::Serialize;
+use serde::ser::SerializeSeq;
 
 use super::plan::{CellUpdate, Plan};
 use super::values;
@@ -27,176 +29,228 @@ pub struct Grid {
     pub column_count: usize,
 }
 
-/// One batchUpdate body and its serialized size.
+/// One batchUpdate body (JSON) and how many subrequests it holds.
 #[derive(Debug)]
 pub struct Batch {
-    pub request: BatchUpdateSpreadsheetRequest,
-    pub bytes: usize,
+    pub body: Vec<u8>,
     pub subrequests: usize,
 }
 
 const VALUE_MASK: &str = "userEnteredValue";
 const VALUE_AND_FORMAT_MASK: &str = "userEnteredValue,userEnteredFormat.numberFormat";
-/// `{"requests":[]}` and the per-request comma.
-const BATCH_OVERHEAD: usize = 16;
+const BODY_START: &[u8] = br#"{"requests":["#;
+const BODY_END: &[u8] = b"]}";
 
-/// Builds the batches that apply `plan` to the tab `grid`.
-pub fn batches(plan: &Plan<'_>, grid: Grid, max_batch_bytes: usize) -> Vec<Batch> {
-    let mut requests = Vec::new();
-    if plan.width > grid.column_count {
-        requests.push(Request {
-            append_dimension: Some(AppendDimensionRequest {
-                sheet_id: Some(grid.sheet_id),
-                dimension: Some("COLUMNS".into()),
-                length: Some(to_i32(plan.width - grid.column_count)),
-            }),
-            ..Default::default()
-        });
-    }
-    if !plan.add_columns.is_empty() {
-        let header: Vec<CellData> = plan
+/// The batches that apply `plan` to the tab `grid`, built lazily.
+pub fn batches<'p, 't>(plan: &'p Plan<'t>, grid: Grid, max_batch_bytes: usize) -> Batches<'p, 't> {
+    let grow = (plan.width > grid.column_count).then(|| {
+        to_json(&SubRequest::AppendDimension {
+            sheet_id: grid.sheet_id,
+            dimension: "COLUMNS",
+            length: plan.width - grid.column_count,
+        })
+    });
+    let header = (!plan.add_columns.is_empty()).then(|| {
+        let names: Vec<Cell> = plan
             .add_columns
             .iter()
-            .map(|name| values::to_cell_data(&Cell::Text(name.clone())))
+            .map(|n| Cell::Text(n.clone()))
             .collect();
-        requests.push(update_cells(
-            grid.sheet_id,
-            0,
-            plan.add_columns_at,
-            header,
-            VALUE_MASK,
-        ));
-    }
-    for run in runs(&plan.updates) {
-        let first = &run[0];
+        let cells: Vec<&Cell> = names.iter().collect();
+        update_cells(grid.sheet_id, 0, plan.add_columns_at, &cells, VALUE_MASK)
+    });
+    let updates = runs(&plan.updates).map(move |run| {
         let mask = if run.iter().any(|u| values::is_dated(u.value)) {
             VALUE_AND_FORMAT_MASK
         } else {
             VALUE_MASK
         };
-        let cells = run.iter().map(|u| values::to_cell_data(u.value)).collect();
-        requests.push(update_cells(
-            grid.sheet_id,
-            first.row,
-            first.col,
-            cells,
-            mask,
-        ));
+        let cells: Vec<&Cell> = run.iter().map(|u| u.value).collect();
+        update_cells(grid.sheet_id, run[0].row, run[0].col, &cells, mask)
+    });
+    Batches {
+        small: (Box::new(grow.into_iter().chain(header).chain(updates)) as Fragments<'p>)
+            .peekable(),
+        appends: &plan.appends,
+        next_append: 0,
+        sheet_id: grid.sheet_id,
+        max_bytes: max_batch_bytes,
     }
-    let row_budget = max_batch_bytes.saturating_sub(BATCH_OVERHEAD + 200).max(1);
-    for chunk in append_chunks(&plan.appends, row_budget) {
-        let rows = chunk
-            .iter()
-            .map(|row| RowData {
-                values: Some(
-                    trimmed(row)
-                        .iter()
-                        .map(|c| values::to_cell_data(c))
-                        .collect(),
-                ),
-            })
-            .collect();
-        requests.push(Request {
-            append_cells: Some(AppendCellsRequest {
-                sheet_id: Some(grid.sheet_id),
-                rows: Some(rows),
-                fields: Some(field_mask(VALUE_AND_FORMAT_MASK)),
-                ..Default::default()
-            }),
-            ..Default::default()
-        });
-    }
-    pack(requests, max_batch_bytes)
 }
 
-/// A request's size on the wire (the client strips nulls before sending, so do we).
-pub fn request_bytes(request: &Request) -> usize {
-    let mut value = serde_json::to_value(request).expect("Sheets requests serialize");
-    google_sheets4::common::remove_json_null_values(&mut value);
-    serde_json::to_vec(&value).map_or(0, |v| v.len())
+type Fragments<'p> = Box<dyn Iterator<Item = Vec<u8>> + Send + 'p>;
+
+/// Iterator over the batch bodies of a plan.
+pub struct Batches<'p, 't> {
+    small: std::iter::Peekable<Fragments<'p>>,
+    appends: &'p [Vec<&'t Cell>],
+    next_append: usize,
+    sheet_id: i32,
+    max_bytes: usize,
 }
 
-/// Packs requests, in order, into batches of at most `max_bytes` (a request larger than that
-/// travels alone).
-fn pack(requests: Vec<Request>, max_bytes: usize) -> Vec<Batch> {
-    let mut batches: Vec<Batch> = Vec::new();
-    let mut current: Vec<Request> = Vec::new();
-    let mut current_bytes = BATCH_OVERHEAD;
-    let close = |reqs: &mut Vec<Request>, bytes: &mut usize, out: &mut Vec<Batch>| {
-        if !reqs.is_empty() {
-            out.push(Batch {
-                subrequests: reqs.len(),
-                request: BatchUpdateSpreadsheetRequest {
-                    requests: Some(std::mem::take(reqs)),
-                    ..Default::default()
-                },
-                bytes: *bytes,
-            });
+impl Iterator for Batches<'_, '_> {
+    type Item = Batch;
+
+    fn next(&mut self) -> Option<Batch> {
+        let mut body = BODY_START.to_vec();
+        let mut subrequests = 0;
+        while let Some(fragment) = self.small.peek() {
+            let separator = usize::from(subrequests > 0);
+            if subrequests > 0
+                && body.len() + separator + fragment.len() + BODY_END.len() > self.max_bytes
+            {
+                return Some(finish(body, subrequests));
+            }
+            if subrequests > 0 {
+                body.push(b',');
+            }
+            body.extend_from_slice(fragment);
+            self.small.next();
+            subrequests += 1;
         }
-        *bytes = BATCH_OVERHEAD;
-    };
-    for request in requests {
-        let size = request_bytes(&request) + 1;
-        if !current.is_empty() && current_bytes + size > max_bytes {
-            close(&mut current, &mut current_bytes, &mut batches);
+        if self.next_append < self.appends.len() {
+            let mark = body.len();
+            if subrequests > 0 {
+                body.push(b',');
+            }
+            let room = self.max_bytes.saturating_sub(BODY_END.len());
+            let taken = append_cells(
+                &mut body,
+                self.sheet_id,
+                &self.appends[self.next_append..],
+                room,
+                subrequests == 0,
+            );
+            if taken == 0 {
+                body.truncate(mark);
+            } else {
+                self.next_append += taken;
+                subrequests += 1;
+            }
         }
-        current_bytes += size;
-        current.push(request);
+        (subrequests > 0).then(|| finish(body, subrequests))
     }
-    close(&mut current, &mut current_bytes, &mut batches);
-    batches
+}
+
+fn finish(mut body: Vec<u8>, subrequests: usize) -> Batch {
+    body.extend_from_slice(BODY_END);
+    Batch { body, subrequests }
+}
+
+/// Writes one `appendCells` into `body` holding as many of `rows` as keep `body` within
+/// `room` bytes (at least one when `must_take_one`); returns how many it took.
+fn append_cells(
+    body: &mut Vec<u8>,
+    sheet_id: i32,
+    rows: &[Vec<&Cell>],
+    room: usize,
+    must_take_one: bool,
+) -> usize {
+    let start = body.len();
+    body.extend_from_slice(
+        format!(
+            r#"{{"appendCells":{{"sheetId":{sheet_id},"fields":"{VALUE_AND_FORMAT_MASK}","rows":["#
+        )
+        .as_bytes(),
+    );
+    const CLOSE: &[u8] = b"]}}";
+    let mut taken = 0;
+    for row in rows {
+        let before = body.len();
+        if taken > 0 {
+            body.push(b',');
+        }
+        serde_json::to_writer(
+            &mut *body,
+            &RowJson {
+                values: CellsJson(trimmed(row)),
+            },
+        )
+        .expect("writing JSON to memory");
+        if body.len() + CLOSE.len() > room && !(taken == 0 && must_take_one) {
+            body.truncate(before);
+            break;
+        }
+        taken += 1;
+    }
+    if taken == 0 {
+        body.truncate(start);
+    } else {
+        body.extend_from_slice(CLOSE);
+    }
+    taken
+}
+
+/// The subrequests other than `appendCells`, in Google's JSON shape.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase", rename_all_fields = "camelCase")]
+enum SubRequest<'a> {
+    AppendDimension {
+        sheet_id: i32,
+        dimension: &'static str,
+        length: usize,
+    },
+    UpdateCells {
+        start: GridCoordinate,
+        rows: [RowJson<'a>; 1],
+        fields: &'static str,
+    },
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct GridCoordinate {
+    sheet_id: i32,
+    row_index: usize,
+    column_index: usize,
+}
+
+#[derive(Serialize)]
+struct RowJson<'a> {
+    values: CellsJson<'a>,
+}
+
+/// A row's cells as a JSON array of `CellData`, serialized without copying them.
+struct CellsJson<'a>(&'a [&'a Cell]);
+
+impl Serialize for CellsJson<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut seq = serializer.serialize_seq(Some(self.0.len()))?;
+        for cell in self.0 {
+            seq.serialize_element(&values::cell_json(cell))?;
+        }
+        seq.end()
+    }
 }
 
 fn update_cells(
     sheet_id: i32,
     row: usize,
     col: usize,
-    cells: Vec<CellData>,
-    mask: &str,
-) -> Request {
-    Request {
-        update_cells: Some(UpdateCellsRequest {
-            start: Some(GridCoordinate {
-                sheet_id: Some(sheet_id),
-                row_index: Some(to_i32(row)),
-                column_index: Some(to_i32(col)),
-            }),
-            rows: Some(vec![RowData {
-                values: Some(cells),
-            }]),
-            fields: Some(field_mask(mask)),
-            ..Default::default()
-        }),
-        ..Default::default()
-    }
+    cells: &[&Cell],
+    mask: &'static str,
+) -> Vec<u8> {
+    to_json(&SubRequest::UpdateCells {
+        start: GridCoordinate {
+            sheet_id,
+            row_index: row,
+            column_index: col,
+        },
+        rows: [RowJson {
+            values: CellsJson(cells),
+        }],
+        fields: mask,
+    })
+}
+
+fn to_json(request: &SubRequest<'_>) -> Vec<u8> {
+    serde_json::to_vec(request).expect("writing JSON to memory")
 }
 
 /// Splits sorted updates into runs of adjacent cells in one row.
 fn runs<'p, 't>(updates: &'p [CellUpdate<'t>]) -> impl Iterator<Item = &'p [CellUpdate<'t>]> {
     updates.chunk_by(|a, b| a.row == b.row && a.col + 1 == b.col)
-}
-
-/// Splits the appended rows into chunks whose estimated JSON fits `budget` bytes.
-fn append_chunks<'p, 't>(rows: &'p [Vec<&'t Cell>], budget: usize) -> Vec<&'p [Vec<&'t Cell>]> {
-    const ROW_OVERHEAD: usize = r#"{"values":[]},"#.len();
-    let mut chunks = Vec::new();
-    let (mut start, mut bytes) = (0, 0);
-    for (i, row) in rows.iter().enumerate() {
-        let size = ROW_OVERHEAD
-            + trimmed(row)
-                .iter()
-                .map(|c| values::cell_json_len(c))
-                .sum::<usize>();
-        if i > start && bytes + size > budget {
-            chunks.push(&rows[start..i]);
-            (start, bytes) = (i, 0);
-        }
-        bytes += size;
-    }
-    if start < rows.len() {
-        chunks.push(&rows[start..]);
-    }
-    chunks
 }
 
 /// A row without its trailing empty cells (they would write nothing).
@@ -205,118 +259,5 @@ fn trimmed<'p, 't>(row: &'p [&'t Cell]) -> &'p [&'t Cell] {
     &row[..end]
 }
 
-fn field_mask(paths: &str) -> FieldMask {
-    paths.parse().unwrap_or_default()
-}
-
-fn to_i32(n: usize) -> i32 {
-    i32::try_from(n).unwrap_or(i32::MAX)
-}
-
 #[cfg(test)]
-mod tests {
-    use serde_json::json;
-
-    use super::*;
-    use crate::sheet::plan::plan;
-    use crate::table::{Format, Table};
-
-    fn grid() -> Grid {
-        Grid {
-            sheet_id: 9,
-            row_count: 1000,
-            column_count: 26,
-        }
-    }
-
-    fn export(rows: usize, width: usize) -> Table {
-        Table {
-            format: Format::Csv,
-            header: (0..width).map(|c| format!("col{c}")).collect(),
-            rows: (0..rows)
-                .map(|r| {
-                    (0..width)
-                        .map(|c| Cell::Text(format!("r{r}c{c}-some-text")))
-                        .collect()
-                })
-                .collect(),
-            warnings: vec![],
-        }
-    }
-
-    #[test]
-    fn first_load_grows_columns_writes_header_then_appends_within_budget() {
-        let t = export(2000, 30);
-        let p = plan(&[], &t, &[]).unwrap();
-        let out = batches(&p, grid(), 200_000);
-        assert!(out.len() > 1, "{}", out.len());
-        for b in &out {
-            let real = serde_json::to_value(&b.request).map(|mut v| {
-                google_sheets4::common::remove_json_null_values(&mut v);
-                serde_json::to_vec(&v).unwrap().len()
-            });
-            assert!(real.unwrap() <= 200_000);
-        }
-        let first = out[0].request.requests.as_ref().unwrap();
-        assert_eq!(first[0].append_dimension.as_ref().unwrap().length, Some(4));
-        assert_eq!(
-            first[1]
-                .update_cells
-                .as_ref()
-                .unwrap()
-                .rows
-                .as_ref()
-                .unwrap()[0]
-                .values
-                .as_ref()
-                .unwrap()
-                .len(),
-            30
-        );
-        let appended: usize = out
-            .iter()
-            .flat_map(|b| b.request.requests.as_ref().unwrap())
-            .filter_map(|r| r.append_cells.as_ref())
-            .map(|a| a.rows.as_ref().unwrap().len())
-            .sum();
-        assert_eq!(appended, 2000);
-    }
-
-    #[test]
-    fn changed_cells_are_grouped_into_contiguous_runs() {
-        let sheet: Vec<Vec<serde_json::Value>> =
-            serde_json::from_value(json!([["id", "a", "b", "c"], [1, "x", "y", "z"]])).unwrap();
-        let t = Table {
-            format: Format::Csv,
-            header: ["id", "a", "b", "c"].map(String::from).to_vec(),
-            rows: vec![vec![
-                Cell::Int(1),
-                Cell::Text("X".into()),
-                Cell::Text("Y".into()),
-                Cell::Text("z".into()),
-            ]],
-            warnings: vec![],
-        };
-        let p = plan(&sheet, &t, &["id".to_string()]).unwrap();
-        let out = batches(&p, grid(), DEFAULT_MAX_BATCH_BYTES);
-        assert_eq!(out.len(), 1);
-        let reqs = out[0].request.requests.as_ref().unwrap();
-        assert_eq!(reqs.len(), 1);
-        let u = reqs[0].update_cells.as_ref().unwrap();
-        assert_eq!(u.start.as_ref().unwrap().column_index, Some(1));
-        assert_eq!(
-            u.rows.as_ref().unwrap()[0].values.as_ref().unwrap().len(),
-            2
-        );
-        assert_eq!(u.fields.as_ref().unwrap().to_string(), VALUE_MASK);
-    }
-
-    #[test]
-    fn empty_plan_makes_no_batch() {
-        let t = export(3, 2);
-        let mut sheet = Vec::new();
-        crate::sheet::plan::apply(&plan(&[], &t, &[]).unwrap(), &mut sheet);
-        let p = plan(&sheet, &t, &[]).unwrap();
-        assert!(batches(&p, grid(), DEFAULT_MAX_BATCH_BYTES).is_empty());
-    }
-}
+mod tests;
