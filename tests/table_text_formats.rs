@@ -119,8 +119,9 @@ fn csv_with_an_unclosed_quote_is_an_error_naming_the_row() {
 fn binary_garbage_is_not_read_as_csv() {
     let err = parse(b"\x00\x01\x02\x03garbage", &options("users")).unwrap_err();
     assert!(
-        err.to_string()
-            .starts_with("export users: the file is not a spreadsheet, CSV or HTML table (binary data starting 00 01 02 03"),
+        err.to_string().starts_with(
+            "export users: exportsync does not read this file: binary data starting 00 01 02 03"
+        ),
         "{err}"
     );
 }

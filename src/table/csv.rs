@@ -32,17 +32,20 @@ pub fn decode(bytes: &[u8]) -> (Cow<'_, str>, Option<String>) {
 /// Reads delimited text into a grid of raw text cells (typed later, once the header is known).
 pub fn read(bytes: &[u8], export: &str) -> Result<Grid, TableError> {
     let (text, warning) = decode(bytes);
-    let delimiter = sniff_delimiter(&text);
+    let (delimiter, body, first_row) = match excel_separator_line(&text) {
+        Some((delimiter, rest)) => (delimiter, rest, 2),
+        None => (sniff_delimiter(&text), &*text, 1),
+    };
     let records =
-        parse_records(&text, delimiter, usize::MAX).map_err(|row| TableError::UnclosedQuote {
+        parse_records(body, delimiter, usize::MAX).map_err(|row| TableError::UnclosedQuote {
             export: export.to_owned(),
-            location: Location::row(row),
+            location: Location::row(row + first_row - 1),
         })?;
     let rows = records
         .into_iter()
         .enumerate()
         .map(|(index, fields)| GridRow {
-            number: index + 1,
+            number: index + first_row,
             cells: fields
                 .into_iter()
                 .map(|f| {
@@ -66,6 +69,19 @@ pub fn read(bytes: &[u8], export: &str) -> Result<Grid, TableError> {
         rows,
         warnings: warning.into_iter().collect(),
     })
+}
+
+/// Excel's `sep=;` first line, which names the delimiter: the delimiter and the text after
+/// that line.
+fn excel_separator_line(text: &str) -> Option<(u8, &str)> {
+    let rest = text.strip_prefix("sep=")?;
+    let delimiter = *rest.as_bytes().first()?;
+    let after = &rest[1..];
+    let after = after
+        .strip_prefix("\r\n")
+        .or_else(|| after.strip_prefix('\n'))
+        .or_else(|| after.strip_prefix('\r'))?;
+    (delimiter.is_ascii() && delimiter != b'"').then_some((delimiter, after))
 }
 
 /// Picks the delimiter that splits the first records into the most rows of one same width
@@ -226,6 +242,17 @@ mod tests {
         assert_eq!(sniff_delimiter("a|b\n1|2\n"), b'|');
         assert_eq!(sniff_delimiter("only\none\ncolumn\n"), b',');
         assert_eq!(sniff_delimiter("\"x,y\";z\n\"1,2\";3\n"), b';');
+    }
+
+    #[test]
+    fn excel_sep_line_names_the_delimiter_and_counts_as_row_one() {
+        let grid = read(b"sep=;\r\na;b,c\n1;2,5\n", "x").unwrap();
+        assert_eq!(grid.rows[0].number, 2);
+        assert_eq!(
+            grid.rows[0].cells,
+            vec![Cell::Text("a".into()), Cell::Text("b,c".into())]
+        );
+        assert_eq!(excel_separator_line("sep=,"), None);
     }
 
     #[test]

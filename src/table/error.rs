@@ -83,7 +83,7 @@ pub enum TableError {
     )]
     Encrypted { export: String },
 
-    #[error("export {export}: the file is not a spreadsheet, CSV or HTML table ({what})")]
+    #[error("export {export}: exportsync does not read this file: {what}")]
     UnknownFormat { export: String, what: String },
 
     #[error(

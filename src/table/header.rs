@@ -207,17 +207,12 @@ fn is_footer(cells: &[Cell], prefixes: &[String]) -> bool {
 
 /// Types a text-sourced cell by inference, or turns a cell of a text column into text.
 fn type_cell(cell: &mut Cell, text_source: bool, as_text: bool) {
-    match (text_source, as_text) {
-        (true, false) => {
-            if let Cell::Text(text) = cell {
-                *cell = infer_owned(std::mem::take(text));
-            }
+    match cell {
+        Cell::Text(text) if text_source && !as_text => {
+            *cell = infer_owned(std::mem::take(text));
         }
-        (false, true) => {
-            if !matches!(cell, Cell::Text(_) | Cell::Empty) {
-                *cell = Cell::Text(cell.canonical().into_owned());
-            }
-        }
+        Cell::Text(_) | Cell::Empty => {}
+        typed if as_text => *typed = Cell::Text(typed.canonical().into_owned()),
         _ => {}
     }
 }

@@ -100,14 +100,22 @@ pub fn parse(bytes: &[u8], options: &TableOptions) -> Result<Table, TableError> 
         Sniffed::Xlsb => {
             return Err(unknown(
                 export,
-                "an xlsb binary workbook, which is not read; export as xlsx",
+                "it is an xlsb (binary) workbook; export as xlsx instead",
             ));
         }
-        Sniffed::OtherZip => return Err(unknown(export, "a zip archive without a workbook")),
+        Sniffed::OtherZip => {
+            return Err(unknown(
+                export,
+                "it is a zip archive that holds no xlsx or ods workbook",
+            ));
+        }
         Sniffed::Binary => {
             return Err(unknown(
                 export,
-                &format!("binary data starting {}", hex_head(bytes)),
+                &format!(
+                    "binary data starting {}, not a spreadsheet, CSV or HTML table",
+                    hex_head(bytes)
+                ),
             ));
         }
         Sniffed::MarkupWithoutTable => {
