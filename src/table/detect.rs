@@ -21,6 +21,8 @@ pub enum Sniffed {
     EncryptedOle,
     /// Text starting with markup that contains a `<table`.
     Html,
+    /// An Excel 2003 XML workbook (SpreadsheetML), which exportsync does not read.
+    SpreadsheetMl,
     /// Text starting with markup but holding no table (a login or error page, XML).
     MarkupWithoutTable,
     /// Binary content that is none of the above.
@@ -60,6 +62,11 @@ pub fn sniff(bytes: &[u8]) -> Sniffed {
         return Sniffed::Text;
     }
     if text.starts_with(b"<") {
+        if contains(head, b"urn:schemas-microsoft-com:office:spreadsheet")
+            && contains(head, b"<Workbook")
+        {
+            return Sniffed::SpreadsheetMl;
+        }
         return if contains_ignore_ascii_case(bytes, b"<table") {
             Sniffed::Html
         } else {
@@ -137,6 +144,13 @@ mod tests {
         assert_eq!(
             sniff(b"<!DOCTYPE html><form>login</form>"),
             Sniffed::MarkupWithoutTable
+        );
+        assert_eq!(
+            sniff(
+                b"<?xml version=\"1.0\"?>\n<Workbook xmlns=\"urn:schemas-microsoft-com:office:spreadsheet\">\
+                  <Worksheet><Table><Row><Cell><Data>x</Data></Cell></Row></Table></Worksheet></Workbook>"
+            ),
+            Sniffed::SpreadsheetMl
         );
         assert_eq!(sniff(b"\x01\x02\x00\x03"), Sniffed::Binary);
         assert_eq!(sniff(&[0xFF, 0xFE, b'a', 0]), Sniffed::Text);

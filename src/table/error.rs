@@ -108,9 +108,9 @@ pub enum TableError {
     NoHeader { export: String, location: Location },
 
     #[error(
-        "export {export}: header_row = {header_row} is beyond the last row ({last_row}) of {location}; fix header_row in the export's configuration"
+        "export {export}: header_row = {header_row} is not a non-empty row of {location} (its last row is {last_row}); fix header_row in the export's configuration"
     )]
-    HeaderRowOutOfRange {
+    HeaderRowNotFound {
         export: String,
         header_row: usize,
         last_row: usize,

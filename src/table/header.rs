@@ -25,7 +25,7 @@ pub fn into_table(grid: Grid, options: &TableOptions) -> Result<Table, TableErro
 
     let header_index = match options.header_row {
         Some(wanted) => {
-            configured_header(&rows, wanted).ok_or_else(|| TableError::HeaderRowOutOfRange {
+            configured_header(&rows, wanted).ok_or_else(|| TableError::HeaderRowNotFound {
                 export: export.to_owned(),
                 header_row: wanted,
                 last_row: rows.last().map_or(0, |r| r.number),

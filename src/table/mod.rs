@@ -103,6 +103,12 @@ pub fn parse(bytes: &[u8], options: &TableOptions) -> Result<Table, TableError> 
                 "it is an xlsb (binary) workbook; export as xlsx instead",
             ));
         }
+        Sniffed::SpreadsheetMl => {
+            return Err(unknown(
+                export,
+                "it is an Excel 2003 XML workbook (SpreadsheetML); export as xlsx or CSV instead",
+            ));
+        }
         Sniffed::OtherZip => {
             return Err(unknown(
                 export,
