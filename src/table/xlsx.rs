@@ -3,6 +3,7 @@
 //! ranges. Cells keep the type the workbook gave them; nothing is guessed from strings.
 
 use std::io::Cursor;
+use std::sync::mpsc;
 
 use calamine::{Data, DataRef, ExcelDateTime, Ods, Reader, SheetType, SheetVisible, Xls, Xlsx};
 use calamine::{OdsError, XlsError};
@@ -10,6 +11,13 @@ use chrono::{NaiveDate, NaiveDateTime, NaiveTime, TimeDelta};
 
 use super::grid::{Grid, GridRow};
 use super::{Cell, Format, Location, TableError};
+
+/// Cells handed from the XML reader to the row builder at a time.
+const BATCH_CELLS: usize = 4_096;
+/// Full batches that may wait for the row builder (bounds the memory in flight).
+const BATCHES_IN_FLIGHT: usize = 8;
+
+type XlsxCell<'a> = calamine::Cell<DataRef<'a>>;
 
 /// Reads the first visible worksheet of an xlsx/xlsm workbook, streaming its cells.
 pub fn read_xlsx(bytes: &[u8], export: &str) -> Result<Grid, TableError> {
@@ -31,22 +39,56 @@ pub fn read_xlsx(bytes: &[u8], export: &str) -> Result<Grid, TableError> {
     let mut reader = workbook
         .worksheet_cells_reader(&sheet)
         .map_err(|e| damaged(Some(&sheet), None, e.to_string()))?;
-    let mut rows: Vec<GridRow> = Vec::new();
-    let mut last_row = 0;
-    loop {
-        let next = reader
-            .next_cell()
-            .map_err(|e| damaged(Some(&sheet), Some(last_row + 1), e.to_string()))?;
-        let Some(cell) = next else { break };
-        let (row, column) = cell.get_position();
-        last_row = row as usize;
-        let value = from_data_ref(cell.get_value());
-        if value.is_empty() {
-            continue;
+    // Two stages on two threads: this one decompresses and parses the XML (calamine), the
+    // other types the cells and builds the rows (allocation-heavy), in batches.
+    let mut rows = std::thread::scope(|scope| {
+        let (full, full_rx) = mpsc::sync_channel::<Vec<XlsxCell<'_>>>(BATCHES_IN_FLIGHT);
+        let (empty, empty_rx) = mpsc::channel::<Vec<XlsxCell<'_>>>();
+        let builder = scope.spawn(move || {
+            let mut rows: Vec<GridRow> = Vec::new();
+            for mut batch in full_rx {
+                for cell in batch.drain(..) {
+                    let (row, column) = cell.get_position();
+                    let value = from_data_ref(cell.get_value());
+                    if !value.is_empty() {
+                        place(&mut rows, row as usize + 1, column as usize, value);
+                    }
+                }
+                // The reader may have finished already; then the batch is simply dropped.
+                let _ = empty.send(batch);
+            }
+            rows
+        });
+        let mut batch = Vec::with_capacity(BATCH_CELLS);
+        let mut last_row = 0;
+        let read = loop {
+            match reader.next_cell() {
+                Ok(Some(cell)) => {
+                    last_row = cell.get_position().0 as usize;
+                    if matches!(cell.get_value(), DataRef::Empty) {
+                        continue;
+                    }
+                    batch.push(cell);
+                    if batch.len() == BATCH_CELLS {
+                        let next = empty_rx
+                            .try_recv()
+                            .unwrap_or_else(|_| Vec::with_capacity(BATCH_CELLS));
+                        if full.send(std::mem::replace(&mut batch, next)).is_err() {
+                            break Ok(());
+                        }
+                    }
+                }
+                Ok(None) => break Ok(()),
+                Err(e) => break Err(damaged(Some(&sheet), Some(last_row + 1), e.to_string())),
+            }
+        };
+        if !batch.is_empty() {
+            let _ = full.send(batch);
         }
-        place(&mut rows, row as usize + 1, column as usize, value);
-    }
-    drop(reader);
+        drop(full);
+        let rows = builder.join().expect("the row builder does not panic");
+        read.map(|()| rows)
+    })?;
     rows.sort_by_key(|r| r.number);
     Ok(Grid {
         format: Format::Xlsx,
