@@ -2,6 +2,7 @@
 //! column types, first rows), so a user can pick key and text columns for the configuration.
 
 use std::collections::BTreeMap;
+use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -69,12 +70,22 @@ pub async fn run(args: InspectArgs) -> anyhow::Result<ExitCode> {
     };
     let table = table::parse(&bytes, &options)?;
     let report = report(&table);
-    if args.json {
-        println!("{}", serde_json::to_string_pretty(&report)?);
+    let output = if args.json {
+        serde_json::to_string_pretty(&report)? + "\n"
     } else {
-        print!("{}", render_text(&options.export, &report));
+        render_text(&options.export, &report)
+    };
+    let mut stdout = std::io::stdout().lock();
+    match stdout
+        .write_all(output.as_bytes())
+        .and_then(|()| stdout.flush())
+    {
+        // A reader that stops early (`| head`) is not an error.
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+            Err(e).context("cannot write to standard output")
+        }
+        _ => Ok(ExitCode::SUCCESS),
     }
-    Ok(ExitCode::SUCCESS)
 }
 
 pub fn report(table: &Table) -> Report {

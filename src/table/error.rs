@@ -31,6 +31,15 @@ impl Location {
         self.sheet = sheet.map(str::to_owned);
         self
     }
+
+    /// " at sheet \"Data\", row 5" for a message, or nothing when the place is unknown.
+    pub fn suffix(&self) -> String {
+        if *self == Location::default() {
+            String::new()
+        } else {
+            format!(" at {self}")
+        }
+    }
 }
 
 impl std::fmt::Display for Location {
@@ -92,7 +101,8 @@ pub enum TableError {
     HtmlWithoutTable { export: String },
 
     #[error(
-        "export {export}: the {format} file is damaged or truncated at {location}: {detail}; download it again"
+        "export {export}: the {format} file is damaged or truncated{}: {detail}; download it again",
+        location.suffix()
     )]
     Damaged {
         export: String,
@@ -151,5 +161,7 @@ mod tests {
         let at = Location::cell(7, 28).in_sheet(Some("Data"));
         assert_eq!(at.to_string(), "sheet \"Data\", row 7, column AB");
         assert_eq!(Location::default().to_string(), "the file");
+        assert_eq!(Location::default().suffix(), "");
+        assert_eq!(Location::row(3).suffix(), " at row 3");
     }
 }
