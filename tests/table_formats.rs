@@ -421,3 +421,34 @@ fn password_protected_ods_is_reported_as_encrypted() {
             .starts_with("export users: the file is password-protected")
     );
 }
+
+#[test]
+fn xlsx_with_a_cut_worksheet_names_the_sheet_and_row() {
+    let bytes = xlsx(|sheet| {
+        sheet.write_string(0, 0, "ID").unwrap();
+        for row in 1..=300 {
+            sheet.write_string(row, 0, format!("id-{row}")).unwrap();
+        }
+    });
+    // A zip that is whole but whose worksheet XML stops in the middle of the rows.
+    let cut = rewrite_zip(&bytes, |name, content| {
+        if name == "xl/worksheets/sheet1.xml" {
+            content[..content.len() / 2].to_vec()
+        } else {
+            content
+        }
+    });
+    let err = parse(&cut, &options("users")).unwrap_err();
+    let message = err.to_string();
+    assert!(
+        message.starts_with(
+            "export users: the xlsx file is damaged or truncated at sheet \"Sheet1\", row "
+        ),
+        "{message}"
+    );
+    let TableError::Damaged { location, .. } = err else {
+        panic!("not a damaged-file error: {message}");
+    };
+    let row = location.row.unwrap();
+    assert!((100..=300).contains(&row), "{row}");
+}
