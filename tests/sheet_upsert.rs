@@ -609,3 +609,35 @@ async fn an_unknown_key_column_fails_before_any_request() {
     let counts = f.sim.counts();
     assert_eq!((counts.reads(), counts.writes()), (0, 0));
 }
+
+#[tokio::test]
+async fn a_server_that_does_not_answer_in_time_fails_cleanly() {
+    let f = Fixture::start().await;
+    let mut options = f.options();
+    options.retry.request_timeout = Duration::from_millis(150);
+    options.retry.max_attempts = 3;
+    let client = f.client_with(options).await;
+    // Fetch the token first so that only the API calls meet the slow server.
+    client
+        .upsert(&target("Sheet1", &["Transaksi ID"]), &orders(), true)
+        .await
+        .unwrap();
+    f.sim.set_latency(Duration::from_secs(2));
+    let started = std::time::Instant::now();
+    let err = client
+        .upsert(&target("Sheet1", &["Transaksi ID"]), &orders(), false)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, SheetError::Unavailable { attempts: 3, .. }),
+        "{err}"
+    );
+    assert!(err.to_string().contains("no answer within"), "{err}");
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "{:?}",
+        started.elapsed()
+    );
+    f.sim.set_latency(Duration::ZERO);
+    assert!(f.rows("Sheet1").is_empty(), "nothing was written");
+}

@@ -427,3 +427,26 @@ impl Recorder {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tab_names_are_quoted_for_a1_ranges() {
+        assert_eq!(a1_sheet_range("Data #1"), "'Data #1'");
+        assert_eq!(a1_sheet_range("O'Brien"), "'O''Brien'");
+    }
+
+    #[test]
+    fn retry_after_seconds_are_read() {
+        let mut headers = hyper::HeaderMap::new();
+        headers.insert(header::RETRY_AFTER, "7".parse().unwrap());
+        assert_eq!(retry_after(&headers), Some(Duration::from_secs(7)));
+        headers.insert(
+            header::RETRY_AFTER,
+            "Wed, 21 Oct 2015 07:28:00 GMT".parse().unwrap(),
+        );
+        assert_eq!(retry_after(&headers), None);
+    }
+}
