@@ -9,6 +9,8 @@ use chromiumoxide::cdp::browser_protocol::browser::{
     CancelDownloadParams, DownloadProgressState, EventDownloadProgress, EventDownloadWillBegin,
 };
 use chromiumoxide::cdp::browser_protocol::network::{EventResponseReceived, ResourceType};
+use chromiumoxide::cdp::browser_protocol::target::TargetId;
+use serde::Deserialize;
 use chromiumoxide::listeners::EventStream;
 use chromiumoxide::{Browser, Page};
 use futures::StreamExt;
@@ -34,12 +36,25 @@ pub enum PageTurn {
     LoggedOut { url: String },
 }
 
+impl PageTurn {
+    fn into_error(self, export: &str) -> SourceError {
+        match self {
+            PageTurn::ServerError { status, url } => SourceError::ServerError { export: export.to_owned(), status, url },
+            PageTurn::LoggedOut { url } => SourceError::SessionExpired { export: export.to_owned(), url },
+        }
+    }
+}
+
+/// How often tabs opened by the Export button are looked at while no download has begun.
+const TAB_CHECK_INTERVAL: std::time::Duration = std::time::Duration::from_millis(150);
+
 /// Event subscriptions made before the click that should start a download.
 pub struct DownloadWatch {
     will_begin: EventStream<EventDownloadWillBegin>,
     progress: EventStream<EventDownloadProgress>,
     responses: EventStream<EventResponseReceived>,
     login_path: String,
+    main: TargetId,
 }
 
 impl DownloadWatch {
@@ -50,6 +65,7 @@ impl DownloadWatch {
             progress: browser.event_listener::<EventDownloadProgress>().await.map_err(err)?,
             responses: page.event_listener::<EventResponseReceived>().await.map_err(err)?,
             login_path: login_path.trim_end_matches('/').to_owned(),
+            main: page.target_id().clone(),
         })
     }
 
@@ -66,9 +82,36 @@ impl DownloadWatch {
         }
     }
 
+    /// A tab opened by the Export button (a `target=_blank` link) that shows an error page or
+    /// the login form. Its network events cannot be subscribed before it exists, so its
+    /// navigation entry is read instead.
+    async fn extra_tab_turn(&self, browser: &Browser) -> Option<PageTurn> {
+        #[derive(Deserialize)]
+        struct Nav {
+            status: i64,
+            url: String,
+        }
+        let pages = tokio::time::timeout(TAB_CHECK_INTERVAL * 5, browser.pages()).await.ok()?.ok()?;
+        for page in pages.iter().filter(|p| p.target_id() != &self.main) {
+            let probe = "(() => { const n = performance.getEntriesByType('navigation')[0]; \
+                         return { status: n ? (n.responseStatus || 0) : 0, url: location.href }; })()";
+            let Ok(Some(nav)) = tokio::time::timeout(TAB_CHECK_INTERVAL * 5, super::dom::eval::<Nav>(page, probe)).await else {
+                continue;
+            };
+            if nav.status >= 400 {
+                return Some(PageTurn::ServerError { status: nav.status, url: nav.url });
+            }
+            if is_login_url(&nav.url, &self.login_path) {
+                return Some(PageTurn::LoggedOut { url: nav.url });
+            }
+        }
+        None
+    }
+
     /// Waits until the download begins and completes, or `deadline`.
     pub async fn wait(mut self, browser: &Browser, deadline: Instant, ctx: &WaitContext<'_>) -> Result<Finished, SourceError> {
         let mut responses_open = true;
+        let mut tabs = tokio::time::interval(TAB_CHECK_INTERVAL);
         let begun = loop {
             tokio::select! {
                 ev = self.will_begin.next() => match ev {
@@ -78,10 +121,12 @@ impl DownloadWatch {
                 ev = self.responses.next(), if responses_open => {
                     responses_open = ev.is_some();
                     if let Some(turn) = ev.as_deref().and_then(|ev| self.page_turn(ev)) {
-                        return Err(match turn {
-                            PageTurn::ServerError { status, url } => SourceError::ServerError { export: ctx.export.to_owned(), status, url },
-                            PageTurn::LoggedOut { url } => SourceError::SessionExpired { export: ctx.export.to_owned(), url },
-                        });
+                        return Err(turn.into_error(ctx.export));
+                    }
+                }
+                _ = tabs.tick() => {
+                    if let Some(turn) = self.extra_tab_turn(browser).await {
+                        return Err(turn.into_error(ctx.export));
                     }
                 }
                 _ = tokio::time::sleep_until(deadline) => {

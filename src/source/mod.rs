@@ -303,12 +303,12 @@ impl ExportSource {
     }
 }
 
-/// The tab that shows the problem: the newest extra tab with a real page (an export that opens
-/// a new tab), else the main tab.
+/// The tab that shows the problem: an extra tab with a real page (an export that opens a new
+/// tab), else the main tab.
 async fn problem_page(live: &LiveSession) -> Page {
     let main = live.page.target_id().clone();
     if let Ok(Ok(pages)) = tokio::time::timeout(Duration::from_secs(5), live.browser.browser.pages()).await {
-        for page in pages.into_iter().rev() {
+        for page in pages {
             if page.target_id() != &main {
                 let url = dom::url(&page).await;
                 if !url.is_empty() && url != "about:blank" {
