@@ -67,7 +67,11 @@ pub struct ExportJson {
 
 pub async fn run(args: ExportArgs) -> anyhow::Result<ExitCode> {
     let mut config = Config::load(&args.config)?;
-    let selected: Vec<String> = config.select(&args.only)?.iter().map(|e| e.name.clone()).collect();
+    let selected: Vec<String> = config
+        .select(&args.only)?
+        .iter()
+        .map(|e| e.name.clone())
+        .collect();
     if selected.is_empty() {
         anyhow::bail!("{}: no enabled export to run", config.origin);
     }
@@ -76,15 +80,21 @@ pub async fn run(args: ExportArgs) -> anyhow::Result<ExitCode> {
     if let Some(url) = &args.backend_url {
         check_base_url(url).map_err(|why| anyhow::anyhow!("--backend-url \"{url}\" {why}"))?;
     }
-    config.backend.base_url = config.base_url(args.backend_url.as_deref(), backend.base_url.as_deref());
+    config.backend.base_url =
+        config.base_url(args.backend_url.as_deref(), backend.base_url.as_deref());
     if args.headful {
         config.browser.headless = false;
     }
     let window = date_window(&config, args.from, args.to)?;
-    std::fs::create_dir_all(&args.out).with_context(|| format!("cannot create the output folder {}", args.out.display()))?;
+    std::fs::create_dir_all(&args.out)
+        .with_context(|| format!("cannot create the output folder {}", args.out.display()))?;
 
     let source = ExportSource::new(&config, BackendCredentials::from(backend))?;
-    let exports: Vec<_> = config.exports.iter().filter(|e| selected.contains(&e.name)).collect();
+    let exports: Vec<_> = config
+        .exports
+        .iter()
+        .filter(|e| selected.contains(&e.name))
+        .collect();
     tracing::info!(from = %window.from, to = %window.to, exports = ?selected, "exporting");
     let report = source.export_all(window, &exports, &args.out).await;
 
@@ -94,12 +104,22 @@ pub async fn run(args: ExportArgs) -> anyhow::Result<ExitCode> {
     } else {
         print_lines(&json, &args.out);
     }
-    Ok(if report.all_ok() { ExitCode::SUCCESS } else { ExitCode::from(1) })
+    Ok(if report.all_ok() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
 }
 
 /// The explicit range, else the last `lookback_days` up to today in the configured zone.
-fn date_window(config: &Config, from: Option<NaiveDate>, to: Option<NaiveDate>) -> anyhow::Result<DateWindow> {
-    let today = Utc::now().with_timezone(&config.defaults.timezone).date_naive();
+fn date_window(
+    config: &Config,
+    from: Option<NaiveDate>,
+    to: Option<NaiveDate>,
+) -> anyhow::Result<DateWindow> {
+    let today = Utc::now()
+        .with_timezone(&config.defaults.timezone)
+        .date_naive();
     let to = to.unwrap_or(today);
     let from = match from {
         Some(from) => from,
@@ -119,13 +139,32 @@ pub fn to_json(report: &SourceReport) -> ExportJson {
         .iter()
         .map(|o| {
             let (status, file, bytes, seconds, error) = match &o.result {
-                Ok(d) => ("ok", Some(d.path.clone()), Some(d.bytes), Some(round(d.seconds)), None),
+                Ok(d) => (
+                    "ok",
+                    Some(d.path.clone()),
+                    Some(d.bytes),
+                    Some(round(d.seconds)),
+                    None,
+                ),
                 Err(e) => ("failed", None, None, None, Some(e.to_string())),
             };
-            ExportLine { name: o.name.clone(), status, file, bytes, seconds, error, screenshot: o.screenshot.clone(), attempts: o.attempts }
+            ExportLine {
+                name: o.name.clone(),
+                status,
+                file,
+                bytes,
+                seconds,
+                error,
+                screenshot: o.screenshot.clone(),
+                attempts: o.attempts,
+            }
         })
         .collect();
-    ExportJson { exports, launch_seconds: round(report.launch_seconds), login_seconds: round(report.login_seconds) }
+    ExportJson {
+        exports,
+        launch_seconds: round(report.launch_seconds),
+        login_seconds: round(report.login_seconds),
+    }
 }
 
 fn round(seconds: f64) -> f64 {
@@ -142,15 +181,25 @@ fn print_lines(json: &ExportJson, out: &Path) {
                 e.file.as_deref().unwrap_or(out).display(),
                 e.bytes.unwrap_or(0),
                 e.seconds.unwrap_or(0.0),
-                if e.attempts > 1 { format!("  (attempt {})", e.attempts) } else { String::new() },
+                if e.attempts > 1 {
+                    format!("  (attempt {})", e.attempts)
+                } else {
+                    String::new()
+                },
             ),
             _ => println!(
                 "{:width$}  FAILED  {}{}",
                 e.name,
                 e.error.as_deref().unwrap_or("unknown error"),
-                e.screenshot.as_ref().map(|s| format!("  (screenshot {})", s.display())).unwrap_or_default(),
+                e.screenshot
+                    .as_ref()
+                    .map(|s| format!("  (screenshot {})", s.display()))
+                    .unwrap_or_default(),
             ),
         }
     }
-    println!("launch {:.2} s, login {:.2} s", json.launch_seconds, json.login_seconds);
+    println!(
+        "launch {:.2} s, login {:.2} s",
+        json.launch_seconds, json.login_seconds
+    );
 }

@@ -84,7 +84,10 @@ impl Config {
                     let why = if missing.is_empty() {
                         "set enabled = true to run it".to_owned()
                     } else {
-                        format!("it has no {} yet; fill them in and set enabled = true", missing.join(" and "))
+                        format!(
+                            "it has no {} yet; fill them in and set enabled = true",
+                            missing.join(" and ")
+                        )
                     };
                     return Err(ConfigError::Disabled {
                         origin: self.origin.clone(),
@@ -95,7 +98,11 @@ impl Config {
                 Some(_) => {}
             }
         }
-        Ok(self.exports.iter().filter(|e| only.contains(&e.name)).collect())
+        Ok(self
+            .exports
+            .iter()
+            .filter(|e| only.contains(&e.name))
+            .collect())
     }
 
     /// The base URL: `--backend-url`, then the file, then the secrets document.

@@ -67,7 +67,13 @@ impl Checker<'_> {
     }
 
     /// A value that must be present and non-blank.
-    fn required(&mut self, place: &Place, field: &str, value: Option<String>, hint: &str) -> String {
+    fn required(
+        &mut self,
+        place: &Place,
+        field: &str,
+        value: Option<String>,
+        hint: &str,
+    ) -> String {
         match value {
             Some(v) if !v.trim().is_empty() => v,
             Some(_) => {
@@ -81,7 +87,13 @@ impl Checker<'_> {
         }
     }
 
-    fn seconds(&mut self, place: &Place, field: &str, value: Option<u64>, default: u64) -> Duration {
+    fn seconds(
+        &mut self,
+        place: &Place,
+        field: &str,
+        value: Option<u64>,
+        default: u64,
+    ) -> Duration {
         let secs = value.unwrap_or(default);
         if secs == 0 {
             self.push(place, Some(field), "must be at least 1 second");
@@ -90,7 +102,11 @@ impl Checker<'_> {
     }
 
     /// Deserializes one table; a serde error becomes a problem naming the offending field.
-    fn section<T: DeserializeOwned + Default>(&mut self, place: Place, value: Option<toml::Value>) -> T {
+    fn section<T: DeserializeOwned + Default>(
+        &mut self,
+        place: Place,
+        value: Option<toml::Value>,
+    ) -> T {
         let Some(value) = value else {
             return T::default();
         };
@@ -133,7 +149,10 @@ fn line_col(text: &str, offset: usize) -> (usize, usize) {
 
 /// Validates the text of a configuration file named `origin`.
 pub fn validate(origin: &str, text: &str) -> Result<Config, Vec<Problem>> {
-    let mut c = Checker { origin, problems: Vec::new() };
+    let mut c = Checker {
+        origin,
+        problems: Vec::new(),
+    };
     let mut doc: toml::Table = match toml::from_str(text) {
         Ok(doc) => doc,
         Err(e) => {
@@ -146,9 +165,17 @@ pub fn validate(origin: &str, text: &str) -> Result<Config, Vec<Problem>> {
             return Err(c.problems);
         }
     };
-    let unknown: Vec<String> = doc.keys().filter(|k| !SECTIONS.contains(&k.as_str())).cloned().collect();
+    let unknown: Vec<String> = doc
+        .keys()
+        .filter(|k| !SECTIONS.contains(&k.as_str()))
+        .cloned()
+        .collect();
     for key in unknown {
-        c.push(&Place::File, Some(&key), format!("unknown section; expected one of {}", SECTIONS.join(", ")));
+        c.push(
+            &Place::File,
+            Some(&key),
+            format!("unknown section; expected one of {}", SECTIONS.join(", ")),
+        );
     }
 
     let raw_backend = c.section(Place::Section("backend"), doc.remove("backend"));
@@ -162,7 +189,14 @@ pub fn validate(origin: &str, text: &str) -> Result<Config, Vec<Problem>> {
     let exports = exports(&mut c, doc.remove("export"), &defaults);
 
     if c.problems.is_empty() {
-        Ok(Config { origin: origin.to_owned(), backend, login, browser, defaults, exports })
+        Ok(Config {
+            origin: origin.to_owned(),
+            backend,
+            login,
+            browser,
+            defaults,
+            exports,
+        })
     } else {
         Err(c.problems)
     }
@@ -199,16 +233,22 @@ fn login(c: &mut Checker, raw: RawLogin) -> LoginConfig {
     let place = Place::Section("login");
     let path = raw.path.unwrap_or_else(|| "/login".to_owned());
     if !path.starts_with('/') {
-        c.push(&place, Some("path"), format!("\"{path}\" must start with \"/\""));
+        c.push(
+            &place,
+            Some("path"),
+            format!("\"{path}\" must start with \"/\""),
+        );
     }
     let success = match raw.success {
         None => LoginSuccess::UrlNotContains(path.clone()),
-        Some(RawLoginSuccess { url_not_contains: Some(u), selector: None }) if !u.is_empty() => {
-            LoginSuccess::UrlNotContains(u)
-        }
-        Some(RawLoginSuccess { url_not_contains: None, selector: Some(s) }) if !s.is_empty() => {
-            LoginSuccess::Selector(s)
-        }
+        Some(RawLoginSuccess {
+            url_not_contains: Some(u),
+            selector: None,
+        }) if !u.is_empty() => LoginSuccess::UrlNotContains(u),
+        Some(RawLoginSuccess {
+            url_not_contains: None,
+            selector: Some(s),
+        }) if !s.is_empty() => LoginSuccess::Selector(s),
         Some(_) => {
             c.push(
                 &place,
@@ -221,12 +261,20 @@ fn login(c: &mut Checker, raw: RawLogin) -> LoginConfig {
     let mut selector = |field: &str, value: Option<String>, default: &str| {
         let v = value.unwrap_or_else(|| default.to_owned());
         if v.trim().is_empty() {
-            c.push(&place, Some(field), "is empty; give the CSS selector of the login form's element");
+            c.push(
+                &place,
+                Some(field),
+                "is empty; give the CSS selector of the login form's element",
+            );
         }
         v
     };
     let email_selector = selector("email_selector", raw.email_selector, r#"[name="email"]"#);
-    let password_selector = selector("password_selector", raw.password_selector, r#"[name="password"]"#);
+    let password_selector = selector(
+        "password_selector",
+        raw.password_selector,
+        r#"[name="password"]"#,
+    );
     let submit_selector = selector("submit_selector", raw.submit_selector, r#"[type="submit"]"#);
     let timeout = c.seconds(&place, "timeout_secs", raw.timeout_secs, 30);
     LoginConfig {
@@ -246,12 +294,19 @@ fn browser(c: &mut Checker, raw: RawBrowser) -> BrowserConfig {
         None | Some("single_session") => BrowserMode::SingleSession,
         Some("individual") => BrowserMode::Individual,
         Some(other) => {
-            c.push(&place, Some("mode"), format!("\"{other}\" is not one of \"single_session\", \"individual\""));
+            c.push(
+                &place,
+                Some("mode"),
+                format!("\"{other}\" is not one of \"single_session\", \"individual\""),
+            );
             BrowserMode::SingleSession
         }
     };
     BrowserConfig {
-        chromium_path: raw.chromium_path.filter(|p| !p.is_empty()).map(PathBuf::from),
+        chromium_path: raw
+            .chromium_path
+            .filter(|p| !p.is_empty())
+            .map(PathBuf::from),
         headless: raw.headless.unwrap_or(true),
         launch_timeout: c.seconds(&place, "launch_timeout_secs", raw.launch_timeout_secs, 20),
         mode,
@@ -262,11 +317,20 @@ fn defaults(c: &mut Checker, raw: RawDefaults) -> Defaults {
     let place = Place::Section("defaults");
     let tz_name = raw.timezone.unwrap_or_else(|| "Asia/Jakarta".to_owned());
     let timezone = tz_name.parse::<chrono_tz::Tz>().unwrap_or_else(|_| {
-        c.push(&place, Some("timezone"), format!("\"{tz_name}\" is not an IANA time zone name such as \"Asia/Jakarta\""));
+        c.push(
+            &place,
+            Some("timezone"),
+            format!("\"{tz_name}\" is not an IANA time zone name such as \"Asia/Jakarta\""),
+        );
         chrono_tz::Asia::Jakarta
     });
     Defaults {
-        download_timeout: c.seconds(&place, "download_timeout_secs", raw.download_timeout_secs, 60),
+        download_timeout: c.seconds(
+            &place,
+            "download_timeout_secs",
+            raw.download_timeout_secs,
+            60,
+        ),
         page_timeout: c.seconds(&place, "page_timeout_secs", raw.page_timeout_secs, 30),
         lookback_days: raw.lookback_days.unwrap_or(1),
         timezone,
@@ -277,11 +341,19 @@ fn exports(c: &mut Checker, value: Option<toml::Value>, defaults: &Defaults) -> 
     let items = match value {
         Some(toml::Value::Array(items)) => items,
         Some(_) => {
-            c.push(&Place::File, Some("export"), "must be an array of tables: write each export as [[export]]");
+            c.push(
+                &Place::File,
+                Some("export"),
+                "must be an array of tables: write each export as [[export]]",
+            );
             return Vec::new();
         }
         None => {
-            c.push(&Place::File, Some("export"), "no [[export]] defined; add at least one");
+            c.push(
+                &Place::File,
+                Some("export"),
+                "no [[export]] defined; add at least one",
+            );
             return Vec::new();
         }
     };
@@ -296,7 +368,11 @@ fn exports(c: &mut Checker, value: Option<toml::Value>, defaults: &Defaults) -> 
         let raw: RawExport = c.section(place.clone(), Some(item));
         if let Some(export) = export(c, &place, raw, defaults) {
             if out.iter().any(|e| e.name == export.name) {
-                c.push(&place, Some("name"), "is used by an earlier export; names must be unique");
+                c.push(
+                    &place,
+                    Some("name"),
+                    "is used by an earlier export; names must be unique",
+                );
             }
             out.push(export);
         }
@@ -304,16 +380,38 @@ fn exports(c: &mut Checker, value: Option<toml::Value>, defaults: &Defaults) -> 
     out
 }
 
-fn export(c: &mut Checker, place: &Place, raw: RawExport, defaults: &Defaults) -> Option<ExportConfig> {
-    let name = c.required(place, "name", raw.name, "give the export a name such as \"users\"");
-    if !name.is_empty() && !name.chars().all(|ch| ch.is_ascii_alphanumeric() || ch == '_' || ch == '-') {
-        c.push(place, Some("name"), format!("\"{name}\" may only use letters, digits, '_' and '-' (it names files)"));
+fn export(
+    c: &mut Checker,
+    place: &Place,
+    raw: RawExport,
+    defaults: &Defaults,
+) -> Option<ExportConfig> {
+    let name = c.required(
+        place,
+        "name",
+        raw.name,
+        "give the export a name such as \"users\"",
+    );
+    if !name.is_empty()
+        && !name
+            .chars()
+            .all(|ch| ch.is_ascii_alphanumeric() || ch == '_' || ch == '-')
+    {
+        c.push(
+            place,
+            Some("name"),
+            format!("\"{name}\" may only use letters, digits, '_' and '-' (it names files)"),
+        );
     }
     let enabled = raw.enabled.unwrap_or(true);
     let page = match raw.page {
         Some(p) => {
             if !(p.starts_with('/') || check_base_url(&p).is_ok()) {
-                c.push(place, Some("page"), format!("\"{p}\" must be a path starting with \"/\" or an http(s) URL"));
+                c.push(
+                    place,
+                    Some("page"),
+                    format!("\"{p}\" must be a path starting with \"/\" or an http(s) URL"),
+                );
             }
             Some(p)
         }
@@ -323,8 +421,18 @@ fn export(c: &mut Checker, place: &Place, raw: RawExport, defaults: &Defaults) -
         }
         None => None,
     };
-    let start_selector = c.required(place, "start_selector", raw.start_selector, "give the CSS selector of the start-date input");
-    let end_selector = c.required(place, "end_selector", raw.end_selector, "give the CSS selector of the end-date input");
+    let start_selector = c.required(
+        place,
+        "start_selector",
+        raw.start_selector,
+        "give the CSS selector of the start-date input",
+    );
+    let end_selector = c.required(
+        place,
+        "end_selector",
+        raw.end_selector,
+        "give the CSS selector of the end-date input",
+    );
     let date_format = match raw.date_format {
         None => {
             c.push(place, Some("date_format"), "missing; give \"html5\" for <input type=date> or a strftime pattern such as \"%d/%m/%Y\"");
@@ -339,20 +447,40 @@ fn export(c: &mut Checker, place: &Place, raw: RawExport, defaults: &Defaults) -
         None | Some("set_value") => FillMethod::SetValue,
         Some("type") => FillMethod::Type,
         Some(other) => {
-            c.push(place, Some("fill"), format!("\"{other}\" is not one of \"set_value\", \"type\""));
+            c.push(
+                place,
+                Some("fill"),
+                format!("\"{other}\" is not one of \"set_value\", \"type\""),
+            );
             FillMethod::SetValue
         }
     };
     let button = match raw.button {
         None => {
-            c.push(place, Some("button"), "missing; give button = { selector = \".btn\", text = \"Export\" }");
-            ButtonConfig { selector: String::new(), text: None }
+            c.push(
+                place,
+                Some("button"),
+                "missing; give button = { selector = \".btn\", text = \"Export\" }",
+            );
+            ButtonConfig {
+                selector: String::new(),
+                text: None,
+            }
         }
         Some(b) => {
-            let selector = c.required(place, "button.selector", b.selector, "give the CSS selector of the Export button");
+            let selector = c.required(
+                place,
+                "button.selector",
+                b.selector,
+                "give the CSS selector of the Export button",
+            );
             let text = match b.text {
                 Some(t) if t.trim().is_empty() => {
-                    c.push(place, Some("button.text"), "is empty; leave it out to match on the selector alone");
+                    c.push(
+                        place,
+                        Some("button.text"),
+                        "is empty; leave it out to match on the selector alone",
+                    );
                     None
                 }
                 t => t,
@@ -366,8 +494,18 @@ fn export(c: &mut Checker, place: &Place, raw: RawExport, defaults: &Defaults) -
     };
     let spreadsheet_id = match raw.spreadsheet_id {
         Some(id) => {
-            if id.is_empty() || !id.chars().all(|ch| ch.is_ascii_alphanumeric() || ch == '_' || ch == '-') {
-                c.push(place, Some("spreadsheet_id"), format!("\"{id}\" is not a spreadsheet id (the part of the sheet's URL after /d/)"));
+            if id.is_empty()
+                || !id
+                    .chars()
+                    .all(|ch| ch.is_ascii_alphanumeric() || ch == '_' || ch == '-')
+            {
+                c.push(
+                    place,
+                    Some("spreadsheet_id"),
+                    format!(
+                        "\"{id}\" is not a spreadsheet id (the part of the sheet's URL after /d/)"
+                    ),
+                );
             }
             Some(id)
         }
@@ -384,7 +522,10 @@ fn export(c: &mut Checker, place: &Place, raw: RawExport, defaults: &Defaults) -
     if raw.header_row == Some(0) {
         c.push(place, Some("header_row"), "rows are numbered from 1");
     }
-    for (field, columns) in [("key_columns", &raw.key_columns), ("text_columns", &raw.text_columns)] {
+    for (field, columns) in [
+        ("key_columns", &raw.key_columns),
+        ("text_columns", &raw.text_columns),
+    ] {
         if columns.iter().any(|k| k.trim().is_empty()) {
             c.push(place, Some(field), "has an empty column name");
         }

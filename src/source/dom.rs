@@ -5,9 +5,9 @@
 use std::time::Duration;
 
 use chromiumoxide::Page;
+use chromiumoxide::cdp::browser_protocol::page::CaptureScreenshotFormat;
 use chromiumoxide::element::Element;
 use chromiumoxide::page::ScreenshotParams;
-use chromiumoxide::cdp::browser_protocol::page::CaptureScreenshotFormat;
 use serde::de::DeserializeOwned;
 use tokio::time::Instant;
 
@@ -59,7 +59,12 @@ fn js_value(value: &str, masked: bool) -> String {
 
 /// Fills an input and returns what it holds afterwards (`None` for masked values, which are
 /// compared inside the page and reported as `Some("")` when they did not stick).
-pub async fn fill(element: &Element, value: &str, method: FillMethod, masked: bool) -> Result<String, String> {
+pub async fn fill(
+    element: &Element,
+    value: &str,
+    method: FillMethod,
+    masked: bool,
+) -> Result<String, String> {
     let js = js_value(value, masked);
     let readback = if masked {
         "return this.value === v ? '' : 'not accepted';"
@@ -73,8 +78,15 @@ pub async fn fill(element: &Element, value: &str, method: FillMethod, masked: bo
                  this.dispatchEvent(new Event('input', {{ bubbles: true, composed: true }})); \
                  this.dispatchEvent(new Event('change', {{ bubbles: true }})); {readback} }}"
             );
-            let result = element.call_js_fn(function, false).await.map_err(|e| e.to_string())?;
-            Ok(result.result.value.and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default())
+            let result = element
+                .call_js_fn(function, false)
+                .await
+                .map_err(|e| e.to_string())?;
+            Ok(result
+                .result
+                .value
+                .and_then(|v| v.as_str().map(str::to_owned))
+                .unwrap_or_default())
         }
         FillMethod::Type => {
             element
@@ -85,15 +97,37 @@ pub async fn fill(element: &Element, value: &str, method: FillMethod, masked: bo
             let function = format!(
                 "function() {{ const v = {js}; this.dispatchEvent(new Event('change', {{ bubbles: true }})); {readback} }}"
             );
-            let result = element.call_js_fn(function, false).await.map_err(|e| e.to_string())?;
-            Ok(result.result.value.and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default())
+            let result = element
+                .call_js_fn(function, false)
+                .await
+                .map_err(|e| e.to_string())?;
+            Ok(result
+                .result
+                .value
+                .and_then(|v| v.as_str().map(str::to_owned))
+                .unwrap_or_default())
         }
+    }
+}
+
+/// Waits (at most `limit`) until the page has a loaded document, e.g. an error page still
+/// arriving after its response was seen.
+pub async fn settle(page: &Page, limit: Duration) {
+    let deadline = Instant::now() + limit;
+    while Instant::now() < deadline {
+        if eval::<String>(page, "document.readyState").await.as_deref() == Some("complete") {
+            return;
+        }
+        tokio::time::sleep(POLL_INTERVAL).await;
     }
 }
 
 /// A PNG of what the page shows now; `None` if the browser cannot make one within `limit`.
 pub async fn screenshot(page: &Page, limit: Duration) -> Option<Vec<u8>> {
-    let params = ScreenshotParams::builder().format(CaptureScreenshotFormat::Png).build();
+    settle(page, limit / 2).await;
+    let params = ScreenshotParams::builder()
+        .format(CaptureScreenshotFormat::Png)
+        .build();
     match tokio::time::timeout(limit, page.screenshot(params)).await {
         Ok(Ok(png)) => Some(png),
         Ok(Err(e)) => {
@@ -112,6 +146,10 @@ pub fn page_url(base_url: &str, page: &str) -> String {
     if page.starts_with("http://") || page.starts_with("https://") {
         page.to_owned()
     } else {
-        format!("{}/{}", base_url.trim_end_matches('/'), page.trim_start_matches('/'))
+        format!(
+            "{}/{}",
+            base_url.trim_end_matches('/'),
+            page.trim_start_matches('/')
+        )
     }
 }

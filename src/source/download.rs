@@ -10,10 +10,10 @@ use chromiumoxide::cdp::browser_protocol::browser::{
 };
 use chromiumoxide::cdp::browser_protocol::network::{EventResponseReceived, ResourceType};
 use chromiumoxide::cdp::browser_protocol::target::TargetId;
-use serde::Deserialize;
 use chromiumoxide::listeners::EventStream;
 use chromiumoxide::{Browser, Page};
 use futures::StreamExt;
+use serde::Deserialize;
 use tokio::time::Instant;
 
 use super::error::{SourceError, browser_error};
@@ -39,8 +39,15 @@ pub enum PageTurn {
 impl PageTurn {
     fn into_error(self, export: &str) -> SourceError {
         match self {
-            PageTurn::ServerError { status, url } => SourceError::ServerError { export: export.to_owned(), status, url },
-            PageTurn::LoggedOut { url } => SourceError::SessionExpired { export: export.to_owned(), url },
+            PageTurn::ServerError { status, url } => SourceError::ServerError {
+                export: export.to_owned(),
+                status,
+                url,
+            },
+            PageTurn::LoggedOut { url } => SourceError::SessionExpired {
+                export: export.to_owned(),
+                url,
+            },
         }
     }
 }
@@ -58,12 +65,26 @@ pub struct DownloadWatch {
 }
 
 impl DownloadWatch {
-    pub async fn subscribe(browser: &Browser, page: &Page, login_path: &str, export: &str) -> Result<Self, SourceError> {
+    pub async fn subscribe(
+        browser: &Browser,
+        page: &Page,
+        login_path: &str,
+        export: &str,
+    ) -> Result<Self, SourceError> {
         let err = |e| browser_error(export, "subscribing to download events", e);
         Ok(DownloadWatch {
-            will_begin: browser.event_listener::<EventDownloadWillBegin>().await.map_err(err)?,
-            progress: browser.event_listener::<EventDownloadProgress>().await.map_err(err)?,
-            responses: page.event_listener::<EventResponseReceived>().await.map_err(err)?,
+            will_begin: browser
+                .event_listener::<EventDownloadWillBegin>()
+                .await
+                .map_err(err)?,
+            progress: browser
+                .event_listener::<EventDownloadProgress>()
+                .await
+                .map_err(err)?,
+            responses: page
+                .event_listener::<EventResponseReceived>()
+                .await
+                .map_err(err)?,
             login_path: login_path.trim_end_matches('/').to_owned(),
             main: page.target_id().clone(),
         })
@@ -76,8 +97,12 @@ impl DownloadWatch {
         let url = ev.response.url.clone();
         match ev.r#type {
             ResourceType::Document if status >= 400 => Some(PageTurn::ServerError { status, url }),
-            ResourceType::Xhr | ResourceType::Fetch if status >= 500 => Some(PageTurn::ServerError { status, url }),
-            ResourceType::Document if is_login_url(&url, &self.login_path) => Some(PageTurn::LoggedOut { url }),
+            ResourceType::Xhr | ResourceType::Fetch if status >= 500 => {
+                Some(PageTurn::ServerError { status, url })
+            }
+            ResourceType::Document if is_login_url(&url, &self.login_path) => {
+                Some(PageTurn::LoggedOut { url })
+            }
             _ => None,
         }
     }
@@ -91,15 +116,24 @@ impl DownloadWatch {
             status: i64,
             url: String,
         }
-        let pages = tokio::time::timeout(TAB_CHECK_INTERVAL * 5, browser.pages()).await.ok()?.ok()?;
+        let pages = tokio::time::timeout(TAB_CHECK_INTERVAL * 5, browser.pages())
+            .await
+            .ok()?
+            .ok()?;
         for page in pages.iter().filter(|p| p.target_id() != &self.main) {
             let probe = "(() => { const n = performance.getEntriesByType('navigation')[0]; \
                          return { status: n ? (n.responseStatus || 0) : 0, url: location.href }; })()";
-            let Ok(Some(nav)) = tokio::time::timeout(TAB_CHECK_INTERVAL * 5, super::dom::eval::<Nav>(page, probe)).await else {
+            let Ok(Some(nav)) =
+                tokio::time::timeout(TAB_CHECK_INTERVAL * 5, super::dom::eval::<Nav>(page, probe))
+                    .await
+            else {
                 continue;
             };
             if nav.status >= 400 {
-                return Some(PageTurn::ServerError { status: nav.status, url: nav.url });
+                return Some(PageTurn::ServerError {
+                    status: nav.status,
+                    url: nav.url,
+                });
             }
             if is_login_url(&nav.url, &self.login_path) {
                 return Some(PageTurn::LoggedOut { url: nav.url });
@@ -109,7 +143,12 @@ impl DownloadWatch {
     }
 
     /// Waits until the download begins and completes, or `deadline`.
-    pub async fn wait(mut self, browser: &Browser, deadline: Instant, ctx: &WaitContext<'_>) -> Result<Finished, SourceError> {
+    pub async fn wait(
+        mut self,
+        browser: &Browser,
+        deadline: Instant,
+        ctx: &WaitContext<'_>,
+    ) -> Result<Finished, SourceError> {
         let mut responses_open = true;
         let mut tabs = tokio::time::interval(TAB_CHECK_INTERVAL);
         let begun = loop {
@@ -188,7 +227,11 @@ fn is_login_url(url: &str, login_path: &str) -> bool {
     let path = url
         .split_once("://")
         .map_or(url, |(_, rest)| rest.find('/').map_or("/", |i| &rest[i..]));
-    let path = path.split(['?', '#']).next().unwrap_or("").trim_end_matches('/');
+    let path = path
+        .split(['?', '#'])
+        .next()
+        .unwrap_or("")
+        .trim_end_matches('/');
     !login_path.is_empty() && path == login_path
 }
 
@@ -197,14 +240,27 @@ fn is_login_url(url: &str, login_path: &str) -> bool {
 pub fn sanitize_file_name(suggested: &str, fallback: &str) -> String {
     let cleaned: String = suggested
         .chars()
-        .map(|c| if c.is_control() || "/\\:*?\"<>|".contains(c) { '_' } else { c })
+        .map(|c| {
+            if c.is_control() || "/\\:*?\"<>|".contains(c) {
+                '_'
+            } else {
+                c
+            }
+        })
         .collect();
     let trimmed = cleaned.trim().trim_matches('.').trim();
-    let name = if trimmed.is_empty() { fallback } else { trimmed };
+    let name = if trimmed.is_empty() {
+        fallback
+    } else {
+        trimmed
+    };
     if name.len() <= 150 {
         return name.to_owned();
     }
-    let ext_at = name.rfind('.').filter(|&i| i > 0 && name.len() - i <= 10).unwrap_or(name.len());
+    let ext_at = name
+        .rfind('.')
+        .filter(|&i| i > 0 && name.len() - i <= 10)
+        .unwrap_or(name.len());
     let (stem, ext) = name.split_at(ext_at);
     let mut end = 150 - ext.len();
     while !stem.is_char_boundary(end) {
@@ -247,9 +303,18 @@ mod tests {
 
     #[test]
     fn sanitize_keeps_extension_and_strips_separators() {
-        assert_eq!(sanitize_file_name("../../etc/passwd", "x"), "_.._etc_passwd");
-        assert_eq!(sanitize_file_name("Laporan: 01/11.xlsx", "x"), "Laporan_ 01_11.xlsx");
-        assert_eq!(sanitize_file_name("  ..  ", "users.download"), "users.download");
+        assert_eq!(
+            sanitize_file_name("../../etc/passwd", "x"),
+            "_.._etc_passwd"
+        );
+        assert_eq!(
+            sanitize_file_name("Laporan: 01/11.xlsx", "x"),
+            "Laporan_ 01_11.xlsx"
+        );
+        assert_eq!(
+            sanitize_file_name("  ..  ", "users.download"),
+            "users.download"
+        );
         let long = format!("{}.xlsx", "a".repeat(300));
         let s = sanitize_file_name(&long, "x");
         assert!(s.len() <= 150 && s.ends_with(".xlsx"), "{s}");

@@ -13,9 +13,13 @@ pub enum SourceError {
     ChromiumNotFound { tried: String },
     #[error("cannot launch Chromium {path}: {message}")]
     Launch { path: String, message: String },
-    #[error("no backend base URL: give --backend-url, [backend] base_url in {config}, or backend.base_url in the secrets file")]
+    #[error(
+        "no backend base URL: give --backend-url, [backend] base_url in {config}, or backend.base_url in the secrets file"
+    )]
     NoBaseUrl { config: String },
-    #[error("login failed: the backend rejected the email {email}: {message}; check backend.email and backend.password in the secrets file")]
+    #[error(
+        "login failed: the backend rejected the email {email}: {message}; check backend.email and backend.password in the secrets file"
+    )]
     LoginRejected { email: String, message: String },
     #[error("login did not finish within {}s at {url}: {message}", .waited.as_secs())]
     LoginTimeout {
@@ -23,7 +27,9 @@ pub enum SourceError {
         waited: Duration,
         message: String,
     },
-    #[error("export {export}: the session expired again right after logging in again ({url}); not retrying")]
+    #[error(
+        "export {export}: the session expired again right after logging in again ({url}); not retrying"
+    )]
     SessionLost { export: String, url: String },
     /// Internal signal: the page landed on the login form. Handled by logging in again.
     #[error("export {export}: the session expired ({url})")]
@@ -36,7 +42,9 @@ pub enum SourceError {
         url: String,
         waited: Duration,
     },
-    #[error("export {export}: the date input `{selector}` did not accept \"{value}\" (it holds \"{actual}\"); check date_format")]
+    #[error(
+        "export {export}: the date input `{selector}` did not accept \"{value}\" (it holds \"{actual}\"); check date_format"
+    )]
     DateRejected {
         export: String,
         selector: String,

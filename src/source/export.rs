@@ -12,11 +12,21 @@ use super::error::{SourceError, browser_error};
 use crate::config::{ButtonConfig, ExportConfig};
 
 /// Opens `url` in `page`, waiting at most until `deadline` for it to load.
-pub async fn open(page: &Page, export: &str, url: &str, deadline: Instant, waited: std::time::Duration) -> Result<(), SourceError> {
+pub async fn open(
+    page: &Page,
+    export: &str,
+    url: &str,
+    deadline: Instant,
+    waited: std::time::Duration,
+) -> Result<(), SourceError> {
     match tokio::time::timeout_at(deadline, page.goto(url)).await {
         Ok(Ok(_)) => Ok(()),
         Ok(Err(e)) => Err(browser_error(export, &format!("opening {url}"), e)),
-        Err(_) => Err(browser_error(export, &format!("opening {url}"), format!("the page did not load within {}s", waited.as_secs()))),
+        Err(_) => Err(browser_error(
+            export,
+            &format!("opening {url}"),
+            format!("the page did not load within {}s", waited.as_secs()),
+        )),
     }
 }
 
@@ -76,10 +86,9 @@ pub async fn find_button(
     deadline: Instant,
     waited: std::time::Duration,
 ) -> Result<Element, SourceError> {
-    let text = button
-        .text
-        .as_ref()
-        .map_or("null".to_owned(), |t| serde_json::to_string(&normalise(t)).expect("string"));
+    let text = button.text.as_ref().map_or("null".to_owned(), |t| {
+        serde_json::to_string(&normalise(t)).expect("string")
+    });
     let search = format!(
         "(() => {{
             const text = {text};
@@ -114,7 +123,10 @@ pub async fn find_button(
         described.push_str(&format!(" with text \"{t}\""));
     }
     if let Some(r) = last.filter(|r| r.matched > 0) {
-        described.push_str(&format!(" ({} elements match the selector, texts: {:?})", r.matched, r.texts));
+        described.push_str(&format!(
+            " ({} elements match the selector, texts: {:?})",
+            r.matched, r.texts
+        ));
     }
     Err(SourceError::ElementMissing {
         export: export.to_owned(),
@@ -126,5 +138,8 @@ pub async fn find_button(
 }
 
 fn normalise(text: &str) -> String {
-    text.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase()
+    text.split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .to_lowercase()
 }

@@ -63,7 +63,10 @@ pub fn chromium_path(config: &BrowserConfig) -> Result<PathBuf, SourceError> {
         }
     }
     Err(SourceError::ChromiumNotFound {
-        tried: format!("[browser] chromium_path unset, CHROMIUM_PATH unset, none of {} on PATH", names.join(", ")),
+        tried: format!(
+            "[browser] chromium_path unset, CHROMIUM_PATH unset, none of {} on PATH",
+            names.join(", ")
+        ),
     })
 }
 
@@ -73,8 +76,12 @@ fn running_as_root() -> bool {
 }
 
 impl BrowserSession {
-    /// Launches Chromium with a fresh profile and downloads directed to a private folder.
-    pub async fn launch(config: &BrowserConfig) -> Result<BrowserSession, SourceError> {
+    /// Launches Chromium with a fresh profile and downloads directed to a private folder,
+    /// created under `temp_root` (the system's temporary directory when `None`).
+    pub async fn launch(
+        config: &BrowserConfig,
+        temp_root: Option<&Path>,
+    ) -> Result<BrowserSession, SourceError> {
         let started = Instant::now();
         let path = chromium_path(config)?;
         become_subreaper();
@@ -82,15 +89,19 @@ impl BrowserSession {
             path: path.display().to_string(),
             message,
         };
-        let dir = tempfile::Builder::new()
-            .prefix("exportsync-")
-            .tempdir()
-            .map_err(|e| launch_err(format!("cannot create a temporary directory: {e}")))?;
+        let mut dir_builder = tempfile::Builder::new();
+        dir_builder.prefix("exportsync-");
+        let dir = match temp_root {
+            Some(root) => dir_builder.tempdir_in(root),
+            None => dir_builder.tempdir(),
+        }
+        .map_err(|e| launch_err(format!("cannot create a temporary directory: {e}")))?;
         let profile_dir = dir.path().join("profile");
         let download_dir = dir.path().join("downloads");
         let home = dir.path().join("home");
         for d in [&profile_dir, &download_dir, &home] {
-            std::fs::create_dir_all(d).map_err(|e| launch_err(format!("cannot create {}: {e}", d.display())))?;
+            std::fs::create_dir_all(d)
+                .map_err(|e| launch_err(format!("cannot create {}: {e}", d.display())))?;
         }
         let mut builder = CdpConfig::builder()
             .chrome_executable(&path)
@@ -159,7 +170,9 @@ impl BrowserSession {
     pub async fn close(mut self) {
         let closed = tokio::time::timeout(CLOSE_GRACE, self.browser.close()).await;
         let exited = match closed {
-            Ok(Ok(_)) => tokio::time::timeout(CLOSE_GRACE, self.browser.wait()).await.is_ok(),
+            Ok(Ok(_)) => tokio::time::timeout(CLOSE_GRACE, self.browser.wait())
+                .await
+                .is_ok(),
             _ => false,
         };
         if !exited {
@@ -167,7 +180,10 @@ impl BrowserSession {
             let _ = self.browser.kill().await;
         }
         if let Some(mut handler) = self.handler.take() {
-            if tokio::time::timeout(CLOSE_GRACE, &mut handler).await.is_err() {
+            if tokio::time::timeout(CLOSE_GRACE, &mut handler)
+                .await
+                .is_err()
+            {
                 tracing::warn!("CDP handler did not stop after close");
                 handler.abort();
             }

@@ -88,8 +88,15 @@ impl SourceReport {
 /// Progress notifications, for logs, progress output and tests.
 #[derive(Clone, Debug)]
 pub enum SourceEvent {
-    SessionOpened { launch_seconds: f64, login_seconds: f64 },
-    AttemptFinished { export: String, attempt: u32, error: Option<SourceError> },
+    SessionOpened {
+        launch_seconds: f64,
+        login_seconds: f64,
+    },
+    AttemptFinished {
+        export: String,
+        attempt: u32,
+        error: Option<SourceError>,
+    },
 }
 
 type Observer = Arc<dyn Fn(&SourceEvent) + Send + Sync>;
@@ -104,7 +111,11 @@ struct Attempt {
 
 impl Attempt {
     fn failed(error: SourceError, screenshot: Option<Vec<u8>>, page_url: Option<String>) -> Self {
-        Attempt { result: Err(error), screenshot, page_url }
+        Attempt {
+            result: Err(error),
+            screenshot,
+            page_url,
+        }
     }
 }
 
@@ -122,20 +133,41 @@ pub struct ExportSource {
     base_url: String,
     credentials: BackendCredentials,
     observer: Option<Observer>,
+    temp_root: Option<PathBuf>,
 }
 
 impl ExportSource {
     /// Needs `config.backend.base_url` (set it from `--backend-url` or the secrets first).
     pub fn new(config: &Config, credentials: BackendCredentials) -> Result<Self, SourceError> {
-        let base_url = config.backend.base_url.clone().ok_or_else(|| SourceError::NoBaseUrl {
-            config: config.origin.clone(),
-        })?;
-        Ok(ExportSource { config: config.clone(), base_url, credentials, observer: None })
+        let base_url = config
+            .backend
+            .base_url
+            .clone()
+            .ok_or_else(|| SourceError::NoBaseUrl {
+                config: config.origin.clone(),
+            })?;
+        Ok(ExportSource {
+            config: config.clone(),
+            base_url,
+            credentials,
+            observer: None,
+            temp_root: None,
+        })
     }
 
     /// Calls `observer` (synchronously, in order) for each [`SourceEvent`].
-    pub fn with_observer(mut self, observer: impl Fn(&SourceEvent) + Send + Sync + 'static) -> Self {
+    pub fn with_observer(
+        mut self,
+        observer: impl Fn(&SourceEvent) + Send + Sync + 'static,
+    ) -> Self {
         self.observer = Some(Arc::new(observer));
+        self
+    }
+
+    /// Creates each session's temporary directory (profile, downloads) under `dir` instead of
+    /// the system's temporary directory (Lambda: somewhere under /tmp).
+    pub fn with_temp_root(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.temp_root = Some(dir.into());
         self
     }
 
@@ -147,7 +179,12 @@ impl ExportSource {
 
     /// Downloads `exports` for `window` into `out_dir`, in the configured mode. Never fails as
     /// a whole: each export carries its own result.
-    pub async fn export_all(&self, window: DateWindow, exports: &[&ExportConfig], out_dir: &Path) -> SourceReport {
+    pub async fn export_all(
+        &self,
+        window: DateWindow,
+        exports: &[&ExportConfig],
+        out_dir: &Path,
+    ) -> SourceReport {
         let mut report = SourceReport::default();
         let mut attempts: Vec<(Attempt, u32)> = self
             .run_round(window, exports, out_dir, 1, &mut report)
@@ -158,13 +195,20 @@ impl ExportSource {
         let retry: Vec<usize> = attempts
             .iter()
             .enumerate()
-            .filter(|(_, (a, _))| a.result.as_ref().err().is_some_and(SourceError::is_retryable))
+            .filter(|(_, (a, _))| {
+                a.result
+                    .as_ref()
+                    .err()
+                    .is_some_and(SourceError::is_retryable)
+            })
             .map(|(i, _)| i)
             .collect();
         if !retry.is_empty() {
             let again: Vec<&ExportConfig> = retry.iter().map(|&i| exports[i]).collect();
             tracing::warn!(exports = ?again.iter().map(|e| &e.name).collect::<Vec<_>>(), "retrying in a fresh browser session");
-            let second = self.run_round(window, &again, out_dir, 2, &mut report).await;
+            let second = self
+                .run_round(window, &again, out_dir, 2, &mut report)
+                .await;
             for (i, attempt) in retry.into_iter().zip(second) {
                 attempts[i] = (attempt, 2);
             }
@@ -178,37 +222,77 @@ impl ExportSource {
     }
 
     /// One pass over `exports`: one session for all, or one each in `individual` mode.
-    async fn run_round(&self, window: DateWindow, exports: &[&ExportConfig], out_dir: &Path, round: u32, report: &mut SourceReport) -> Vec<Attempt> {
+    async fn run_round(
+        &self,
+        window: DateWindow,
+        exports: &[&ExportConfig],
+        out_dir: &Path,
+        round: u32,
+        report: &mut SourceReport,
+    ) -> Vec<Attempt> {
         match self.config.browser.mode {
-            BrowserMode::SingleSession => self.run_session(window, exports, out_dir, round, report).await,
+            BrowserMode::SingleSession => {
+                self.run_session(window, exports, out_dir, round, report)
+                    .await
+            }
             BrowserMode::Individual => {
                 let mut all = Vec::new();
                 for export in exports {
-                    all.extend(self.run_session(window, std::slice::from_ref(export), out_dir, round, report).await);
+                    all.extend(
+                        self.run_session(
+                            window,
+                            std::slice::from_ref(export),
+                            out_dir,
+                            round,
+                            report,
+                        )
+                        .await,
+                    );
                 }
                 all
             }
         }
     }
 
-    async fn run_session(&self, window: DateWindow, exports: &[&ExportConfig], out_dir: &Path, round: u32, report: &mut SourceReport) -> Vec<Attempt> {
+    async fn run_session(
+        &self,
+        window: DateWindow,
+        exports: &[&ExportConfig],
+        out_dir: &Path,
+        round: u32,
+        report: &mut SourceReport,
+    ) -> Vec<Attempt> {
         let mut live = match self.open_session(report, exports).await {
             Ok(live) => live,
             Err(failure) => {
                 for export in exports {
-                    self.notify(SourceEvent::AttemptFinished { export: export.name.clone(), attempt: round, error: failure.result.clone().err() });
+                    self.notify(SourceEvent::AttemptFinished {
+                        export: export.name.clone(),
+                        attempt: round,
+                        error: failure.result.clone().err(),
+                    });
                 }
                 return exports.iter().map(|_| failure.clone()).collect();
             }
         };
         let mut results = Vec::with_capacity(exports.len());
         for export in exports {
-            let attempt = self.run_export(&mut live, export, window, out_dir, report).await;
+            let attempt = self
+                .run_export(&mut live, export, window, out_dir, report)
+                .await;
             match &attempt.result {
-                Ok(d) => tracing::info!(export = %export.name, attempt = round, file = %d.path.display(), bytes = d.bytes, seconds = d.seconds, "export downloaded"),
-                Err(e) => tracing::warn!(export = %export.name, attempt = round, error = %e, "export failed"),
+                Ok(d) => {
+                    tracing::info!(export = %export.name, attempt = round, file = %d.path.display(), bytes = d.bytes, seconds = d.seconds, "export downloaded")
+                }
+                Err(e) => {
+                    tracing::warn!(export = %export.name, attempt = round, error = %e, "export failed")
+                }
             }
-            self.notify(SourceEvent::AttemptFinished { export: export.name.clone(), attempt: round, error: attempt.result.clone().err() });
+            self.notify(SourceEvent::AttemptFinished {
+                export: export.name.clone(),
+                attempt: round,
+                error: attempt.result.clone().err(),
+            });
             results.push(attempt);
         }
         live.browser.close().await;
@@ -216,18 +300,29 @@ impl ExportSource {
     }
 
     /// Launches a browser and logs in; on failure returns the attempt every export gets.
-    async fn open_session(&self, report: &mut SourceReport, exports: &[&ExportConfig]) -> Result<LiveSession, Attempt> {
-        let browser = BrowserSession::launch(&self.config.browser).await.map_err(|e| Attempt::failed(e, None, None))?;
+    async fn open_session(
+        &self,
+        report: &mut SourceReport,
+        exports: &[&ExportConfig],
+    ) -> Result<LiveSession, Attempt> {
+        let browser = BrowserSession::launch(&self.config.browser, self.temp_root.as_deref())
+            .await
+            .map_err(|e| Attempt::failed(e, None, None))?;
         let launch_seconds = browser.launch_time.as_secs_f64();
         let page = match browser.browser.new_page("about:blank").await {
             Ok(page) => page,
             Err(e) => {
                 browser.close().await;
-                return Err(Attempt::failed(error::browser_error("(session)", "opening a tab", e), None, None));
+                return Err(Attempt::failed(
+                    error::browser_error("(session)", "opening a tab", e),
+                    None,
+                    None,
+                ));
             }
         };
         let started = Instant::now();
-        let login = session::log_in(&page, &self.config.login, &self.base_url, &self.credentials).await;
+        let login =
+            session::log_in(&page, &self.config.login, &self.base_url, &self.credentials).await;
         let login_seconds = started.elapsed().as_secs_f64();
         if let Err(e) = login {
             let screenshot = dom::screenshot(&page, SCREENSHOT_LIMIT).await;
@@ -240,28 +335,56 @@ impl ExportSource {
             report.launch_seconds = launch_seconds;
             report.login_seconds = login_seconds;
         }
-        report.sessions.push(SessionTiming { launch_seconds, login_seconds, exports: exports.iter().map(|e| e.name.clone()).collect() });
+        report.sessions.push(SessionTiming {
+            launch_seconds,
+            login_seconds,
+            exports: exports.iter().map(|e| e.name.clone()).collect(),
+        });
         tracing::info!(launch_seconds, login_seconds, "browser session ready");
-        self.notify(SourceEvent::SessionOpened { launch_seconds, login_seconds });
+        self.notify(SourceEvent::SessionOpened {
+            launch_seconds,
+            login_seconds,
+        });
         Ok(LiveSession { browser, page })
     }
 
     /// One export in a live session, logging in again once if the session expired.
-    async fn run_export(&self, live: &mut LiveSession, export: &ExportConfig, window: DateWindow, out_dir: &Path, report: &mut SourceReport) -> Attempt {
+    async fn run_export(
+        &self,
+        live: &mut LiveSession,
+        export: &ExportConfig,
+        window: DateWindow,
+        out_dir: &Path,
+        report: &mut SourceReport,
+    ) -> Attempt {
         let mut result = self.try_export(live, export, window, out_dir).await;
         if let Err(SourceError::SessionExpired { url, .. }) = &result {
             tracing::info!(export = %export.name, url = %url, "session expired; logging in again");
             report.relogins += 1;
-            result = match session::log_in(&live.page, &self.config.login, &self.base_url, &self.credentials).await {
+            result = match session::log_in(
+                &live.page,
+                &self.config.login,
+                &self.base_url,
+                &self.credentials,
+            )
+            .await
+            {
                 Ok(()) => match self.try_export(live, export, window, out_dir).await {
-                    Err(SourceError::SessionExpired { url, .. }) => Err(SourceError::SessionLost { export: export.name.clone(), url }),
+                    Err(SourceError::SessionExpired { url, .. }) => Err(SourceError::SessionLost {
+                        export: export.name.clone(),
+                        url,
+                    }),
                     other => other,
                 },
                 Err(e) => Err(e),
             };
         }
         let attempt = match result {
-            Ok(downloaded) => Attempt { result: Ok(downloaded), screenshot: None, page_url: None },
+            Ok(downloaded) => Attempt {
+                result: Ok(downloaded),
+                screenshot: None,
+                page_url: None,
+            },
             Err(e) => {
                 let page = problem_page(live).await;
                 let screenshot = dom::screenshot(&page, SCREENSHOT_LIMIT).await;
@@ -272,10 +395,19 @@ impl ExportSource {
         attempt
     }
 
-    async fn try_export(&self, live: &LiveSession, export: &ExportConfig, window: DateWindow, out_dir: &Path) -> Result<Downloaded, SourceError> {
+    async fn try_export(
+        &self,
+        live: &LiveSession,
+        export: &ExportConfig,
+        window: DateWindow,
+        out_dir: &Path,
+    ) -> Result<Downloaded, SourceError> {
         let started = Instant::now();
         let Some(page_path) = &export.page else {
-            return Err(SourceError::NotRunnable { export: export.name.clone(), message: "it has no `page`".into() });
+            return Err(SourceError::NotRunnable {
+                export: export.name.clone(),
+                message: "it has no `page`".into(),
+            });
         };
         let page_timeout = self.config.defaults.page_timeout;
         let page_deadline = tokio::time::Instant::now() + page_timeout;
@@ -283,12 +415,39 @@ impl ExportSource {
         let page = &live.page;
         export::open(page, &export.name, &url, page_deadline, page_timeout).await?;
         if session::on_login_page(page, &self.config.login).await {
-            return Err(SourceError::SessionExpired { export: export.name.clone(), url: dom::url(page).await });
+            return Err(SourceError::SessionExpired {
+                export: export.name.clone(),
+                url: dom::url(page).await,
+            });
         }
-        export::fill_dates(page, export, window.from, window.to, page_deadline, page_timeout).await?;
-        let button = export::find_button(page, &export.name, &export.button, page_deadline, page_timeout).await?;
-        let watch = download::DownloadWatch::subscribe(&live.browser.browser, page, &self.config.login.path, &export.name).await?;
-        button.click().await.map_err(|e| error::browser_error(&export.name, "clicking the Export button", e))?;
+        export::fill_dates(
+            page,
+            export,
+            window.from,
+            window.to,
+            page_deadline,
+            page_timeout,
+        )
+        .await?;
+        let button = export::find_button(
+            page,
+            &export.name,
+            &export.button,
+            page_deadline,
+            page_timeout,
+        )
+        .await?;
+        let watch = download::DownloadWatch::subscribe(
+            &live.browser.browser,
+            page,
+            &self.config.login.path,
+            &export.name,
+        )
+        .await?;
+        button
+            .click()
+            .await
+            .map_err(|e| error::browser_error(&export.name, "clicking the Export button", e))?;
         let context = download::WaitContext {
             export: &export.name,
             button: &export.button.selector,
@@ -297,9 +456,16 @@ impl ExportSource {
             download_dir: live.browser.download_dir(),
         };
         let deadline = tokio::time::Instant::now() + export.download_timeout;
-        let finished = watch.wait(&live.browser.browser, deadline, &context).await?;
+        let finished = watch
+            .wait(&live.browser.browser, deadline, &context)
+            .await?;
         let path = download::save(&finished, out_dir, &export.name)?;
-        Ok(Downloaded { path, suggested_name: finished.suggested_name, bytes: finished.bytes, seconds: started.elapsed().as_secs_f64() })
+        Ok(Downloaded {
+            path,
+            suggested_name: finished.suggested_name,
+            bytes: finished.bytes,
+            seconds: started.elapsed().as_secs_f64(),
+        })
     }
 }
 
@@ -307,7 +473,9 @@ impl ExportSource {
 /// tab), else the main tab.
 async fn problem_page(live: &LiveSession) -> Page {
     let main = live.page.target_id().clone();
-    if let Ok(Ok(pages)) = tokio::time::timeout(Duration::from_secs(5), live.browser.browser.pages()).await {
+    if let Ok(Ok(pages)) =
+        tokio::time::timeout(Duration::from_secs(5), live.browser.browser.pages()).await
+    {
         for page in pages {
             if page.target_id() != &main {
                 let url = dom::url(&page).await;
@@ -323,7 +491,9 @@ async fn problem_page(live: &LiveSession) -> Page {
 /// Closes every tab but the main one (new tabs opened by Export links).
 async fn close_extra_tabs(live: &LiveSession) {
     let main = live.page.target_id().clone();
-    if let Ok(Ok(pages)) = tokio::time::timeout(Duration::from_secs(5), live.browser.browser.pages()).await {
+    if let Ok(Ok(pages)) =
+        tokio::time::timeout(Duration::from_secs(5), live.browser.browser.pages()).await
+    {
         for page in pages {
             if page.target_id() != &main {
                 let _ = tokio::time::timeout(Duration::from_secs(5), page.close()).await;
@@ -333,7 +503,12 @@ async fn close_extra_tabs(live: &LiveSession) {
 }
 
 /// Saves the failure screenshot next to the downloads and builds the outcome.
-fn finish_outcome(export: &ExportConfig, attempt: Attempt, attempts: u32, out_dir: &Path) -> ExportOutcome {
+fn finish_outcome(
+    export: &ExportConfig,
+    attempt: Attempt,
+    attempts: u32,
+    out_dir: &Path,
+) -> ExportOutcome {
     let screenshot = match (&attempt.result, attempt.screenshot) {
         (Err(_), Some(png)) => {
             let path = out_dir.join(format!("{}.failure.png", export.name));
@@ -347,5 +522,11 @@ fn finish_outcome(export: &ExportConfig, attempt: Attempt, attempts: u32, out_di
         }
         _ => None,
     };
-    ExportOutcome { name: export.name.clone(), result: attempt.result, attempts, screenshot, page_url: attempt.page_url }
+    ExportOutcome {
+        name: export.name.clone(),
+        result: attempt.result,
+        attempts,
+        screenshot,
+        page_url: attempt.page_url,
+    }
 }

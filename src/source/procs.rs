@@ -43,9 +43,20 @@ pub fn read(pid: u32) -> Option<Proc> {
     let state = rest.next()?.chars().next()?;
     let ppid = rest.next()?.parse().ok()?;
     let cmdline = std::fs::read(format!("/proc/{pid}/cmdline"))
-        .map(|b| String::from_utf8_lossy(&b).replace('\0', " ").trim().to_owned())
+        .map(|b| {
+            String::from_utf8_lossy(&b)
+                .replace('\0', " ")
+                .trim()
+                .to_owned()
+        })
         .unwrap_or_default();
-    Some(Proc { pid, ppid, state, name, cmdline })
+    Some(Proc {
+        pid,
+        ppid,
+        state,
+        name,
+        cmdline,
+    })
 }
 
 #[cfg(test)]

@@ -66,9 +66,13 @@ pub async fn log_in(
             return Ok(());
         }
         let at = dom::url(page).await;
-        return Err(timeout(format!("the email field `{}` never appeared", login.email_selector), &at));
+        return Err(timeout(
+            format!("the email field `{}` never appeared", login.email_selector),
+            &at,
+        ));
     };
-    let missing = |what: &str, selector: &str| format!("the {what} `{selector}` is not on the login page");
+    let missing =
+        |what: &str, selector: &str| format!("the {what} `{selector}` is not on the login page");
     dom::fill(&email, &credentials.email, FillMethod::SetValue, false)
         .await
         .map_err(|e| browser_error("(login)", "filling the email", e))?;
@@ -76,18 +80,31 @@ pub async fn log_in(
         .find_element(login.password_selector.as_str())
         .await
         .map_err(|_| timeout(missing("password field", &login.password_selector), &url))?;
-    let accepted = dom::fill(&password, credentials.password.expose(), FillMethod::SetValue, true)
-        .await
-        .map_err(|e| browser_error("(login)", "filling the password", e))?;
+    let accepted = dom::fill(
+        &password,
+        credentials.password.expose(),
+        FillMethod::SetValue,
+        true,
+    )
+    .await
+    .map_err(|e| browser_error("(login)", "filling the password", e))?;
     if !accepted.is_empty() {
-        return Err(timeout("the password field did not accept the password".into(), &url));
+        return Err(timeout(
+            "the password field did not accept the password".into(),
+            &url,
+        ));
     }
     let submit = page
         .find_element(login.submit_selector.as_str())
         .await
         .map_err(|_| timeout(missing("submit button", &login.submit_selector), &url))?;
-    page.evaluate(format!("{MARKER} = true")).await.map_err(|e| browser_error("(login)", "marking the page", e))?;
-    submit.click().await.map_err(|e| browser_error("(login)", "clicking the submit button", e))?;
+    page.evaluate(format!("{MARKER} = true"))
+        .await
+        .map_err(|e| browser_error("(login)", "marking the page", e))?;
+    submit
+        .click()
+        .await
+        .map_err(|e| browser_error("(login)", "clicking the submit button", e))?;
 
     let probe = after_submit_probe(login);
     loop {
@@ -112,7 +129,10 @@ pub async fn log_in(
         }
         if Instant::now() >= deadline {
             let at = dom::url(page).await;
-            return Err(timeout("no page after the login form was submitted".into(), &at));
+            return Err(timeout(
+                "no page after the login form was submitted".into(),
+                &at,
+            ));
         }
         tokio::time::sleep(dom::POLL_INTERVAL).await;
     }
@@ -125,13 +145,18 @@ fn js_str(s: &str) -> String {
 fn success_test(login: &LoginSuccess) -> String {
     match login {
         LoginSuccess::UrlNotContains(text) => format!("!location.href.includes({})", js_str(text)),
-        LoginSuccess::Selector(selector) => format!("!!document.querySelector({})", js_str(selector)),
+        LoginSuccess::Selector(selector) => {
+            format!("!!document.querySelector({})", js_str(selector))
+        }
     }
 }
 
 fn after_submit_probe(login: &LoginConfig) -> String {
     let error = match &login.error_selector {
-        Some(sel) => format!("(document.querySelector({}) || {{ innerText: '' }}).innerText", js_str(sel)),
+        Some(sel) => format!(
+            "(document.querySelector({}) || {{ innerText: '' }}).innerText",
+            js_str(sel)
+        ),
         None => "''".to_owned(),
     };
     format!(
@@ -143,7 +168,9 @@ fn after_submit_probe(login: &LoginConfig) -> String {
 }
 
 async fn success_now(page: &Page, login: &LoginConfig) -> bool {
-    dom::eval::<bool>(page, &success_test(&login.success)).await.unwrap_or(false)
+    dom::eval::<bool>(page, &success_test(&login.success))
+        .await
+        .unwrap_or(false)
 }
 
 /// Whether `page` shows the login form instead of what was asked: the session has expired.
