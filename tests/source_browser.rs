@@ -438,13 +438,12 @@ async fn a_browser_failure_is_retried_once_in_a_fresh_session() {
                 attempt: 1,
                 error: Some(_),
             } = event
+                && export == "transactions"
             {
-                if export == "transactions" {
-                    sim.set_faults(Faults {
-                        fail_export: Some("coin_payments".into()),
-                        ..Faults::default()
-                    });
-                }
+                sim.set_faults(Faults {
+                    fail_export: Some("coin_payments".into()),
+                    ..Faults::default()
+                });
             }
             seen.lock().unwrap().push(format!("{event:?}"));
         });

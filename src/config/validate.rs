@@ -124,17 +124,17 @@ impl Checker<'_> {
 /// serde says "unknown field `x`, expected one of ..." or "missing field `x`": pull the field out.
 fn split_serde_message(message: &str) -> (Option<String>, String) {
     for prefix in ["unknown field `", "missing field `", "duplicate field `"] {
-        if let Some(rest) = message.strip_prefix(prefix) {
-            if let Some(end) = rest.find('`') {
-                let kind = prefix.trim_end_matches(" `").trim_end_matches(" field");
-                let tail = rest[end + 1..].trim_start_matches(',').trim();
-                let message = if tail.is_empty() {
-                    format!("{kind} field")
-                } else {
-                    format!("{kind} field; {tail}")
-                };
-                return (Some(rest[..end].to_owned()), message);
-            }
+        if let Some(rest) = message.strip_prefix(prefix)
+            && let Some(end) = rest.find('`')
+        {
+            let kind = prefix.trim_end_matches(" `").trim_end_matches(" field");
+            let tail = rest[end + 1..].trim_start_matches(',').trim();
+            let message = if tail.is_empty() {
+                format!("{kind} field")
+            } else {
+                format!("{kind} field; {tail}")
+            };
+            return (Some(rest[..end].to_owned()), message);
         }
     }
     (None, message.trim().to_owned())

@@ -73,12 +73,15 @@ pub enum SourceError {
     },
     #[error("export {export}: the download of {file} was canceled by the browser")]
     DownloadCanceled { export: String, file: String },
-    #[error("export {export}: the browser failed while {action}: {message}")]
+    /// `context` is "export NAME", "login" or "session".
+    #[error("{context}: the browser failed while {action}: {message}")]
     Browser {
-        export: String,
+        context: String,
         action: String,
         message: String,
     },
+    #[error("cannot open {url}: {message}; check the base URL and that the backend is reachable")]
+    Unreachable { url: String, message: String },
     #[error("export {export}: cannot save the download to {path}: {message}")]
     Save {
         export: String,
@@ -104,6 +107,7 @@ impl SourceError {
                 | SourceError::DownloadTimeout { .. }
                 | SourceError::DownloadCanceled { .. }
                 | SourceError::Browser { .. }
+                | SourceError::Unreachable { .. }
         )
     }
 
@@ -124,6 +128,7 @@ impl SourceError {
             SourceError::DownloadTimeout { .. } => "download_timeout",
             SourceError::DownloadCanceled { .. } => "download_canceled",
             SourceError::Browser { .. } => "browser",
+            SourceError::Unreachable { .. } => "unreachable",
             SourceError::Save { .. } => "save",
             SourceError::NotRunnable { .. } => "not_runnable",
         }
@@ -132,8 +137,17 @@ impl SourceError {
 
 /// Turns a chromiumoxide error into a [`SourceError::Browser`] for `export` while `action`.
 pub(crate) fn browser_error(export: &str, action: &str, e: impl std::fmt::Display) -> SourceError {
+    browser_failure(format!("export {export}"), action, e)
+}
+
+/// A [`SourceError::Browser`] outside any export (`context`: "login", "session").
+pub(crate) fn browser_failure(
+    context: impl Into<String>,
+    action: &str,
+    e: impl std::fmt::Display,
+) -> SourceError {
     SourceError::Browser {
-        export: export.to_owned(),
+        context: context.into(),
         action: action.to_owned(),
         message: e.to_string(),
     }

@@ -21,6 +21,10 @@ pub async fn open(
 ) -> Result<(), SourceError> {
     match tokio::time::timeout_at(deadline, page.goto(url)).await {
         Ok(Ok(_)) => Ok(()),
+        Ok(Err(e)) if e.to_string().starts_with("net::") => Err(SourceError::Unreachable {
+            url: url.to_owned(),
+            message: e.to_string(),
+        }),
         Ok(Err(e)) => Err(browser_error(export, &format!("opening {url}"), e)),
         Err(_) => Err(browser_error(
             export,
@@ -106,10 +110,10 @@ pub async fn find_button(
     let mut last = None;
     loop {
         if let Some(result) = dom::eval::<ButtonSearch>(page, &search).await {
-            if result.found {
-                if let Ok(element) = page.find_element(format!("[{MARK}]")).await {
-                    return Ok(element);
-                }
+            if result.found
+                && let Ok(element) = page.find_element(format!("[{MARK}]")).await
+            {
+                return Ok(element);
             }
             last = Some(result);
         }

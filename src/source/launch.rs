@@ -179,21 +179,20 @@ impl BrowserSession {
             tracing::warn!(pid = ?self.pid, "chromium did not close in time; killing it");
             let _ = self.browser.kill().await;
         }
-        if let Some(mut handler) = self.handler.take() {
-            if tokio::time::timeout(CLOSE_GRACE, &mut handler)
+        if let Some(mut handler) = self.handler.take()
+            && tokio::time::timeout(CLOSE_GRACE, &mut handler)
                 .await
                 .is_err()
-            {
-                tracing::warn!("CDP handler did not stop after close");
-                handler.abort();
-            }
+        {
+            tracing::warn!("CDP handler did not stop after close");
+            handler.abort();
         }
         self.finish();
     }
 
     fn finish(&mut self) {
-        reap_leftovers(&self.profile_dir);
         if let Some(dir) = self.dir.take() {
+            reap_leftovers(dir.path());
             let path = dir.path().to_owned();
             if let Err(e) = dir.close() {
                 tracing::warn!(dir = %path.display(), error = %e, "cannot delete the browser's temporary directory");
@@ -226,31 +225,49 @@ fn become_subreaper() {
     }
 }
 
-/// Kills every process started for `profile_dir` that is still alive and reaps the ones that
-/// became our children (through [`become_subreaper`]).
-pub fn reap_leftovers(profile_dir: &Path) {
-    let needle = profile_dir.display().to_string();
+/// Kills every process whose command line mentions `session_dir` (the browser, its zygotes,
+/// renderers and `chrome_crashpad_handler`, whose database lives under the session's HOME) and
+/// reaps the Chromium zombies adopted through [`become_subreaper`]. Helpers die and are
+/// re-parented asynchronously, so this repeats until a pass finds nothing (at most
+/// [`REAP_LIMIT`]). Live browsers of other sessions are left alone.
+pub fn reap_leftovers(session_dir: &Path) {
+    let needle = session_dir.display().to_string();
     let me = std::process::id();
-    for proc in super::procs::list() {
-        let ours = proc.cmdline.contains(&needle);
-        let orphan = proc.ppid == me && proc.is_chromium();
-        if !(ours || orphan) {
-            continue;
-        }
-        if proc.state != 'Z' {
-            tracing::debug!(pid = proc.pid, name = %proc.name, "killing a leftover chromium process");
-            // SAFETY: kill(2) with a pid read from /proc; a stale pid only yields ESRCH.
-            unsafe {
-                libc::kill(proc.pid as i32, libc::SIGKILL);
+    let deadline = Instant::now() + REAP_LIMIT;
+    loop {
+        let mut found = false;
+        for proc in super::procs::list() {
+            let ours = proc.state != 'Z' && proc.cmdline.contains(&needle);
+            let adopted_zombie = proc.state == 'Z' && proc.ppid == me && proc.is_chromium();
+            if ours {
+                tracing::debug!(pid = proc.pid, name = %proc.name, "killing a leftover chromium process");
+                // SAFETY: kill(2) with a pid read from /proc; a stale pid only yields ESRCH.
+                unsafe {
+                    libc::kill(proc.pid as i32, libc::SIGKILL);
+                }
             }
-        }
-        if proc.ppid == me {
-            let mut status = 0;
-            // SAFETY: waitpid on a child of ours that was just killed or is a zombie, so it
-            // returns at once; a pid already reaped elsewhere only yields ECHILD.
-            unsafe {
-                libc::waitpid(proc.pid as i32, &mut status, 0);
+            if adopted_zombie {
+                tracing::debug!(pid = proc.pid, name = %proc.name, "reaping a chromium zombie");
+                let mut status = 0;
+                // SAFETY: waitpid on a zombie child of ours returns at once; a pid already
+                // reaped elsewhere only yields ECHILD.
+                unsafe {
+                    libc::waitpid(proc.pid as i32, &mut status, libc::WNOHANG);
+                }
             }
+            found |= ours || adopted_zombie;
         }
+        if !found {
+            return;
+        }
+        if Instant::now() >= deadline {
+            tracing::warn!(dir = %needle, "chromium processes still running after the reaping deadline");
+            return;
+        }
+        std::thread::sleep(REAP_POLL);
     }
 }
+
+/// How long [`reap_leftovers`] keeps killing and reaping.
+const REAP_LIMIT: Duration = Duration::from_secs(3);
+const REAP_POLL: Duration = Duration::from_millis(5);

@@ -64,13 +64,15 @@ pub struct ExportOutcome {
 pub struct SessionTiming {
     pub launch_seconds: f64,
     pub login_seconds: f64,
+    /// Closing the browser and reaping its processes.
+    pub close_seconds: f64,
     pub exports: Vec<String>,
 }
 
 /// Everything [`ExportSource::export_all`] did.
 #[derive(Clone, Debug, Default)]
 pub struct SourceReport {
-    /// Launch and login of the first session (0 when it never got that far).
+    /// Launch and login of the first browser (0 when it never got that far).
     pub launch_seconds: f64,
     pub login_seconds: f64,
     pub sessions: Vec<SessionTiming>,
@@ -186,6 +188,9 @@ impl ExportSource {
         out_dir: &Path,
     ) -> SourceReport {
         let mut report = SourceReport::default();
+        if exports.is_empty() {
+            return report;
+        }
         let mut attempts: Vec<(Attempt, u32)> = self
             .run_round(window, exports, out_dir, 1, &mut report)
             .await
@@ -295,7 +300,11 @@ impl ExportSource {
             });
             results.push(attempt);
         }
+        let closing = Instant::now();
         live.browser.close().await;
+        if let Some(timing) = report.sessions.last_mut() {
+            timing.close_seconds = closing.elapsed().as_secs_f64();
+        }
         results
     }
 
@@ -314,7 +323,7 @@ impl ExportSource {
             Err(e) => {
                 browser.close().await;
                 return Err(Attempt::failed(
-                    error::browser_error("(session)", "opening a tab", e),
+                    error::browser_failure("session", "opening a tab", e),
                     None,
                     None,
                 ));
@@ -324,6 +333,10 @@ impl ExportSource {
         let login =
             session::log_in(&page, &self.config.login, &self.base_url, &self.credentials).await;
         let login_seconds = started.elapsed().as_secs_f64();
+        if report.launch_seconds == 0.0 {
+            report.launch_seconds = launch_seconds;
+            report.login_seconds = login_seconds;
+        }
         if let Err(e) = login {
             let screenshot = dom::screenshot(&page, SCREENSHOT_LIMIT).await;
             let url = dom::url(&page).await;
@@ -331,13 +344,10 @@ impl ExportSource {
             browser.close().await;
             return Err(Attempt::failed(e, screenshot, Some(url)));
         }
-        if report.sessions.is_empty() {
-            report.launch_seconds = launch_seconds;
-            report.login_seconds = login_seconds;
-        }
         report.sessions.push(SessionTiming {
             launch_seconds,
             login_seconds,
+            close_seconds: 0.0,
             exports: exports.iter().map(|e| e.name.clone()).collect(),
         });
         tracing::info!(launch_seconds, login_seconds, "browser session ready");

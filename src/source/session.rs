@@ -7,7 +7,7 @@ use serde::Deserialize;
 use tokio::time::Instant;
 
 use super::dom;
-use super::error::{SourceError, browser_error};
+use super::error::{SourceError, browser_failure};
 use crate::config::{FillMethod, LoginConfig, LoginSuccess};
 use crate::secrets::Secret;
 
@@ -58,7 +58,12 @@ pub async fn log_in(
     };
     match tokio::time::timeout_at(deadline, page.goto(url.as_str())).await {
         Err(_) => return Err(timeout("the login page did not load".into(), &url)),
-        Ok(Err(e)) => return Err(browser_error("(login)", &format!("opening {url}"), e)),
+        Ok(Err(e)) => {
+            return Err(SourceError::Unreachable {
+                url,
+                message: e.to_string(),
+            });
+        }
         Ok(Ok(_)) => {}
     }
     let Some(email) = dom::wait_element(page, &login.email_selector, deadline).await else {
@@ -75,7 +80,7 @@ pub async fn log_in(
         |what: &str, selector: &str| format!("the {what} `{selector}` is not on the login page");
     dom::fill(&email, &credentials.email, FillMethod::SetValue, false)
         .await
-        .map_err(|e| browser_error("(login)", "filling the email", e))?;
+        .map_err(|e| browser_failure("login", "filling the email", e))?;
     let password = page
         .find_element(login.password_selector.as_str())
         .await
@@ -87,7 +92,7 @@ pub async fn log_in(
         true,
     )
     .await
-    .map_err(|e| browser_error("(login)", "filling the password", e))?;
+    .map_err(|e| browser_failure("login", "filling the password", e))?;
     if !accepted.is_empty() {
         return Err(timeout(
             "the password field did not accept the password".into(),
@@ -100,31 +105,32 @@ pub async fn log_in(
         .map_err(|_| timeout(missing("submit button", &login.submit_selector), &url))?;
     page.evaluate(format!("{MARKER} = true"))
         .await
-        .map_err(|e| browser_error("(login)", "marking the page", e))?;
+        .map_err(|e| browser_failure("login", "marking the page", e))?;
     submit
         .click()
         .await
-        .map_err(|e| browser_error("(login)", "clicking the submit button", e))?;
+        .map_err(|e| browser_failure("login", "clicking the submit button", e))?;
 
     let probe = after_submit_probe(login);
     loop {
-        if let Some(state) = dom::eval::<AfterSubmit>(page, &probe).await {
-            if state.fresh && state.ready == "complete" {
-                if state.success {
-                    tracing::debug!(url = %state.url, "logged in");
-                    return Ok(());
-                }
-                if state.form {
-                    let message = if state.error.trim().is_empty() {
-                        "the login form came back without a message".to_owned()
-                    } else {
-                        format!("the page says \"{}\"", state.error.trim())
-                    };
-                    return Err(SourceError::LoginRejected {
-                        email: credentials.email.clone(),
-                        message,
-                    });
-                }
+        if let Some(state) = dom::eval::<AfterSubmit>(page, &probe).await
+            && state.fresh
+            && state.ready == "complete"
+        {
+            if state.success {
+                tracing::debug!(url = %state.url, "logged in");
+                return Ok(());
+            }
+            if state.form {
+                let message = if state.error.trim().is_empty() {
+                    "the login form came back without a message".to_owned()
+                } else {
+                    format!("the page says \"{}\"", state.error.trim())
+                };
+                return Err(SourceError::LoginRejected {
+                    email: credentials.email.clone(),
+                    message,
+                });
             }
         }
         if Instant::now() >= deadline {
