@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use calamine::{Data, Reader, Xlsx};
 use chrono::NaiveDate;
-use exportsync::config::{BrowserMode, Config};
+use exportsync::config::{BrowserMode, Config, FillMethod};
 use exportsync::secrets::Secret;
 use exportsync::sim::backend::{BackendOptions, BackendSim, DEMO_EMAIL, Faults, export_rows};
 use exportsync::source::{
@@ -497,20 +497,34 @@ async fn a_browser_failure_is_retried_once_in_a_fresh_session() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn individual_mode_uses_one_session_per_export() {
+async fn individual_mode_uses_one_session_per_export_and_typing_fills_text_dates() {
     let h = Harness::start(BackendOptions::default()).await;
     let mut config = sim_config(&h.sim, 20);
     config.browser.mode = BrowserMode::Individual;
+    let transactions = config
+        .exports
+        .iter_mut()
+        .find(|e| e.name == "transactions")
+        .unwrap();
+    transactions.fill = FillMethod::Type;
     let report = h
         .run(
             &h.source(&config, "demo-password"),
             &config,
-            &["users", "coin_payments"],
+            &["transactions", "coin_payments"],
         )
         .await;
     assert!(report.all_ok(), "{report:?}");
     assert_eq!(report.sessions.len(), 2);
-    assert_eq!(h.sim.stats().logins_ok, 2);
+    assert_eq!(report.sessions[0].exports, ["transactions"]);
+    assert_eq!(report.sessions[1].exports, ["coin_payments"]);
+    let stats = h.sim.stats();
+    assert_eq!(stats.logins_ok, 2);
+    let typed = &stats.exports[0];
+    assert_eq!(
+        (typed.start_raw.as_str(), typed.end_raw.as_str()),
+        ("20/11/2024", "22/11/2024")
+    );
     h.stop().await;
 }
 

@@ -2,14 +2,16 @@
 //! one `[[export]]` per page to download. Loading validates everything and reports every
 //! problem at once, each naming the file, the export and the field.
 
+mod export_rules;
 mod model;
 mod raw;
 mod validate;
 
 use std::path::{Path, PathBuf};
 
+pub use export_rules::parse_date_format;
 pub use model::*;
-pub use validate::{Place, Problem, check_base_url, parse_date_format};
+pub use validate::{Place, Problem, check_base_url};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {

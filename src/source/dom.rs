@@ -4,10 +4,10 @@
 
 use std::time::Duration;
 
-use chromiumoxide::Page;
 use chromiumoxide::cdp::browser_protocol::page::CaptureScreenshotFormat;
 use chromiumoxide::element::Element;
 use chromiumoxide::page::ScreenshotParams;
+use chromiumoxide::{Browser, Page};
 use serde::de::DeserializeOwned;
 use tokio::time::Instant;
 
@@ -57,8 +57,8 @@ fn js_value(value: &str, masked: bool) -> String {
     )
 }
 
-/// Fills an input and returns what it holds afterwards (`None` for masked values, which are
-/// compared inside the page and reported as `Some("")` when they did not stick).
+/// Fills an input and returns what it holds afterwards. Masked values are compared inside the
+/// page instead: the result is `""` when the value stuck and `"not accepted"` otherwise.
 pub async fn fill(
     element: &Element,
     value: &str,
@@ -153,3 +153,33 @@ pub fn page_url(base_url: &str, page: &str) -> String {
         )
     }
 }
+
+/// The tab that shows the problem: an extra tab with a real page (an export that opens a new
+/// tab), else `main`.
+pub async fn problem_page(browser: &Browser, main: &Page) -> Page {
+    if let Ok(Ok(pages)) = tokio::time::timeout(TAB_LIMIT, browser.pages()).await {
+        for page in pages {
+            if page.target_id() != main.target_id() {
+                let url = url(&page).await;
+                if !url.is_empty() && url != "about:blank" {
+                    return page;
+                }
+            }
+        }
+    }
+    main.clone()
+}
+
+/// Closes every tab but `main` (new tabs opened by Export links, the initial blank tab).
+pub async fn close_extra_tabs(browser: &Browser, main: &Page) {
+    if let Ok(Ok(pages)) = tokio::time::timeout(TAB_LIMIT, browser.pages()).await {
+        for page in pages {
+            if page.target_id() != main.target_id() {
+                let _ = tokio::time::timeout(TAB_LIMIT, page.close()).await;
+            }
+        }
+    }
+}
+
+/// Deadline for listing or closing tabs.
+const TAB_LIMIT: Duration = Duration::from_secs(5);

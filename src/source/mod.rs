@@ -14,6 +14,7 @@ pub mod error;
 pub mod export;
 pub mod launch;
 pub mod procs;
+mod report;
 pub mod session;
 
 use std::path::{Path, PathBuf};
@@ -21,85 +22,13 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use chromiumoxide::Page;
-use chrono::NaiveDate;
 
 pub use error::SourceError;
 pub use launch::BrowserSession;
+pub use report::{DateWindow, Downloaded, ExportOutcome, SessionTiming, SourceEvent, SourceReport};
 pub use session::BackendCredentials;
 
 use crate::config::{BrowserMode, Config, ExportConfig};
-
-/// The dates to export, both inclusive.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct DateWindow {
-    pub from: NaiveDate,
-    pub to: NaiveDate,
-}
-
-/// A file captured from the backend.
-#[derive(Clone, Debug)]
-pub struct Downloaded {
-    pub path: PathBuf,
-    pub suggested_name: String,
-    pub bytes: u64,
-    /// From opening the export page to the saved file, for the attempt that succeeded.
-    pub seconds: f64,
-}
-
-/// The result of one export after all its attempts.
-#[derive(Clone, Debug)]
-pub struct ExportOutcome {
-    pub name: String,
-    pub result: Result<Downloaded, SourceError>,
-    /// Browser sessions in which the export was tried (1, or 2 after a retry).
-    pub attempts: u32,
-    /// PNG of the page that showed the problem, saved next to the downloads.
-    pub screenshot: Option<PathBuf>,
-    /// The URL of that page.
-    pub page_url: Option<String>,
-}
-
-/// Timings of one browser session.
-#[derive(Clone, Debug)]
-pub struct SessionTiming {
-    pub launch_seconds: f64,
-    pub login_seconds: f64,
-    /// Closing the browser and reaping its processes.
-    pub close_seconds: f64,
-    pub exports: Vec<String>,
-}
-
-/// Everything [`ExportSource::export_all`] did.
-#[derive(Clone, Debug, Default)]
-pub struct SourceReport {
-    /// Launch and login of the first browser (0 when it never got that far).
-    pub launch_seconds: f64,
-    pub login_seconds: f64,
-    pub sessions: Vec<SessionTiming>,
-    /// Logins repeated because a session expired.
-    pub relogins: u32,
-    pub exports: Vec<ExportOutcome>,
-}
-
-impl SourceReport {
-    pub fn all_ok(&self) -> bool {
-        self.exports.iter().all(|e| e.result.is_ok())
-    }
-}
-
-/// Progress notifications, for logs, progress output and tests.
-#[derive(Clone, Debug)]
-pub enum SourceEvent {
-    SessionOpened {
-        launch_seconds: f64,
-        login_seconds: f64,
-    },
-    AttemptFinished {
-        export: String,
-        attempt: u32,
-        error: Option<SourceError>,
-    },
-}
 
 type Observer = Arc<dyn Fn(&SourceEvent) + Send + Sync>;
 
@@ -396,12 +325,12 @@ impl ExportSource {
                 page_url: None,
             },
             Err(e) => {
-                let page = problem_page(live).await;
+                let page = dom::problem_page(&live.browser.browser, &live.page).await;
                 let screenshot = dom::screenshot(&page, SCREENSHOT_LIMIT).await;
                 Attempt::failed(e, screenshot, Some(dom::url(&page).await))
             }
         };
-        close_extra_tabs(live).await;
+        dom::close_extra_tabs(&live.browser.browser, &live.page).await;
         attempt
     }
 
@@ -476,39 +405,6 @@ impl ExportSource {
             bytes: finished.bytes,
             seconds: started.elapsed().as_secs_f64(),
         })
-    }
-}
-
-/// The tab that shows the problem: an extra tab with a real page (an export that opens a new
-/// tab), else the main tab.
-async fn problem_page(live: &LiveSession) -> Page {
-    let main = live.page.target_id().clone();
-    if let Ok(Ok(pages)) =
-        tokio::time::timeout(Duration::from_secs(5), live.browser.browser.pages()).await
-    {
-        for page in pages {
-            if page.target_id() != &main {
-                let url = dom::url(&page).await;
-                if !url.is_empty() && url != "about:blank" {
-                    return page;
-                }
-            }
-        }
-    }
-    live.page.clone()
-}
-
-/// Closes every tab but the main one (new tabs opened by Export links).
-async fn close_extra_tabs(live: &LiveSession) {
-    let main = live.page.target_id().clone();
-    if let Ok(Ok(pages)) =
-        tokio::time::timeout(Duration::from_secs(5), live.browser.browser.pages()).await
-    {
-        for page in pages {
-            if page.target_id() != &main {
-                let _ = tokio::time::timeout(Duration::from_secs(5), page.close()).await;
-            }
-        }
     }
 }
 
