@@ -3,7 +3,7 @@
 //! 10 million cell limit. Pure: a batch is applied to a clone, returned only when all succeed.
 
 use serde::Deserialize;
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 
 use super::a1::Window;
 use super::error::ApiError;
@@ -200,7 +200,8 @@ fn apply_mask(target: &mut Cell, data: Option<&CellData>, mask: CellMask) -> Res
     if mask.number_format {
         target.number_format = data
             .and_then(|d| d.user_entered_format.as_ref())
-            .and_then(|f| f.number_format.clone());
+            .and_then(|f| f.number_format.clone())
+            .map(Box::new);
     }
     Ok(())
 }
@@ -487,26 +488,22 @@ fn apply_one(wb: &mut Workbook, kind: &str, body: Value) -> Result<Value, String
 
 /// Applies a whole batch to a copy of `wb`; returns the new workbook and Google's `replies`
 /// only if every subrequest succeeded, else the first failure (and `wb` is untouched).
-pub fn apply_batch(wb: &Workbook, requests: &[Value]) -> Result<(Workbook, Vec<Value>), ApiError> {
+pub fn apply_batch(
+    wb: &Workbook,
+    requests: Vec<Value>,
+) -> Result<(Workbook, Vec<Value>), ApiError> {
     if requests.is_empty() {
         return Err(ApiError::bad_request("Must specify at least one request."));
     }
     let mut next = wb.clone();
     let mut replies = Vec::with_capacity(requests.len());
-    for (i, request) in requests.iter().enumerate() {
-        let present: Map<String, Value> = match request {
-            Value::Object(map) => map
-                .iter()
-                .filter(|(_, v)| !v.is_null())
-                .map(|(k, v)| (k.clone(), v.clone()))
-                .collect(),
-            _ => {
-                return Err(ApiError::bad_request(format!(
-                    "Invalid requests[{i}]: a request must be an object."
-                )));
-            }
+    for (i, request) in requests.into_iter().enumerate() {
+        let Value::Object(map) = request else {
+            return Err(ApiError::bad_request(format!(
+                "Invalid requests[{i}]: a request must be an object."
+            )));
         };
-        let mut entries = present.into_iter();
+        let mut entries = map.into_iter().filter(|(_, v)| !v.is_null());
         let (kind, body) = match (entries.next(), entries.next()) {
             (Some(entry), None) => entry,
             (None, _) => {

@@ -26,7 +26,7 @@ fn update_at(sheet_id: i32, r: i32, c: i32, rows: Vec<Value>) -> Value {
 }
 
 fn apply(wb: &mut Workbook, requests: Vec<Value>) -> Result<Vec<Value>, ApiError> {
-    let (next, replies) = apply_batch(wb, &requests)?;
+    let (next, replies) = apply_batch(wb, requests)?;
     *wb = next;
     Ok(replies)
 }

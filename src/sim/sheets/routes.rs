@@ -203,16 +203,19 @@ async fn serve_api(
             Ok(out)
         }
         RequestKind::BatchUpdate => {
-            let request: Value = serde_json::from_slice(body).map_err(|e| {
+            let mut request: Value = serde_json::from_slice(body).map_err(|e| {
                 ApiError::bad_request(format!("Invalid JSON payload received. {e}"))
             })?;
-            let subrequests = request["requests"].as_array().cloned().unwrap_or_default();
+            let subrequests = match request["requests"].take() {
+                Value::Array(list) => list,
+                _ => Vec::new(),
+            };
             shared
                 .counts
                 .lock()
                 .expect("counts lock")
                 .batch_update_subrequests += subrequests.len();
-            let (next, replies) = apply_batch(&entry.workbook, &subrequests)?;
+            let (next, replies) = apply_batch(&entry.workbook, subrequests)?;
             entry.workbook = next;
             let mut out = json!({ "spreadsheetId": call.spreadsheet_id, "replies": replies });
             if request["includeSpreadsheetInResponse"] == json!(true) {
