@@ -4,7 +4,8 @@
 //!
 //! - `auth`: service-account keys, the `/token` JWT grant, bearer tokens.
 //! - `a1`: A1 range notation. `render`: how values read back.
-//! - `model`: spreadsheets as pure data. `requests`: batchUpdate, all or nothing.
+//! - `model`: spreadsheets as pure data. `requests`: batchUpdate, all or nothing; `wire`: its
+//!   JSON bodies and field masks.
 //! - `faults`: injected errors and request counts. `routes`: the HTTP layer.
 
 mod a1;
@@ -15,6 +16,7 @@ mod model;
 mod render;
 mod requests;
 mod routes;
+mod wire;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;

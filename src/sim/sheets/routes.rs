@@ -146,12 +146,31 @@ async fn api(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let outcome = serve_api(&shared, &method, &uri, &headers, &body).await;
-    match outcome {
-        Ok(value) => Json(value).into_response(),
+    let call = match classify(&method, uri.path()) {
+        Ok(call) => call,
         Err(error) => {
             shared.counts.lock().expect("counts lock").rejected += 1;
-            tracing::debug!(status = error.status, message = %error.message, path = %uri.path(), "sheets simulator refused a request");
+            tracing::info!(%method, path = %uri.path(), "sheets simulator: no such endpoint");
+            return error.into_response();
+        }
+    };
+    shared.counts.lock().expect("counts lock").record(call.kind);
+    let outcome = serve_api(&shared, &call, &uri, &headers, &body).await;
+    let kind = call.kind;
+    let spreadsheet_id = call.spreadsheet_id.as_str();
+    match outcome {
+        Ok(value) => {
+            tracing::info!(
+                ?kind,
+                spreadsheet_id,
+                status = 200,
+                "sheets simulator answered"
+            );
+            Json(value).into_response()
+        }
+        Err(error) => {
+            shared.counts.lock().expect("counts lock").rejected += 1;
+            tracing::info!(?kind, spreadsheet_id, status = error.status, message = %error.message, "sheets simulator refused a request");
             error.into_response()
         }
     }
@@ -159,13 +178,11 @@ async fn api(
 
 async fn serve_api(
     shared: &Shared,
-    method: &Method,
+    call: &ApiCall,
     uri: &Uri,
     headers: &HeaderMap,
     body: &[u8],
 ) -> Result<Value, ApiError> {
-    let call = classify(method, uri.path())?;
-    shared.counts.lock().expect("counts lock").record(call.kind);
     pause(shared).await;
     let authorization = headers
         .get(header::AUTHORIZATION)
