@@ -847,3 +847,37 @@ async fn cli_serves_spreadsheets_and_writes_a_usable_key() {
         (json!(2), json!(1))
     );
 }
+
+#[tokio::test]
+async fn batches_larger_than_two_megabytes_are_accepted() {
+    let sim = start().await;
+    let hub = hub(&sim).await;
+    let filler = "x".repeat(60);
+    let data: Vec<Vec<CellData>> = (0..10_000)
+        .map(|i| {
+            vec![
+                text(&format!("key-{i}")),
+                text(&filler),
+                text(&filler),
+                number(i as f64),
+            ]
+        })
+        .collect();
+    let payload = serde_json::to_vec(&rows(data.clone())).unwrap().len();
+    assert!(payload > 2 * 1024 * 1024, "payload is {payload} bytes");
+    let request = Request {
+        append_cells: Some(AppendCellsRequest {
+            sheet_id: Some(0),
+            rows: Some(rows(data)),
+            fields: Some(FieldMask::new(&["userEnteredValue"])),
+            ..Default::default()
+        }),
+        ..Default::default()
+    };
+    batch_update(&hub, vec![request]).await.unwrap();
+    let state = sim.state(ID).unwrap();
+    let tab = state.tab("Sheet1").unwrap();
+    assert_eq!((tab.rows.len(), tab.row_count), (10_000, 10_000));
+    assert_eq!(tab.rows[9_999][0], json!("key-9999"));
+    sim.shutdown().await;
+}

@@ -41,6 +41,10 @@ pub struct Shared {
 
 type AppState = Arc<Shared>;
 
+/// Largest request body accepted. Google takes batches well past the 2 MB it recommends;
+/// axum's own default (2 MB) would refuse what the real API accepts.
+const MAX_BODY_BYTES: usize = 64 * 1024 * 1024;
+
 pub fn router(shared: AppState) -> axum::Router {
     axum::Router::new()
         .route("/token", post(token))
@@ -48,6 +52,7 @@ pub fn router(shared: AppState) -> axum::Router {
         .route("/_sim/counts", get(sim_counts))
         .route("/_sim/faults", post(sim_fault))
         .fallback(api)
+        .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(shared)
 }
 
