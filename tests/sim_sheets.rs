@@ -767,6 +767,8 @@ async fn cli_serves_spreadsheets_and_writes_a_usable_key() {
         ])
         .arg("--key-out")
         .arg(&key_path)
+        .arg("--secrets-out")
+        .arg(dir.path().join("secrets.json"))
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::null())
         .spawn()
@@ -802,6 +804,15 @@ async fn cli_serves_spreadsheets_and_writes_a_usable_key() {
         let mode = std::fs::metadata(&key_path).unwrap().permissions().mode();
         assert_eq!(mode & 0o777, 0o600, "the key file is private");
     }
+    let secrets = exportsync::secrets::SecretsFile::load(&dir.path().join("secrets.json"))
+        .expect("the secrets document loads");
+    let google = secrets.google().expect("it has a google section");
+    assert_eq!(
+        google.key().private_key,
+        key.private_key,
+        "the same key in both files"
+    );
+    assert_eq!(google.client_email(), SIM_CLIENT_EMAIL);
     let auth = yup_oauth2::ServiceAccountAuthenticator::builder(key)
         .build()
         .await
