@@ -404,6 +404,23 @@ async fn outside_the_grid_fails_and_a_failed_batch_changes_nothing() {
         before
     );
 
+    // Growing past 10 million cells (26,000 exist) is refused like any invalid subrequest.
+    let grow = Request {
+        append_dimension: Some(google_sheets4::api::AppendDimensionRequest {
+            sheet_id: Some(0),
+            dimension: Some("ROWS".into()),
+            length: Some(384_000),
+        }),
+        ..Default::default()
+    };
+    let error = batch_update(&hub, vec![grow]).await.unwrap_err();
+    let message = google_error(error)["message"].as_str().unwrap().to_string();
+    assert!(
+        message.contains("above the limit of 10000000 cells"),
+        "{message}"
+    );
+    assert_eq!(sim.state(ID).unwrap().tabs[0].row_count, 1000);
+
     let error = batch_update(&hub, vec![add_sheet("sheet1")])
         .await
         .unwrap_err();
@@ -420,7 +437,7 @@ async fn outside_the_grid_fails_and_a_failed_batch_changes_nothing() {
             counts.batch_update_subrequests,
             counts.rejected
         ),
-        (3, 5, 3)
+        (4, 6, 4)
     );
     sim.shutdown().await;
 }
