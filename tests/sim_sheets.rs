@@ -909,3 +909,51 @@ async fn batches_larger_than_two_megabytes_are_accepted() {
     assert_eq!(tab.rows[9_999][0], json!("key-9999"));
     sim.shutdown().await;
 }
+
+#[tokio::test]
+async fn malformed_bodies_get_400_and_the_simulator_keeps_serving() {
+    let sim = start().await;
+    let hub = hub(&sim).await;
+    hub.spreadsheets()
+        .get(ID)
+        .add_scope(Scope::Spreadsheet)
+        .doit()
+        .await
+        .unwrap();
+    // Borrow the token the hub was granted to send raw bodies the typed client cannot.
+    let token = hub
+        .auth
+        .get_token(&[Scope::Spreadsheet.as_ref()])
+        .await
+        .unwrap()
+        .expect("a token");
+    let http = reqwest::Client::new();
+    let url = format!("{}v4/spreadsheets/{ID}:batchUpdate", sim.base_url());
+    for body in [
+        "",
+        "[1]",
+        "\"text\"",
+        "{\"requests\": 5}",
+        "{\"requests\": [{\"frobnicate\": {}}]}",
+        "{}",
+    ] {
+        let response = http
+            .post(&url)
+            .bearer_auth(&token)
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 400, "body {body:?}");
+        let error: Value = response.json().await.unwrap();
+        assert_eq!(
+            error["error"]["status"], "INVALID_ARGUMENT",
+            "body {body:?}"
+        );
+    }
+    batch_update(&hub, vec![add_sheet("Still working")])
+        .await
+        .unwrap();
+    assert!(sim.state(ID).unwrap().tab("Still working").is_some());
+    sim.shutdown().await;
+}

@@ -225,12 +225,18 @@ async fn serve_api(
             Ok(out)
         }
         RequestKind::BatchUpdate => {
-            let mut request: Value = serde_json::from_slice(body).map_err(|e| {
-                ApiError::bad_request(format!("Invalid JSON payload received. {e}"))
-            })?;
-            let subrequests = match request["requests"].take() {
-                Value::Array(list) => list,
-                _ => Vec::new(),
+            let invalid = |why: String| {
+                ApiError::bad_request(format!("Invalid JSON payload received. {why}"))
+            };
+            let request: Value =
+                serde_json::from_slice(body).map_err(|e| invalid(e.to_string()))?;
+            let Value::Object(mut request) = request else {
+                return Err(invalid("The body must be a JSON object.".into()));
+            };
+            let subrequests = match request.remove("requests") {
+                Some(Value::Array(list)) => list,
+                None | Some(Value::Null) => Vec::new(),
+                Some(_) => return Err(invalid("'requests' must be a list.".into())),
             };
             shared
                 .counts
@@ -240,7 +246,7 @@ async fn serve_api(
             let (next, replies) = apply_batch(&entry.workbook, subrequests)?;
             entry.workbook = next;
             let mut out = json!({ "spreadsheetId": call.spreadsheet_id, "replies": replies });
-            if request["includeSpreadsheetInResponse"] == json!(true) {
+            if request.get("includeSpreadsheetInResponse") == Some(&json!(true)) {
                 out["updatedSpreadsheet"] = spreadsheet_json(&entry.workbook, &shared.base_url);
             }
             Ok(out)
