@@ -2,159 +2,19 @@
 //! service-account flow over loopback HTTP: auth, reads, writes, grid limits, atomic batches,
 //! faults, error shapes and counts.
 
-use std::sync::{Arc, Mutex};
+#[path = "sim_sheets/support.rs"]
+mod support;
+
 use std::time::Duration;
 
-use exportsync::sim::sheets::{Fault, RequestKind, SIM_CLIENT_EMAIL, SheetsSim, SheetsSimOptions};
+use exportsync::sim::sheets::{Fault, RequestKind, SIM_CLIENT_EMAIL};
 use google_sheets4::api::{
-    AddSheetRequest, AppendCellsRequest, BatchUpdateSpreadsheetRequest, CellData, ExtendedValue,
-    GridCoordinate, Request, RowData, Scope, SheetProperties, UpdateCellsRequest,
+    AppendCellsRequest, AppendDimensionRequest, BatchUpdateSpreadsheetRequest, CellData, Request,
+    Scope,
 };
-use google_sheets4::{Error, FieldMask, Sheets, hyper_rustls, hyper_util, yup_oauth2};
+use google_sheets4::{Error, FieldMask, yup_oauth2};
 use serde_json::{Value, json};
-
-type Connector = hyper_rustls::HttpsConnector<hyper_util::client::legacy::connect::HttpConnector>;
-type Hub = Sheets<Connector>;
-
-const ID: &str = "1sim-spreadsheet-A";
-
-async fn start() -> SheetsSim {
-    SheetsSim::start(SheetsSimOptions {
-        spreadsheets: vec![ID.to_string()],
-    })
-    .await
-    .expect("simulator starts")
-}
-
-/// A hub the way the product builds it: service-account auth, HTTP allowed, base URL moved.
-async fn hub_with_key(sim: &SheetsSim, key: yup_oauth2::ServiceAccountKey) -> Hub {
-    let auth = yup_oauth2::ServiceAccountAuthenticator::builder(key)
-        .build()
-        .await
-        .expect("authenticator");
-    let connector = hyper_rustls::HttpsConnectorBuilder::new()
-        .with_native_roots()
-        .expect("native roots")
-        .https_or_http()
-        .enable_http1()
-        .enable_http2()
-        .build();
-    let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
-        .build(connector);
-    let mut hub = Sheets::new(client, auth);
-    hub.base_url(sim.base_url());
-    hub
-}
-
-async fn hub(sim: &SheetsSim) -> Hub {
-    hub_with_key(sim, sim.service_account_key()).await
-}
-
-fn text(s: &str) -> CellData {
-    cell(ExtendedValue {
-        string_value: Some(s.into()),
-        ..Default::default()
-    })
-}
-
-fn number(n: f64) -> CellData {
-    cell(ExtendedValue {
-        number_value: Some(n),
-        ..Default::default()
-    })
-}
-
-fn boolean(b: bool) -> CellData {
-    cell(ExtendedValue {
-        bool_value: Some(b),
-        ..Default::default()
-    })
-}
-
-fn cell(value: ExtendedValue) -> CellData {
-    CellData {
-        user_entered_value: Some(value),
-        ..Default::default()
-    }
-}
-
-fn rows(cells: Vec<Vec<CellData>>) -> Vec<RowData> {
-    cells
-        .into_iter()
-        .map(|values| RowData {
-            values: Some(values),
-        })
-        .collect()
-}
-
-fn update_cells(sheet_id: i32, row: i32, col: i32, data: Vec<Vec<CellData>>) -> Request {
-    Request {
-        update_cells: Some(UpdateCellsRequest {
-            start: Some(GridCoordinate {
-                sheet_id: Some(sheet_id),
-                row_index: Some(row),
-                column_index: Some(col),
-            }),
-            rows: Some(rows(data)),
-            fields: Some(FieldMask::new(&["userEnteredValue"])),
-            ..Default::default()
-        }),
-        ..Default::default()
-    }
-}
-
-fn add_sheet(title: &str) -> Request {
-    Request {
-        add_sheet: Some(AddSheetRequest {
-            properties: Some(SheetProperties {
-                title: Some(title.into()),
-                ..Default::default()
-            }),
-        }),
-        ..Default::default()
-    }
-}
-
-async fn batch_update(
-    hub: &Hub,
-    requests: Vec<Request>,
-) -> google_sheets4::Result<google_sheets4::api::BatchUpdateSpreadsheetResponse> {
-    let request = BatchUpdateSpreadsheetRequest {
-        requests: Some(requests),
-        ..Default::default()
-    };
-    hub.spreadsheets()
-        .batch_update(request, ID)
-        .add_scope(Scope::Spreadsheet)
-        .doit()
-        .await
-        .map(|(_, body)| body)
-}
-
-async fn batch_get(hub: &Hub, ranges: &[&str], render: &str) -> Vec<Vec<Vec<Value>>> {
-    let mut call = hub
-        .spreadsheets()
-        .values_batch_get(ID)
-        .value_render_option(render)
-        .add_scope(Scope::Spreadsheet);
-    for r in ranges {
-        call = call.add_ranges(r);
-    }
-    let (_, body) = call.doit().await.expect("values.batchGet");
-    body.value_ranges
-        .unwrap_or_default()
-        .into_iter()
-        .map(|vr| vr.values.unwrap_or_default())
-        .collect()
-}
-
-/// The Google error JSON inside the client's error.
-fn google_error(error: Error) -> Value {
-    match error {
-        Error::BadRequest(body) => body["error"].clone(),
-        other => panic!("expected a Google error body, got {other:?}"),
-    }
-}
+use support::*;
 
 #[tokio::test]
 async fn token_grant_checks_the_signature() {
@@ -406,7 +266,7 @@ async fn outside_the_grid_fails_and_a_failed_batch_changes_nothing() {
 
     // Growing past 10 million cells (26,000 exist) is refused like any invalid subrequest.
     let grow = Request {
-        append_dimension: Some(google_sheets4::api::AppendDimensionRequest {
+        append_dimension: Some(AppendDimensionRequest {
             sheet_id: Some(0),
             dimension: Some("ROWS".into()),
             length: Some(384_000),
@@ -440,27 +300,6 @@ async fn outside_the_grid_fails_and_a_failed_batch_changes_nothing() {
         (4, 6, 4)
     );
     sim.shutdown().await;
-}
-
-/// Records what a call's failures looked like on the wire.
-#[derive(Default)]
-struct Recorder {
-    retry_after: Arc<Mutex<Vec<Option<String>>>>,
-}
-
-impl google_sheets4::Delegate for Recorder {
-    fn http_failure(
-        &mut self,
-        response: &google_sheets4::common::Response,
-        _: Option<&Value>,
-    ) -> google_sheets4::common::Retry {
-        let header = response
-            .headers()
-            .get("retry-after")
-            .map(|v| v.to_str().unwrap().to_string());
-        self.retry_after.lock().unwrap().push(header);
-        google_sheets4::common::Retry::Abort
-    }
 }
 
 #[tokio::test]
@@ -756,16 +595,6 @@ async fn values_get_path_ranges_arrive_as_the_client_sends_them() {
     sim.shutdown().await;
 }
 
-/// Stops the child process when the test ends, whatever happens.
-struct ChildGuard(std::process::Child);
-
-impl Drop for ChildGuard {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 #[tokio::test]
 async fn cli_serves_spreadsheets_and_writes_a_usable_key() {
     use std::io::BufRead as _;
@@ -830,20 +659,7 @@ async fn cli_serves_spreadsheets_and_writes_a_usable_key() {
         "the same key in both files"
     );
     assert_eq!(google.client_email(), SIM_CLIENT_EMAIL);
-    let auth = yup_oauth2::ServiceAccountAuthenticator::builder(key)
-        .build()
-        .await
-        .unwrap();
-    let connector = hyper_rustls::HttpsConnectorBuilder::new()
-        .with_native_roots()
-        .unwrap()
-        .https_or_http()
-        .enable_http1()
-        .build();
-    let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
-        .build(connector);
-    let mut hub = Sheets::new(client, auth);
-    hub.base_url(base_url.clone());
+    let hub = hub_at(base_url.clone(), key).await;
     let first = hub
         .spreadsheets()
         .get("cli-sheet")
