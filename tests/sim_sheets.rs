@@ -616,7 +616,9 @@ async fn cli_serves_spreadsheets_and_writes_a_usable_key() {
         .arg("--secrets-out")
         .arg(dir.path().join("secrets.json"))
         .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        // Only warnings and errors on the (unread until failure) stderr pipe.
+        .env("RUST_LOG", "warn")
         .spawn()
         .expect("exportsync binary starts");
     let mut child = ChildGuard(child);
@@ -633,9 +635,12 @@ async fn cli_serves_spreadsheets_and_writes_a_usable_key() {
             }
         }
     });
-    let base_url = rx
-        .recv_timeout(Duration::from_secs(30))
-        .expect("the simulator prints its URL");
+    let Ok(base_url) = rx.recv_timeout(Duration::from_secs(30)) else {
+        let _ = child.0.kill();
+        let mut stderr = String::new();
+        std::io::Read::read_to_string(&mut child.0.stderr.take().unwrap(), &mut stderr).unwrap();
+        panic!("the simulator did not print its URL; stderr: {stderr}");
+    };
     assert!(
         base_url.starts_with("http://127.0.0.1:") && base_url.ends_with('/'),
         "{base_url}"

@@ -6,6 +6,7 @@
 //! - `a1`: A1 range notation. `render`: how values read back.
 //! - `model`: spreadsheets as pure data. `requests`: batchUpdate, all or nothing; `wire`: its
 //!   JSON bodies and field masks.
+//! - `resources`: the Spreadsheet and ValueRange JSON answers.
 //! - `faults`: injected errors and request counts. `routes`: the HTTP layer.
 
 mod a1;
@@ -15,6 +16,7 @@ mod faults;
 mod model;
 mod render;
 mod requests;
+mod resources;
 mod routes;
 mod wire;
 

@@ -27,6 +27,16 @@ pub struct RenderOptions {
     pub date_time: DateTimeRender,
 }
 
+/// Google's defaults: FORMATTED_VALUE and SERIAL_NUMBER.
+impl Default for RenderOptions {
+    fn default() -> RenderOptions {
+        RenderOptions {
+            value: ValueRender::Formatted,
+            date_time: DateTimeRender::SerialNumber,
+        }
+    }
+}
+
 impl RenderOptions {
     #[cfg(test)]
     pub fn unformatted() -> RenderOptions {

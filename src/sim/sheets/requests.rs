@@ -8,6 +8,7 @@ use serde_json::{Value, json};
 use super::a1::Window;
 use super::error::ApiError;
 use super::model::{Cell, MAX_CELLS_PER_SPREADSHEET, Tab, Workbook};
+use super::resources::sheet_properties_json;
 use super::wire::{
     AddSheet, AppendCells, AppendDimension, CellData, CellMask, GridProperties, RowData,
     UpdateCells, UpdateSheetProperties, cell_mask, convert_value, index, normalize_path,
@@ -268,18 +269,6 @@ fn update_sheet_properties(wb: &mut Workbook, req: UpdateSheetProperties) -> Res
     }
     wb.tabs[position].compact();
     Ok(json!({}))
-}
-
-/// `sheets[].properties` as `spreadsheets.get` and the addSheet reply show it.
-pub fn sheet_properties_json(wb: &Workbook, position: usize) -> Value {
-    let tab = &wb.tabs[position];
-    json!({
-        "sheetId": tab.sheet_id,
-        "title": tab.title,
-        "index": position,
-        "sheetType": "GRID",
-        "gridProperties": { "rowCount": tab.row_count, "columnCount": tab.column_count },
-    })
 }
 
 fn parse<T: for<'de> Deserialize<'de>>(value: Value) -> Result<T, String> {

@@ -20,7 +20,8 @@ use super::error::ApiError;
 use super::faults::{Fault, FaultQueue, RequestCounts, RequestKind};
 use super::model::Workbook;
 use super::render::RenderOptions;
-use super::requests::{apply_batch, sheet_properties_json};
+use super::requests::apply_batch;
+use super::resources::{spreadsheet_json, value_range};
 
 /// One simulated spreadsheet and whether the service account may open it.
 pub struct Entry {
@@ -199,6 +200,16 @@ async fn serve_api(
         return Err(fault);
     }
     let query = query_pairs(uri.query().unwrap_or(""));
+    let ranges: Vec<String> = query
+        .iter()
+        .filter(|(k, _)| k == "ranges")
+        .map(|(_, v)| v.clone())
+        .collect();
+    let render = RenderOptions::from_query(
+        first(&query, "valueRenderOption"),
+        first(&query, "dateTimeRenderOption"),
+    )?;
+    let dimension = first(&query, "majorDimension");
     let mut books = shared.books.lock().expect("books lock");
     let entry = books
         .get_mut(&call.spreadsheet_id)
@@ -207,16 +218,23 @@ async fn serve_api(
         return Err(ApiError::permission_denied());
     }
     match call.kind {
-        RequestKind::Get => Ok(spreadsheet_json(&entry.workbook, &shared.base_url)),
+        RequestKind::Get => {
+            let include_grid_data = first(&query, "includeGridData") == Some("true");
+            spreadsheet_json(
+                &entry.workbook,
+                &shared.base_url,
+                &ranges,
+                include_grid_data,
+            )
+        }
         RequestKind::ValuesGet => {
             let range = call.range.as_deref().unwrap_or_default();
-            value_range(&entry.workbook, range, &query)
+            value_range(&entry.workbook, range, &render, dimension)
         }
         RequestKind::ValuesBatchGet => {
-            let ranges = query
+            let ranges = ranges
                 .iter()
-                .filter(|(k, _)| k == "ranges")
-                .map(|(_, r)| value_range(&entry.workbook, r, &query))
+                .map(|r| value_range(&entry.workbook, r, &render, dimension))
                 .collect::<Result<Vec<_>, _>>()?;
             let mut out = json!({ "spreadsheetId": call.spreadsheet_id });
             if !ranges.is_empty() {
@@ -247,76 +265,13 @@ async fn serve_api(
             entry.workbook = next;
             let mut out = json!({ "spreadsheetId": call.spreadsheet_id, "replies": replies });
             if request.get("includeSpreadsheetInResponse") == Some(&json!(true)) {
-                out["updatedSpreadsheet"] = spreadsheet_json(&entry.workbook, &shared.base_url);
+                out["updatedSpreadsheet"] =
+                    spreadsheet_json(&entry.workbook, &shared.base_url, &[], false)?;
             }
             Ok(out)
         }
         RequestKind::Token => Err(ApiError::new(404, "Not an API request.")),
     }
-}
-
-/// The `spreadsheets.get` answer (without grid data).
-fn spreadsheet_json(wb: &Workbook, base_url: &str) -> Value {
-    let sheets: Vec<Value> = (0..wb.tabs.len())
-        .map(|i| json!({ "properties": sheet_properties_json(wb, i) }))
-        .collect();
-    json!({
-        "spreadsheetId": wb.spreadsheet_id,
-        "properties": {
-            "title": wb.title,
-            "locale": "en_US",
-            "autoRecalc": "ON_CHANGE",
-            "timeZone": "Asia/Jakarta",
-        },
-        "sheets": sheets,
-        "spreadsheetUrl": format!("{base_url}spreadsheets/d/{}/edit", wb.spreadsheet_id),
-    })
-}
-
-/// One `ValueRange` for `range`, honouring valueRenderOption, dateTimeRenderOption and
-/// majorDimension.
-fn value_range(wb: &Workbook, range: &str, query: &[(String, String)]) -> Result<Value, ApiError> {
-    let options = RenderOptions::from_query(
-        first(query, "valueRenderOption"),
-        first(query, "dateTimeRenderOption"),
-    )?;
-    let (tab, window) = wb.resolve_range(range)?;
-    let rows = tab.read(&window, &options);
-    let (dimension, values) = match first(query, "majorDimension") {
-        None | Some("ROWS" | "DIMENSION_UNSPECIFIED") => ("ROWS", rows),
-        Some("COLUMNS") => ("COLUMNS", transpose(rows)),
-        Some(other) => {
-            return Err(ApiError::bad_request(format!(
-                "Invalid value at 'major_dimension' (type.googleapis.com/google.apps.sheets.v4.Dimension), \"{other}\""
-            )));
-        }
-    };
-    let mut out = json!({ "range": window.to_a1(&tab.title), "majorDimension": dimension });
-    if !values.is_empty() {
-        out["values"] = Value::Array(values.into_iter().map(Value::Array).collect());
-    }
-    Ok(out)
-}
-
-/// Rows to columns, trimming trailing empties the same way.
-fn transpose(rows: Vec<Vec<Value>>) -> Vec<Vec<Value>> {
-    let width = rows.iter().map(Vec::len).max().unwrap_or(0);
-    (0..width)
-        .map(|c| {
-            let mut column: Vec<Value> = rows
-                .iter()
-                .map(|r| {
-                    r.get(c)
-                        .cloned()
-                        .unwrap_or_else(|| Value::String(String::new()))
-                })
-                .collect();
-            while column.last().is_some_and(|v| v == "") {
-                column.pop();
-            }
-            column
-        })
-        .collect()
 }
 
 /// `POST /token`: the service-account JWT-bearer grant.
@@ -422,14 +377,5 @@ mod tests {
             .map(|(_, v)| v.as_str())
             .collect();
         assert_eq!(ranges, ["'Data #1'!A1:Z", "Sheet1"]);
-    }
-
-    #[test]
-    fn transpose_trims() {
-        let rows = vec![vec![json!("a"), json!("b")], vec![], vec![json!("c")]];
-        assert_eq!(
-            transpose(rows),
-            vec![vec![json!("a"), json!(""), json!("c")], vec![json!("b")]]
-        );
     }
 }
