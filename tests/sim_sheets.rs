@@ -88,6 +88,36 @@ async fn get_describes_tabs_and_grids() {
     let grid = props.grid_properties.unwrap();
     assert_eq!((grid.row_count, grid.column_count), (Some(1000), Some(26)));
     assert!(sheet.properties.unwrap().title.is_some());
+
+    // With ranges and includeGridData the real client decodes the GridData it gets back.
+    sim.set_rows(
+        ID,
+        "Data #1",
+        vec![vec![json!("id"), json!(7)], vec![], vec![json!(true)]],
+    );
+    let (_, sheet) = hub
+        .spreadsheets()
+        .get(ID)
+        .add_ranges("'Data #1'!A1:B3")
+        .include_grid_data(true)
+        .add_scope(Scope::Spreadsheet)
+        .doit()
+        .await
+        .unwrap();
+    let sheets = sheet.sheets.unwrap();
+    assert_eq!(sheets.len(), 1, "only the tab the range names");
+    let data = sheets[0].data.clone().unwrap();
+    let rows = data[0].row_data.clone().unwrap();
+    let first = rows[0].values.clone().unwrap();
+    assert_eq!(first[0].formatted_value.as_deref(), Some("id"));
+    let entered = first[1].user_entered_value.clone().unwrap();
+    assert_eq!(entered.number_value, Some(7.0));
+    assert!(rows[1].values.is_none(), "an empty row has no values");
+    let flag = rows[2].values.clone().unwrap()[0]
+        .effective_value
+        .clone()
+        .unwrap();
+    assert_eq!(flag.bool_value, Some(true));
     sim.shutdown().await;
 }
 
