@@ -71,6 +71,12 @@ fn main() {
         child_parse(Path::new(&args[position + 1]));
         return;
     }
+    // `cargo bench` passes `--bench`; `cargo test --all-targets` runs this binary without it,
+    // in a debug build: then only check, quickly, that the measured path works.
+    if !args.iter().any(|a| a == "--bench") {
+        smoke_test();
+        return;
+    }
     let path = fixture();
     let bytes = std::fs::read(&path).expect("read the fixture");
     println!(
@@ -146,6 +152,20 @@ fn main() {
         String::from_utf8_lossy(&output.stderr)
     );
     print!("{}", String::from_utf8_lossy(&output.stdout));
+}
+
+/// One small workbook of the benchmark's kind through `parse`, with the row count checked.
+fn smoke_test() {
+    let mut workbook = Workbook::new();
+    let sheet = workbook.add_worksheet();
+    write_rows(sheet, 200);
+    let bytes = workbook.save_to_buffer().expect("save");
+    let table = parse(&bytes, &options()).expect("the smoke workbook parses");
+    assert_eq!(table.rows.len(), 200);
+    assert_eq!(table.header.len(), COLUMNS as usize);
+    // Every cell but the blanks of columns 8, 17 and 26 on every third row, plus the header.
+    assert_eq!(calamine_walk(&bytes), 27 + 200 * 27 - (200 / 3) * 3);
+    println!("table_parse: smoke test passed (run `cargo bench --bench table_parse` to measure)");
 }
 
 /// Reads the file, parses it once and prints the process's peak resident memory.
@@ -231,7 +251,19 @@ fn fixture() -> PathBuf {
     }
     let start = Instant::now();
     let mut workbook = Workbook::new();
-    let sheet = workbook.add_worksheet();
+    write_rows(workbook.add_worksheet(), ROWS);
+    workbook.save(&path).expect("save the fixture");
+    println!(
+        "generated {} in {:.1} s",
+        path.display(),
+        start.elapsed().as_secs_f64()
+    );
+    path
+}
+
+/// The header and `rows` rows of mixed types: 16-digit text IDs, names, phone numbers with
+/// leading zeros, integers, decimals, dates, date-times, booleans, and a column with blanks.
+fn write_rows(sheet: &mut rust_xlsxwriter::Worksheet, rows: u32) {
     let day = Format::new().set_num_format("yyyy-mm-dd");
     let moment = Format::new().set_num_format("yyyy-mm-dd hh:mm:ss");
     for column in 0..COLUMNS {
@@ -242,7 +274,7 @@ fn fixture() -> PathBuf {
     let names = [
         "Andi", "Budi", "Citra", "Dewi", "Eko", "Fitri", "Gita", "Hadi",
     ];
-    for row in 1..=ROWS {
+    for row in 1..=rows {
         let r = f64::from(row);
         for column in 0..COLUMNS {
             let result = match column % 9 {
@@ -279,11 +311,4 @@ fn fixture() -> PathBuf {
             result.expect("write cell");
         }
     }
-    workbook.save(&path).expect("save the fixture");
-    println!(
-        "generated {} in {:.1} s",
-        path.display(),
-        start.elapsed().as_secs_f64()
-    );
-    path
 }
