@@ -24,6 +24,9 @@ pub enum Cell {
 /// Days between the Sheets/Excel 1900 epoch (serial 0 = 1899-12-30) and 1970-01-01.
 pub const SERIAL_UNIX_EPOCH_DAYS: i64 = 25_569;
 
+/// Days between the 1900 and the 1904 date systems' serial 0.
+pub const EPOCH_1904_OFFSET_DAYS: f64 = 1_462.0;
+
 impl Cell {
     pub fn is_empty(&self) -> bool {
         match self {
@@ -72,16 +75,29 @@ impl Cell {
         if !serial.is_finite() {
             return None;
         }
-        let days = serial.floor();
-        let seconds = ((serial - days) * 86_400.0).round() as i64;
+        // Round the whole serial to the second first, so a time that rounds up to midnight
+        // becomes the next day's date rather than a date-time at 00:00:00.
+        let total_seconds = (serial * 86_400.0).round();
+        if total_seconds.abs() > 1e15 {
+            return None;
+        }
+        let total_seconds = total_seconds as i64;
+        let days = total_seconds.div_euclid(86_400);
+        let seconds = total_seconds.rem_euclid(86_400);
         let base = NaiveDate::from_ymd_opt(1899, 12, 30)?;
-        let date = base.checked_add_signed(chrono::Duration::days(days as i64))?;
+        let date = base.checked_add_signed(chrono::Duration::try_days(days)?)?;
         if seconds == 0 {
             Some(Cell::Date(date))
         } else {
             let dt = date.and_hms_opt(0, 0, 0)? + chrono::Duration::seconds(seconds);
             Some(Cell::DateTime(dt))
         }
+    }
+
+    /// [`Cell::from_serial`] for a serial in the 1904 date system (serial 0 = 1904-01-01), as
+    /// written by workbooks flagged `date1904` (old Excel for Mac).
+    pub fn from_serial_1904(serial: f64) -> Option<Cell> {
+        Cell::from_serial(serial + EPOCH_1904_OFFSET_DAYS)
     }
 
     /// The serial number (1900 system) of a date or date-time cell.
@@ -197,5 +213,27 @@ mod tests {
         assert_eq!(d.to_serial(), Some(45_000.0));
         let dt = Cell::from_serial(45_000.5).unwrap();
         assert_eq!(dt.canonical(), "2023-03-15 12:00:00");
+    }
+
+    #[test]
+    fn serial_just_below_midnight_is_the_next_date() {
+        assert_eq!(
+            Cell::from_serial(45_000.999_999_999),
+            Some(Cell::Date(NaiveDate::from_ymd_opt(2023, 3, 16).unwrap()))
+        );
+        assert_eq!(Cell::from_serial(f64::NAN), None);
+        assert_eq!(Cell::from_serial(1e300), None);
+    }
+
+    #[test]
+    fn serial_in_the_1904_system() {
+        assert_eq!(
+            Cell::from_serial_1904(43_538.0).unwrap().canonical(),
+            "2023-03-15"
+        );
+        assert_eq!(
+            Cell::from_serial_1904(0.25).unwrap().canonical(),
+            "1904-01-01 06:00:00"
+        );
     }
 }

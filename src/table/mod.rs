@@ -1,9 +1,21 @@
-//! Turns the bytes of an export file into a typed [`Table`]: format sniffed by content, header
-//! found, cells typed. Pure: no I/O beyond the bytes it is given.
+//! Turns the bytes of an export file into a typed [`Table`]: format sniffed by content
+//! ([`detect`]), cells read ([`xlsx`] for workbooks, [`csv`], [`html`]), header found and cells
+//! typed ([`header`], [`infer`], [`cell`]). Pure: no I/O beyond the bytes it is given.
 
 pub mod cell;
+pub mod csv;
+pub mod detect;
+pub mod error;
+pub mod grid;
+pub mod header;
+pub mod html;
+pub mod infer;
+pub mod xlsx;
 
 pub use cell::Cell;
+pub use error::{Location, TableError};
+
+use detect::Sniffed;
 
 /// The file formats exportsync reads, detected by content.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
@@ -15,6 +27,19 @@ pub enum Format {
     Csv,
     Tsv,
     Html,
+}
+
+impl std::fmt::Display for Format {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Format::Xlsx => "xlsx",
+            Format::Xls => "xls",
+            Format::Ods => "ods",
+            Format::Csv => "csv",
+            Format::Tsv => "tsv",
+            Format::Html => "html",
+        })
+    }
 }
 
 /// A parsed export: a header of unique column names and rows of typed cells, each row exactly
@@ -49,17 +74,82 @@ pub struct TableOptions {
     pub text_columns: Vec<String>,
 }
 
-#[derive(Debug, thiserror::Error)]
-pub enum TableError {
-    #[error("export {export}: {message}")]
-    Invalid { export: String, message: String },
+/// Parses an export file: sniffs its format from the bytes, reads the first visible worksheet
+/// (or the text, or the largest HTML table), finds the header and types the cells.
+///
+/// Rules: a header with no rows is an empty table; rows shorter than the header are padded
+/// with [`Cell::Empty`]; a row with a non-empty cell beyond the header is an error naming it.
+pub fn parse(bytes: &[u8], options: &TableOptions) -> Result<Table, TableError> {
+    let export = options.export.as_str();
+    let grid = match detect::sniff(bytes) {
+        Sniffed::Empty => {
+            return Err(TableError::EmptyFile {
+                export: export.to_owned(),
+            });
+        }
+        Sniffed::Pdf => {
+            return Err(TableError::Pdf {
+                export: export.to_owned(),
+            });
+        }
+        Sniffed::EncryptedOle => {
+            return Err(TableError::Encrypted {
+                export: export.to_owned(),
+            });
+        }
+        Sniffed::Xlsb => {
+            return Err(unknown(
+                export,
+                "it is an xlsb (binary) workbook; export as xlsx instead",
+            ));
+        }
+        Sniffed::SpreadsheetMl => {
+            return Err(unknown(
+                export,
+                "it is an Excel 2003 XML workbook (SpreadsheetML); export as xlsx or CSV instead",
+            ));
+        }
+        Sniffed::OtherZip => {
+            return Err(unknown(
+                export,
+                "it is a zip archive that holds no xlsx or ods workbook",
+            ));
+        }
+        Sniffed::Binary => {
+            return Err(unknown(
+                export,
+                &format!(
+                    "binary data starting {}, not a spreadsheet, CSV or HTML table",
+                    hex_head(bytes)
+                ),
+            ));
+        }
+        Sniffed::MarkupWithoutTable => {
+            return Err(TableError::HtmlWithoutTable {
+                export: export.to_owned(),
+            });
+        }
+        Sniffed::Xlsx => xlsx::read_xlsx(bytes, export)?,
+        Sniffed::Xls => xlsx::read_xls(bytes, export)?,
+        Sniffed::Ods => xlsx::read_ods(bytes, export)?,
+        Sniffed::Html => html::read(bytes, export)?,
+        Sniffed::Text => csv::read(bytes, export)?,
+    };
+    header::into_table(grid, options)
 }
 
-/// Parses an export file. Stub: replaced by the tables work (issue 4).
-pub fn parse(bytes: &[u8], options: &TableOptions) -> Result<Table, TableError> {
-    let _ = bytes;
-    Err(TableError::Invalid {
-        export: options.export.clone(),
-        message: "file parsing is not implemented yet".into(),
-    })
+fn unknown(export: &str, what: &str) -> TableError {
+    TableError::UnknownFormat {
+        export: export.to_owned(),
+        what: what.to_owned(),
+    }
+}
+
+fn hex_head(bytes: &[u8]) -> String {
+    bytes
+        .iter()
+        .take(8)
+        .map(|b| format!("{b:02X}"))
+        .collect::<Vec<_>>()
+        .join(" ")
 }

@@ -1,0 +1,383 @@
+//! From a raw grid to a [`Table`]: finds the header row (or takes the configured one), makes
+//! the column names unique, drops empty and footer rows, pads rows to the header's width, and
+//! types text-sourced cells (with `text_columns` always text).
+
+use std::collections::HashSet;
+
+use super::error::column_letters;
+use super::grid::{Grid, GridRow};
+use super::infer::{infer_owned, stays_text};
+use super::{Cell, Location, Table, TableError, TableOptions};
+
+/// How many leading rows header detection looks at.
+const HEADER_SCAN_ROWS: usize = 50;
+
+pub fn into_table(grid: Grid, options: &TableOptions) -> Result<Table, TableError> {
+    let Grid {
+        format,
+        sheet,
+        text_source,
+        rows,
+        mut warnings,
+    } = grid;
+    let export = options.export.as_str();
+    let at = |location: Location| location.in_sheet(sheet.as_deref());
+
+    let header_index = match options.header_row {
+        Some(wanted) => {
+            configured_header(&rows, wanted).ok_or_else(|| TableError::HeaderRowNotFound {
+                export: export.to_owned(),
+                header_row: wanted,
+                last_row: rows.last().map_or(0, |r| r.number),
+                location: at(Location::default()),
+            })?
+        }
+        None => detect_header(&rows, text_source).ok_or_else(|| TableError::NoHeader {
+            export: export.to_owned(),
+            location: at(Location::default()),
+        })?,
+    };
+    let mut rows = rows.into_iter().skip(header_index);
+    let header_row = rows.next().expect("header index is within the rows");
+    let header = column_names(&header_row, &mut warnings);
+    let width = header.len();
+    let text_column = text_column_mask(&header, &options.text_columns, &mut warnings);
+
+    let footer_prefixes: Vec<String> = options
+        .footer_prefixes
+        .iter()
+        .map(|p| p.trim().to_lowercase())
+        .filter(|p| !p.is_empty())
+        .collect();
+    let mut footers = Vec::new();
+    let mut table_rows = Vec::new();
+    for GridRow { number, mut cells } in rows {
+        if let Some((index, extra)) = cells
+            .iter()
+            .enumerate()
+            .skip(width)
+            .find(|(_, c)| !c.is_empty())
+        {
+            return Err(TableError::RaggedRow {
+                export: export.to_owned(),
+                location: at(Location::cell(number, index + 1)),
+                width,
+                value: extra.canonical().into_owned(),
+            });
+        }
+        cells.truncate(width);
+        if cells.iter().all(Cell::is_empty) {
+            continue;
+        }
+        if is_footer(&cells, &footer_prefixes) {
+            footers.push(number);
+            continue;
+        }
+        cells.resize(width, Cell::Empty);
+        for (cell, &as_text) in cells.iter_mut().zip(&text_column) {
+            type_cell(cell, text_source, as_text);
+        }
+        table_rows.push(cells);
+    }
+    if !footers.is_empty() {
+        let list: Vec<String> = footers.iter().map(usize::to_string).collect();
+        warnings.push(format!(
+            "Left out {} footer row(s) (row {}).",
+            footers.len(),
+            list.join(", ")
+        ));
+    }
+    Ok(Table {
+        format,
+        header,
+        rows: table_rows,
+        warnings,
+    })
+}
+
+fn configured_header(rows: &[GridRow], wanted: usize) -> Option<usize> {
+    rows.iter()
+        .position(|r| r.number == wanted && r.non_empty_count() > 0)
+}
+
+/// The first row that looks like a header: at least 60% as many non-empty cells as the
+/// widest of the first rows, and at least 80% of them text. That skips title rows (one or two
+/// cells) and blank rows above the header. When no row qualifies, the first non-empty row.
+pub fn detect_header(rows: &[GridRow], text_source: bool) -> Option<usize> {
+    let window = &rows[..rows.len().min(HEADER_SCAN_ROWS)];
+    let widest = window.iter().map(GridRow::non_empty_count).max()?;
+    if widest == 0 {
+        return None;
+    }
+    let is_text = |cell: &Cell| match cell {
+        Cell::Text(s) => !text_source || stays_text(s),
+        _ => false,
+    };
+    window
+        .iter()
+        .position(|row| {
+            let filled = row.non_empty_count();
+            let text = row.cells.iter().filter(|c| is_text(c)).count();
+            filled * 10 >= widest * 6 && text * 10 >= filled * 8
+        })
+        .or_else(|| window.iter().position(|r| r.non_empty_count() > 0))
+}
+
+/// Trimmed, unique column names, up to the last non-empty header cell. Unnamed columns are
+/// called after their letter; repeated names get " (2)", " (3)"... Each change is a warning.
+pub fn column_names(row: &GridRow, warnings: &mut Vec<String>) -> Vec<String> {
+    let width = row
+        .cells
+        .iter()
+        .rposition(|c| !c.is_empty())
+        .map_or(0, |i| i + 1);
+    let raw: Vec<String> = row.cells[..width]
+        .iter()
+        .map(|c| c.canonical().trim().to_owned())
+        .collect();
+    let mut taken: HashSet<String> = raw.iter().filter(|n| !n.is_empty()).cloned().collect();
+    let mut seen = HashSet::new();
+    let mut names = Vec::with_capacity(width);
+    for (index, name) in raw.into_iter().enumerate() {
+        let letter = column_letters(index + 1);
+        let name = if name.is_empty() {
+            let fresh = unique(&format!("Column {letter}"), &mut taken);
+            warnings.push(format!(
+                "Column {letter} has no name in the header (row {}); it is called \"{fresh}\".",
+                row.number
+            ));
+            fresh
+        } else if !seen.insert(name.clone()) {
+            let fresh = unique(&name, &mut taken);
+            warnings.push(format!(
+                "Column {letter} repeats the name \"{name}\"; it is called \"{fresh}\"."
+            ));
+            fresh
+        } else {
+            name
+        };
+        names.push(name);
+    }
+    names
+}
+
+/// `base` if free, else the first free `base (2)`, `base (3)`...; marks it taken.
+fn unique(base: &str, taken: &mut HashSet<String>) -> String {
+    let name = if taken.contains(base) {
+        (2..)
+            .map(|n| format!("{base} ({n})"))
+            .find(|candidate| !taken.contains(candidate))
+            .expect("an unbounded range yields a free name")
+    } else {
+        base.to_owned()
+    };
+    taken.insert(name.clone());
+    name
+}
+
+fn text_column_mask(
+    header: &[String],
+    text_columns: &[String],
+    warnings: &mut Vec<String>,
+) -> Vec<bool> {
+    let mut mask = vec![false; header.len()];
+    for wanted in text_columns {
+        match header.iter().position(|h| h == wanted.trim()) {
+            Some(index) => mask[index] = true,
+            None => warnings.push(format!(
+                "text_columns names \"{wanted}\", which is not in the header; check the export's configuration."
+            )),
+        }
+    }
+    mask
+}
+
+fn is_footer(cells: &[Cell], prefixes: &[String]) -> bool {
+    if prefixes.is_empty() {
+        return false;
+    }
+    match cells.iter().find(|c| !c.is_empty()) {
+        Some(Cell::Text(text)) => {
+            let text = text.trim_start().to_lowercase();
+            prefixes.iter().any(|p| text.starts_with(p.as_str()))
+        }
+        _ => false,
+    }
+}
+
+/// Types a text-sourced cell by inference, or turns a cell of a text column into text.
+fn type_cell(cell: &mut Cell, text_source: bool, as_text: bool) {
+    match cell {
+        Cell::Text(text) if text_source && !as_text => {
+            *cell = infer_owned(std::mem::take(text));
+        }
+        Cell::Text(_) | Cell::Empty => {}
+        typed if as_text => *typed = Cell::Text(typed.canonical().into_owned()),
+        _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::table::Format;
+
+    fn text_row(number: usize, cells: &[&str]) -> GridRow {
+        GridRow {
+            number,
+            cells: cells
+                .iter()
+                .map(|c| {
+                    if c.is_empty() {
+                        Cell::Empty
+                    } else {
+                        Cell::Text((*c).to_owned())
+                    }
+                })
+                .collect(),
+        }
+    }
+
+    fn grid(rows: Vec<GridRow>) -> Grid {
+        Grid {
+            format: Format::Csv,
+            sheet: None,
+            text_source: true,
+            rows,
+            warnings: Vec::new(),
+        }
+    }
+
+    fn options() -> TableOptions {
+        TableOptions {
+            export: "users".into(),
+            ..TableOptions::default()
+        }
+    }
+
+    #[test]
+    fn skips_title_and_blank_rows_to_find_the_header() {
+        let rows = vec![
+            text_row(1, &["Laporan Transaksi"]),
+            text_row(2, &["Periode", "2024-01-01"]),
+            text_row(3, &[]),
+            text_row(4, &["ID", "Name", "Amount", "Date"]),
+            text_row(5, &["0812", "Ann", "12", "2024-01-02"]),
+        ];
+        assert_eq!(detect_header(&rows, true), Some(3));
+        let table = into_table(grid(rows), &options()).unwrap();
+        assert_eq!(table.header, ["ID", "Name", "Amount", "Date"]);
+        assert_eq!(
+            table.rows,
+            vec![vec![
+                Cell::Text("0812".into()),
+                Cell::Text("Ann".into()),
+                Cell::Int(12),
+                crate::table::infer::infer("2024-01-02"),
+            ]]
+        );
+    }
+
+    #[test]
+    fn a_numeric_row_is_not_a_header() {
+        let rows = vec![text_row(1, &["1", "2", "3"]), text_row(2, &["a", "b", "c"])];
+        assert_eq!(detect_header(&rows, true), Some(1));
+    }
+
+    #[test]
+    fn configured_header_row_wins_and_is_checked() {
+        let rows = vec![text_row(1, &["x", "y"]), text_row(2, &["a", "b"])];
+        let mut opts = options();
+        opts.header_row = Some(2);
+        let table = into_table(grid(rows.clone()), &opts).unwrap();
+        assert_eq!(table.header, ["a", "b"]);
+        assert!(table.rows.is_empty());
+        opts.header_row = Some(9);
+        let err = into_table(grid(rows), &opts).unwrap_err().to_string();
+        assert!(
+            err.contains("export users") && err.contains("header_row = 9"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn names_are_trimmed_unique_and_unnamed_columns_named() {
+        let mut warnings = Vec::new();
+        let row = text_row(3, &[" Name ", "Name", "", "Name (2)", "Name", "x", ""]);
+        assert_eq!(
+            column_names(&row, &mut warnings),
+            ["Name", "Name (3)", "Column C", "Name (2)", "Name (4)", "x"]
+        );
+        assert_eq!(warnings.len(), 3, "{warnings:?}");
+        assert!(warnings[0].contains("\"Name (3)\""));
+        assert!(warnings[1].contains("Column C has no name"));
+    }
+
+    #[test]
+    fn drops_empty_and_footer_rows_and_pads_short_rows() {
+        let rows = vec![
+            text_row(1, &["a", "b", "c"]),
+            text_row(2, &["1", ""]),
+            text_row(3, &["", "", "", ""]),
+            text_row(4, &["TOTAL", "", "9"]),
+            text_row(5, &[]),
+        ];
+        let mut opts = options();
+        opts.footer_prefixes = vec!["Total".into()];
+        let table = into_table(grid(rows), &opts).unwrap();
+        assert_eq!(
+            table.rows,
+            vec![vec![Cell::Int(1), Cell::Empty, Cell::Empty]]
+        );
+        assert_eq!(table.warnings, ["Left out 1 footer row(s) (row 4)."]);
+    }
+
+    #[test]
+    fn extra_non_empty_cells_are_an_error_naming_row_and_column() {
+        let rows = vec![
+            text_row(1, &["a", "b"]),
+            text_row(2, &["1", "2", "", "oops"]),
+        ];
+        let err = into_table(grid(rows), &options()).unwrap_err().to_string();
+        assert!(
+            err.starts_with("export users: row 2, column D holds \"oops\""),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn text_columns_keep_raw_text_and_unknown_ones_warn() {
+        let rows = vec![
+            text_row(1, &["id", "n"]),
+            text_row(2, &["00123", "0012"]),
+            text_row(3, &["123", "5"]),
+        ];
+        let mut opts = options();
+        opts.text_columns = vec!["id".into(), "missing".into()];
+        let table = into_table(grid(rows), &opts).unwrap();
+        assert_eq!(table.rows[1], vec![Cell::Text("123".into()), Cell::Int(5)]);
+        assert!(table.warnings[0].contains("\"missing\""));
+    }
+
+    #[test]
+    fn typed_grids_turn_text_columns_into_canonical_text() {
+        let mut g = grid(vec![
+            text_row(1, &["id", "n"]),
+            GridRow {
+                number: 2,
+                cells: vec![Cell::Int(812), Cell::Int(5)],
+            },
+        ]);
+        g.text_source = false;
+        let mut opts = options();
+        opts.text_columns = vec!["id".into()];
+        let table = into_table(g, &opts).unwrap();
+        assert_eq!(table.rows[0], vec![Cell::Text("812".into()), Cell::Int(5)]);
+    }
+
+    #[test]
+    fn all_empty_grid_has_no_header() {
+        let err = into_table(grid(vec![text_row(1, &["", ""])]), &options()).unwrap_err();
+        assert!(matches!(err, TableError::NoHeader { .. }));
+    }
+}

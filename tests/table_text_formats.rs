@@ -1,0 +1,175 @@
+//! Text formats end to end through `table::parse`: CSV and TSV (delimiters, encodings,
+//! quoting, conservative typing, ragged rows) and HTML tables sent with an .xls name.
+
+use chrono::NaiveDate;
+use exportsync::table::{Cell, Format, TableError, TableOptions, parse};
+
+fn options(export: &str) -> TableOptions {
+    TableOptions {
+        export: export.into(),
+        ..TableOptions::default()
+    }
+}
+
+fn text(s: &str) -> Cell {
+    Cell::Text(s.into())
+}
+
+#[test]
+fn csv_cells_are_typed_conservatively() {
+    let csv = "Transaksi ID,Phone,Code,Amount,Qty,Tanggal,Waktu,Note\r\n\
+               1234567890123456,0812345,7e30,1250000.50,3,2024-01-31,2024-01-31 08:05:09,\"Tom, \"\"Jr\"\"\"\r\n";
+    let table = parse(csv.as_bytes(), &options("transactions")).unwrap();
+    assert_eq!(table.format, Format::Csv);
+    assert_eq!(
+        table.rows[0],
+        vec![
+            text("1234567890123456"),
+            text("0812345"),
+            text("7e30"),
+            Cell::Decimal(1_250_000.5),
+            Cell::Int(3),
+            Cell::Date(NaiveDate::from_ymd_opt(2024, 1, 31).unwrap()),
+            Cell::DateTime(
+                NaiveDate::from_ymd_opt(2024, 1, 31)
+                    .unwrap()
+                    .and_hms_opt(8, 5, 9)
+                    .unwrap()
+            ),
+            text("Tom, \"Jr\""),
+        ]
+    );
+}
+
+#[test]
+fn semicolon_csv_with_bom_title_rows_short_rows_and_footer() {
+    let csv = "\u{feff}Laporan Koin\n\nID;Nama;Koin\n001;Ann;5\n002;Bob\nTotal;;5\n\n\n";
+    let mut opts = options("coin_payments");
+    opts.footer_prefixes = vec!["Total".into()];
+    let table = parse(csv.as_bytes(), &opts).unwrap();
+    assert_eq!(table.header, ["ID", "Nama", "Koin"]);
+    assert_eq!(
+        table.rows,
+        vec![
+            vec![text("001"), text("Ann"), Cell::Int(5)],
+            vec![text("002"), text("Bob"), Cell::Empty],
+        ]
+    );
+    assert_eq!(table.warnings, ["Left out 1 footer row(s) (row 6)."]);
+}
+
+#[test]
+fn tsv_in_windows_1252_with_text_columns() {
+    let bytes = b"Kode\tNama\tHarga\n0012\tCaf\xe9\t15000\n123\tNa\xefve\t7\n";
+    let mut opts = options("users");
+    opts.text_columns = vec!["Kode".into(), "Harga".into()];
+    let table = parse(bytes, &opts).unwrap();
+    assert_eq!(table.format, Format::Tsv);
+    assert_eq!(
+        table.rows,
+        vec![
+            vec![text("0012"), text("Café"), text("15000")],
+            vec![text("123"), text("Naïve"), text("7")],
+        ]
+    );
+    assert!(table.warnings.iter().any(|w| w.contains("Windows-1252")));
+}
+
+#[test]
+fn utf16_tab_separated_text_as_excel_saves_it() {
+    let body = "ID\tName\r\n0812\tÄnne\r\n";
+    let mut bytes = vec![0xFF, 0xFE];
+    bytes.extend(body.encode_utf16().flat_map(u16::to_le_bytes));
+    let table = parse(&bytes, &options("users")).unwrap();
+    assert_eq!(table.format, Format::Tsv);
+    assert_eq!(table.rows, vec![vec![text("0812"), text("Änne")]]);
+}
+
+#[test]
+fn header_only_csv_is_an_empty_table_and_duplicates_are_renamed() {
+    let table = parse(b"ID,Name,Name\r\n", &options("coin_payments")).unwrap();
+    assert_eq!(table.header, ["ID", "Name", "Name (2)"]);
+    assert!(table.rows.is_empty());
+    assert_eq!(table.warnings.len(), 1);
+}
+
+#[test]
+fn csv_row_longer_than_the_header_is_an_error_naming_it() {
+    // Short rows and empty extra fields are tolerated; a value beyond the header is not.
+    let csv = "a,b,c\n1,2\n1,2,3,\n1,2,3,4\n";
+    let err = parse(csv.as_bytes(), &options("users")).unwrap_err();
+    assert!(matches!(err, TableError::RaggedRow { .. }), "{err:?}");
+    assert_eq!(
+        err.to_string(),
+        "export users: row 4, column D holds \"4\" beyond the 3 header columns; the row is ragged \
+         or the header is not where it was looked for (set header_row in the export's configuration)"
+    );
+}
+
+#[test]
+fn csv_with_an_unclosed_quote_is_an_error_naming_the_row() {
+    let err = parse(b"a,b\n1,\"never closed\n2,3\n", &options("users")).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "export users: a quoted field opened at row 2 is never closed; the CSV file is truncated or malformed"
+    );
+}
+
+#[test]
+fn binary_garbage_is_not_read_as_csv() {
+    let err = parse(b"\x00\x01\x02\x03garbage", &options("users")).unwrap_err();
+    assert!(
+        err.to_string().starts_with(
+            "export users: exportsync does not read this file: binary data starting 00 01 02 03"
+        ),
+        "{err}"
+    );
+}
+
+#[test]
+fn html_table_saved_as_xls_is_read() {
+    let html = r#"<html xmlns:x="urn:schemas-microsoft-com:office:excel">
+<head><meta charset="utf-8"><style>.text { mso-number-format:"\@"; }</style></head>
+<body><h3>Data User</h3>
+<table border="1">
+  <tr><th>No</th><th>ID Member</th><th>Nama</th><th>Poin</th><th>Tanggal Daftar</th></tr>
+  <tr><td>1</td><td class="text">0812000111</td><td>Siti &amp; Co</td><td>1500.5</td><td>2024-02-01 10:00:00</td></tr>
+  <tr><td>2</td><td class="text">1234567890123456</td><td>&lt;none&gt;&nbsp;</td><td></td><td>2024-02-02</td></tr>
+</table></body></html>"#;
+    let table = parse(html.as_bytes(), &options("users")).unwrap();
+    assert_eq!(table.format, Format::Html);
+    assert_eq!(
+        table.header,
+        ["No", "ID Member", "Nama", "Poin", "Tanggal Daftar"]
+    );
+    let canonical: Vec<Vec<String>> = table
+        .rows
+        .iter()
+        .map(|r| r.iter().map(|c| c.canonical().into_owned()).collect())
+        .collect();
+    assert_eq!(
+        canonical,
+        [
+            [
+                "1",
+                "0812000111",
+                "Siti & Co",
+                "1500.5",
+                "2024-02-01 10:00:00"
+            ],
+            ["2", "1234567890123456", "<none>", "", "2024-02-02"],
+        ]
+    );
+    assert_eq!(table.rows[0][0], Cell::Int(1));
+    assert_eq!(table.rows[0][1], text("0812000111"));
+}
+
+#[test]
+fn html_page_without_a_table_says_so() {
+    let page = b"<!DOCTYPE html><html><body><form action=\"/login\"><input name=\"email\"></form></body></html>";
+    let err = parse(page, &options("users")).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "export users: the HTML file has no <table> (it may be a login or error page); check the export's page and button"
+    );
+}
