@@ -2,159 +2,19 @@
 //! service-account flow over loopback HTTP: auth, reads, writes, grid limits, atomic batches,
 //! faults, error shapes and counts.
 
-use std::sync::{Arc, Mutex};
+#[path = "sim_sheets/support.rs"]
+mod support;
+
 use std::time::Duration;
 
-use exportsync::sim::sheets::{Fault, RequestKind, SIM_CLIENT_EMAIL, SheetsSim, SheetsSimOptions};
+use exportsync::sim::sheets::{Fault, RequestKind, SIM_CLIENT_EMAIL};
 use google_sheets4::api::{
-    AddSheetRequest, AppendCellsRequest, BatchUpdateSpreadsheetRequest, CellData, ExtendedValue,
-    GridCoordinate, Request, RowData, Scope, SheetProperties, UpdateCellsRequest,
+    AppendCellsRequest, AppendDimensionRequest, BatchUpdateSpreadsheetRequest, CellData, Request,
+    Scope,
 };
-use google_sheets4::{Error, FieldMask, Sheets, hyper_rustls, hyper_util, yup_oauth2};
+use google_sheets4::{Error, FieldMask, yup_oauth2};
 use serde_json::{Value, json};
-
-type Connector = hyper_rustls::HttpsConnector<hyper_util::client::legacy::connect::HttpConnector>;
-type Hub = Sheets<Connector>;
-
-const ID: &str = "1sim-spreadsheet-A";
-
-async fn start() -> SheetsSim {
-    SheetsSim::start(SheetsSimOptions {
-        spreadsheets: vec![ID.to_string()],
-    })
-    .await
-    .expect("simulator starts")
-}
-
-/// A hub the way the product builds it: service-account auth, HTTP allowed, base URL moved.
-async fn hub_with_key(sim: &SheetsSim, key: yup_oauth2::ServiceAccountKey) -> Hub {
-    let auth = yup_oauth2::ServiceAccountAuthenticator::builder(key)
-        .build()
-        .await
-        .expect("authenticator");
-    let connector = hyper_rustls::HttpsConnectorBuilder::new()
-        .with_native_roots()
-        .expect("native roots")
-        .https_or_http()
-        .enable_http1()
-        .enable_http2()
-        .build();
-    let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
-        .build(connector);
-    let mut hub = Sheets::new(client, auth);
-    hub.base_url(sim.base_url());
-    hub
-}
-
-async fn hub(sim: &SheetsSim) -> Hub {
-    hub_with_key(sim, sim.service_account_key()).await
-}
-
-fn text(s: &str) -> CellData {
-    cell(ExtendedValue {
-        string_value: Some(s.into()),
-        ..Default::default()
-    })
-}
-
-fn number(n: f64) -> CellData {
-    cell(ExtendedValue {
-        number_value: Some(n),
-        ..Default::default()
-    })
-}
-
-fn boolean(b: bool) -> CellData {
-    cell(ExtendedValue {
-        bool_value: Some(b),
-        ..Default::default()
-    })
-}
-
-fn cell(value: ExtendedValue) -> CellData {
-    CellData {
-        user_entered_value: Some(value),
-        ..Default::default()
-    }
-}
-
-fn rows(cells: Vec<Vec<CellData>>) -> Vec<RowData> {
-    cells
-        .into_iter()
-        .map(|values| RowData {
-            values: Some(values),
-        })
-        .collect()
-}
-
-fn update_cells(sheet_id: i32, row: i32, col: i32, data: Vec<Vec<CellData>>) -> Request {
-    Request {
-        update_cells: Some(UpdateCellsRequest {
-            start: Some(GridCoordinate {
-                sheet_id: Some(sheet_id),
-                row_index: Some(row),
-                column_index: Some(col),
-            }),
-            rows: Some(rows(data)),
-            fields: Some(FieldMask::new(&["userEnteredValue"])),
-            ..Default::default()
-        }),
-        ..Default::default()
-    }
-}
-
-fn add_sheet(title: &str) -> Request {
-    Request {
-        add_sheet: Some(AddSheetRequest {
-            properties: Some(SheetProperties {
-                title: Some(title.into()),
-                ..Default::default()
-            }),
-        }),
-        ..Default::default()
-    }
-}
-
-async fn batch_update(
-    hub: &Hub,
-    requests: Vec<Request>,
-) -> google_sheets4::Result<google_sheets4::api::BatchUpdateSpreadsheetResponse> {
-    let request = BatchUpdateSpreadsheetRequest {
-        requests: Some(requests),
-        ..Default::default()
-    };
-    hub.spreadsheets()
-        .batch_update(request, ID)
-        .add_scope(Scope::Spreadsheet)
-        .doit()
-        .await
-        .map(|(_, body)| body)
-}
-
-async fn batch_get(hub: &Hub, ranges: &[&str], render: &str) -> Vec<Vec<Vec<Value>>> {
-    let mut call = hub
-        .spreadsheets()
-        .values_batch_get(ID)
-        .value_render_option(render)
-        .add_scope(Scope::Spreadsheet);
-    for r in ranges {
-        call = call.add_ranges(r);
-    }
-    let (_, body) = call.doit().await.expect("values.batchGet");
-    body.value_ranges
-        .unwrap_or_default()
-        .into_iter()
-        .map(|vr| vr.values.unwrap_or_default())
-        .collect()
-}
-
-/// The Google error JSON inside the client's error.
-fn google_error(error: Error) -> Value {
-    match error {
-        Error::BadRequest(body) => body["error"].clone(),
-        other => panic!("expected a Google error body, got {other:?}"),
-    }
-}
+use support::*;
 
 #[tokio::test]
 async fn token_grant_checks_the_signature() {
@@ -228,6 +88,36 @@ async fn get_describes_tabs_and_grids() {
     let grid = props.grid_properties.unwrap();
     assert_eq!((grid.row_count, grid.column_count), (Some(1000), Some(26)));
     assert!(sheet.properties.unwrap().title.is_some());
+
+    // With ranges and includeGridData the real client decodes the GridData it gets back.
+    sim.set_rows(
+        ID,
+        "Data #1",
+        vec![vec![json!("id"), json!(7)], vec![], vec![json!(true)]],
+    );
+    let (_, sheet) = hub
+        .spreadsheets()
+        .get(ID)
+        .add_ranges("'Data #1'!A1:B3")
+        .include_grid_data(true)
+        .add_scope(Scope::Spreadsheet)
+        .doit()
+        .await
+        .unwrap();
+    let sheets = sheet.sheets.unwrap();
+    assert_eq!(sheets.len(), 1, "only the tab the range names");
+    let data = sheets[0].data.clone().unwrap();
+    let rows = data[0].row_data.clone().unwrap();
+    let first = rows[0].values.clone().unwrap();
+    assert_eq!(first[0].formatted_value.as_deref(), Some("id"));
+    let entered = first[1].user_entered_value.clone().unwrap();
+    assert_eq!(entered.number_value, Some(7.0));
+    assert!(rows[1].values.is_none(), "an empty row has no values");
+    let flag = rows[2].values.clone().unwrap()[0]
+        .effective_value
+        .clone()
+        .unwrap();
+    assert_eq!(flag.bool_value, Some(true));
     sim.shutdown().await;
 }
 
@@ -404,6 +294,23 @@ async fn outside_the_grid_fails_and_a_failed_batch_changes_nothing() {
         before
     );
 
+    // Growing past 10 million cells (26,000 exist) is refused like any invalid subrequest.
+    let grow = Request {
+        append_dimension: Some(AppendDimensionRequest {
+            sheet_id: Some(0),
+            dimension: Some("ROWS".into()),
+            length: Some(384_000),
+        }),
+        ..Default::default()
+    };
+    let error = batch_update(&hub, vec![grow]).await.unwrap_err();
+    let message = google_error(error)["message"].as_str().unwrap().to_string();
+    assert!(
+        message.contains("above the limit of 10000000 cells"),
+        "{message}"
+    );
+    assert_eq!(sim.state(ID).unwrap().tabs[0].row_count, 1000);
+
     let error = batch_update(&hub, vec![add_sheet("sheet1")])
         .await
         .unwrap_err();
@@ -420,30 +327,9 @@ async fn outside_the_grid_fails_and_a_failed_batch_changes_nothing() {
             counts.batch_update_subrequests,
             counts.rejected
         ),
-        (3, 5, 3)
+        (4, 6, 4)
     );
     sim.shutdown().await;
-}
-
-/// Records what a call's failures looked like on the wire.
-#[derive(Default)]
-struct Recorder {
-    retry_after: Arc<Mutex<Vec<Option<String>>>>,
-}
-
-impl google_sheets4::Delegate for Recorder {
-    fn http_failure(
-        &mut self,
-        response: &google_sheets4::common::Response,
-        _: Option<&Value>,
-    ) -> google_sheets4::common::Retry {
-        let header = response
-            .headers()
-            .get("retry-after")
-            .map(|v| v.to_str().unwrap().to_string());
-        self.retry_after.lock().unwrap().push(header);
-        google_sheets4::common::Retry::Abort
-    }
 }
 
 #[tokio::test]
@@ -739,16 +625,6 @@ async fn values_get_path_ranges_arrive_as_the_client_sends_them() {
     sim.shutdown().await;
 }
 
-/// Stops the child process when the test ends, whatever happens.
-struct ChildGuard(std::process::Child);
-
-impl Drop for ChildGuard {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 #[tokio::test]
 async fn cli_serves_spreadsheets_and_writes_a_usable_key() {
     use std::io::BufRead as _;
@@ -767,8 +643,12 @@ async fn cli_serves_spreadsheets_and_writes_a_usable_key() {
         ])
         .arg("--key-out")
         .arg(&key_path)
+        .arg("--secrets-out")
+        .arg(dir.path().join("secrets.json"))
         .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        // Only warnings and errors on the (unread until failure) stderr pipe.
+        .env("RUST_LOG", "warn")
         .spawn()
         .expect("exportsync binary starts");
     let mut child = ChildGuard(child);
@@ -785,9 +665,12 @@ async fn cli_serves_spreadsheets_and_writes_a_usable_key() {
             }
         }
     });
-    let base_url = rx
-        .recv_timeout(Duration::from_secs(30))
-        .expect("the simulator prints its URL");
+    let Ok(base_url) = rx.recv_timeout(Duration::from_secs(30)) else {
+        let _ = child.0.kill();
+        let mut stderr = String::new();
+        std::io::Read::read_to_string(&mut child.0.stderr.take().unwrap(), &mut stderr).unwrap();
+        panic!("the simulator did not print its URL; stderr: {stderr}");
+    };
     assert!(
         base_url.starts_with("http://127.0.0.1:") && base_url.ends_with('/'),
         "{base_url}"
@@ -802,20 +685,16 @@ async fn cli_serves_spreadsheets_and_writes_a_usable_key() {
         let mode = std::fs::metadata(&key_path).unwrap().permissions().mode();
         assert_eq!(mode & 0o777, 0o600, "the key file is private");
     }
-    let auth = yup_oauth2::ServiceAccountAuthenticator::builder(key)
-        .build()
-        .await
-        .unwrap();
-    let connector = hyper_rustls::HttpsConnectorBuilder::new()
-        .with_native_roots()
-        .unwrap()
-        .https_or_http()
-        .enable_http1()
-        .build();
-    let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
-        .build(connector);
-    let mut hub = Sheets::new(client, auth);
-    hub.base_url(base_url.clone());
+    let secrets = exportsync::secrets::SecretsFile::load(&dir.path().join("secrets.json"))
+        .expect("the secrets document loads");
+    let google = secrets.google().expect("it has a google section");
+    assert_eq!(
+        google.key().private_key,
+        key.private_key,
+        "the same key in both files"
+    );
+    assert_eq!(google.client_email(), SIM_CLIENT_EMAIL);
+    let hub = hub_at(base_url.clone(), key).await;
     let first = hub
         .spreadsheets()
         .get("cli-sheet")
@@ -846,4 +725,86 @@ async fn cli_serves_spreadsheets_and_writes_a_usable_key() {
         (counts["get"].clone(), counts["rejected"].clone()),
         (json!(2), json!(1))
     );
+}
+
+#[tokio::test]
+async fn batches_larger_than_two_megabytes_are_accepted() {
+    let sim = start().await;
+    let hub = hub(&sim).await;
+    let filler = "x".repeat(60);
+    let data: Vec<Vec<CellData>> = (0..10_000)
+        .map(|i| {
+            vec![
+                text(&format!("key-{i}")),
+                text(&filler),
+                text(&filler),
+                number(i as f64),
+            ]
+        })
+        .collect();
+    let payload = serde_json::to_vec(&rows(data.clone())).unwrap().len();
+    assert!(payload > 2 * 1024 * 1024, "payload is {payload} bytes");
+    let request = Request {
+        append_cells: Some(AppendCellsRequest {
+            sheet_id: Some(0),
+            rows: Some(rows(data)),
+            fields: Some(FieldMask::new(&["userEnteredValue"])),
+            ..Default::default()
+        }),
+        ..Default::default()
+    };
+    batch_update(&hub, vec![request]).await.unwrap();
+    let state = sim.state(ID).unwrap();
+    let tab = state.tab("Sheet1").unwrap();
+    assert_eq!((tab.rows.len(), tab.row_count), (10_000, 10_000));
+    assert_eq!(tab.rows[9_999][0], json!("key-9999"));
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn malformed_bodies_get_400_and_the_simulator_keeps_serving() {
+    let sim = start().await;
+    let hub = hub(&sim).await;
+    hub.spreadsheets()
+        .get(ID)
+        .add_scope(Scope::Spreadsheet)
+        .doit()
+        .await
+        .unwrap();
+    // Borrow the token the hub was granted to send raw bodies the typed client cannot.
+    let token = hub
+        .auth
+        .get_token(&[Scope::Spreadsheet.as_ref()])
+        .await
+        .unwrap()
+        .expect("a token");
+    let http = reqwest::Client::new();
+    let url = format!("{}v4/spreadsheets/{ID}:batchUpdate", sim.base_url());
+    for body in [
+        "",
+        "[1]",
+        "\"text\"",
+        "{\"requests\": 5}",
+        "{\"requests\": [{\"frobnicate\": {}}]}",
+        "{}",
+    ] {
+        let response = http
+            .post(&url)
+            .bearer_auth(&token)
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 400, "body {body:?}");
+        let error: Value = response.json().await.unwrap();
+        assert_eq!(
+            error["error"]["status"], "INVALID_ARGUMENT",
+            "body {body:?}"
+        );
+    }
+    batch_update(&hub, vec![add_sheet("Still working")])
+        .await
+        .unwrap();
+    assert!(sim.state(ID).unwrap().tab("Still working").is_some());
+    sim.shutdown().await;
 }

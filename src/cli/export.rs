@@ -1,10 +1,205 @@
-//! `exportsync export`: stub, replaced by its issue.
+//! `exportsync export`: log in once and download the selected exports for a date range into a
+//! folder, printing one line (or one JSON object) per export. Exit status 1 when any failed.
 
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-#[derive(Debug, clap::Args)]
-pub struct ExportArgs {}
+use anyhow::Context;
+use chrono::{Days, NaiveDate, Utc};
+use serde::Serialize;
 
-pub async fn run(_args: ExportArgs) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("`export` is not implemented yet")
+use crate::config::{Config, check_base_url};
+use crate::secrets::SecretsFile;
+use crate::source::{BackendCredentials, DateWindow, ExportSource, SourceReport};
+
+#[derive(Debug, clap::Args)]
+pub struct ExportArgs {
+    /// First day to export (YYYY-MM-DD). Default: `lookback_days` before today in the
+    /// configured time zone.
+    #[arg(long, value_name = "YYYY-MM-DD")]
+    pub from: Option<NaiveDate>,
+    /// Last day to export (YYYY-MM-DD), inclusive. Default: today in the configured time zone.
+    #[arg(long, value_name = "YYYY-MM-DD")]
+    pub to: Option<NaiveDate>,
+    /// Run only this export (repeatable). Default: every enabled export.
+    #[arg(long = "only", value_name = "NAME")]
+    pub only: Vec<String>,
+    /// Folder for the downloaded files (created if missing).
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+    /// Show the browser window (for debugging selectors).
+    #[arg(long)]
+    pub headful: bool,
+    /// The export definitions.
+    #[arg(long, value_name = "FILE", default_value = "exports.toml")]
+    pub config: PathBuf,
+    /// Override the backend base URL (staging servers, the simulator).
+    #[arg(long, value_name = "URL")]
+    pub backend_url: Option<String>,
+    /// The secrets JSON; only `backend.email` and `backend.password` are used here.
+    #[arg(long, value_name = "FILE")]
+    pub secrets_file: PathBuf,
+    /// Print the result as one JSON document on stdout.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// One export in the `--json` output.
+#[derive(Debug, Serialize)]
+pub struct ExportLine {
+    pub name: String,
+    pub status: &'static str,
+    pub file: Option<PathBuf>,
+    pub bytes: Option<u64>,
+    pub seconds: Option<f64>,
+    pub error: Option<String>,
+    pub screenshot: Option<PathBuf>,
+    pub attempts: u32,
+}
+
+/// The whole `--json` output.
+#[derive(Debug, Serialize)]
+pub struct ExportJson {
+    pub exports: Vec<ExportLine>,
+    pub launch_seconds: f64,
+    pub login_seconds: f64,
+}
+
+pub async fn run(args: ExportArgs) -> anyhow::Result<ExitCode> {
+    let mut config = Config::load(&args.config)?;
+    let selected: Vec<String> = config
+        .select(&args.only)?
+        .iter()
+        .map(|e| e.name.clone())
+        .collect();
+    if selected.is_empty() {
+        anyhow::bail!("{}: no enabled export to run", config.origin);
+    }
+    let secrets = SecretsFile::load(&args.secrets_file)?;
+    let backend = secrets.backend()?;
+    if let Some(url) = &args.backend_url {
+        check_base_url(url).map_err(|why| anyhow::anyhow!("--backend-url \"{url}\" {why}"))?;
+    }
+    config.backend.base_url =
+        config.base_url(args.backend_url.as_deref(), backend.base_url.as_deref());
+    if args.headful {
+        config.browser.headless = false;
+    }
+    let window = date_window(&config, args.from, args.to)?;
+    std::fs::create_dir_all(&args.out)
+        .with_context(|| format!("cannot create the output folder {}", args.out.display()))?;
+
+    let source = ExportSource::new(&config, BackendCredentials::from(backend))?;
+    let exports: Vec<_> = config
+        .exports
+        .iter()
+        .filter(|e| selected.contains(&e.name))
+        .collect();
+    tracing::info!(from = %window.from, to = %window.to, exports = ?selected, "exporting");
+    let report = source.export_all(window, &exports, &args.out).await;
+
+    let json = to_json(&report);
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&json)?);
+    } else {
+        print_lines(&json, &args.out);
+    }
+    Ok(if report.all_ok() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+/// The explicit range, else the last `lookback_days` up to today in the configured zone.
+fn date_window(
+    config: &Config,
+    from: Option<NaiveDate>,
+    to: Option<NaiveDate>,
+) -> anyhow::Result<DateWindow> {
+    let today = Utc::now()
+        .with_timezone(&config.defaults.timezone)
+        .date_naive();
+    let to = to.unwrap_or(today);
+    let from = match from {
+        Some(from) => from,
+        None => to
+            .checked_sub_days(Days::new(config.defaults.lookback_days.into()))
+            .context("lookback_days reaches before the calendar")?,
+    };
+    if from > to {
+        anyhow::bail!("--from {from} is after --to {to}");
+    }
+    Ok(DateWindow { from, to })
+}
+
+pub fn to_json(report: &SourceReport) -> ExportJson {
+    let exports = report
+        .exports
+        .iter()
+        .map(|o| {
+            let (status, file, bytes, seconds, error) = match &o.result {
+                Ok(d) => (
+                    "ok",
+                    Some(d.path.clone()),
+                    Some(d.bytes),
+                    Some(round(d.seconds)),
+                    None,
+                ),
+                Err(e) => ("failed", None, None, None, Some(e.to_string())),
+            };
+            ExportLine {
+                name: o.name.clone(),
+                status,
+                file,
+                bytes,
+                seconds,
+                error,
+                screenshot: o.screenshot.clone(),
+                attempts: o.attempts,
+            }
+        })
+        .collect();
+    ExportJson {
+        exports,
+        launch_seconds: round(report.launch_seconds),
+        login_seconds: round(report.login_seconds),
+    }
+}
+
+fn round(seconds: f64) -> f64 {
+    (seconds * 1000.0).round() / 1000.0
+}
+
+fn print_lines(json: &ExportJson, out: &Path) {
+    let width = json.exports.iter().map(|e| e.name.len()).max().unwrap_or(0);
+    for e in &json.exports {
+        match e.status {
+            "ok" => println!(
+                "{:width$}  ok      {}  {} bytes  {:.2} s{}",
+                e.name,
+                e.file.as_deref().unwrap_or(out).display(),
+                e.bytes.unwrap_or(0),
+                e.seconds.unwrap_or(0.0),
+                if e.attempts > 1 {
+                    format!("  (attempt {})", e.attempts)
+                } else {
+                    String::new()
+                },
+            ),
+            _ => println!(
+                "{:width$}  FAILED  {}{}",
+                e.name,
+                e.error.as_deref().unwrap_or("unknown error"),
+                e.screenshot
+                    .as_ref()
+                    .map(|s| format!("  (screenshot {})", s.display()))
+                    .unwrap_or_default(),
+            ),
+        }
+    }
+    println!(
+        "launch {:.2} s, login {:.2} s",
+        json.launch_seconds, json.login_seconds
+    );
 }

@@ -5,10 +5,10 @@ use super::csv::decode;
 use super::grid::{Grid, GridRow};
 use super::{Cell, Format, TableError};
 
-/// Reads the first `<table>` that has a row into a grid of raw text cells.
+/// Reads the largest `<table>` of the document into a grid of raw text cells.
 pub fn read(bytes: &[u8], export: &str) -> Result<Grid, TableError> {
     let (text, warning) = decode(bytes);
-    let rows = first_table(&text).ok_or_else(|| TableError::HtmlWithoutTable {
+    let rows = largest_table(&text).ok_or_else(|| TableError::HtmlWithoutTable {
         export: export.to_owned(),
     })?;
     let rows = rows
@@ -45,85 +45,111 @@ enum Token<'a> {
     Text(&'a str),
 }
 
-/// The rows of the first table that has at least one row, each a list of cell texts
-/// (whitespace collapsed, entities decoded, `<br>` as a line break, `colspan` expanded).
-/// Tables nested inside a cell contribute their text to that cell.
-fn first_table(html: &str) -> Option<Vec<Vec<String>>> {
-    let mut depth = 0usize; // table nesting depth; 1 = the table being read
-    let mut rows: Vec<Vec<String>> = Vec::new();
-    let mut cell: Option<(String, usize)> = None; // text, colspan
-    let mut in_row = false;
+/// The rows of the document's largest table (most non-empty cells; the first on a tie), each
+/// a list of cell texts (whitespace collapsed, entities decoded, `<br>` as a line break,
+/// `colspan` expanded). Nested tables are read on their own, so a data table inside a layout
+/// table is found, and a table cut off before `</table>` still yields what it holds.
+fn largest_table(html: &str) -> Option<Vec<Vec<String>>> {
+    let mut open: Vec<TableBuilder> = Vec::new();
+    let mut done: Vec<TableBuilder> = Vec::new();
+    let mut opened = 0;
     for token in Tokens::new(html) {
         match token {
             Token::Open(name, attrs) => {
-                if let Some((text, _)) = cell.as_mut()
-                    && matches!(
-                        name.as_str(),
-                        "table" | "tr" | "td" | "th" | "div" | "p" | "li"
-                    )
-                {
-                    text.push(' ');
-                }
-                match name.as_str() {
-                    "table" => depth += 1,
-                    "tr" if depth == 1 => {
-                        finish_cell(&mut rows, &mut cell);
-                        rows.push(Vec::new());
-                        in_row = true;
+                let current = open.last_mut();
+                match (name.as_str(), current) {
+                    ("table", _) => {
+                        open.push(TableBuilder {
+                            started: opened,
+                            ..TableBuilder::default()
+                        });
+                        opened += 1;
                     }
-                    "td" | "th" if depth == 1 => {
-                        finish_cell(&mut rows, &mut cell);
-                        if !in_row {
-                            rows.push(Vec::new());
-                            in_row = true;
-                        }
-                        cell = Some((String::new(), colspan(attrs)));
-                    }
-                    "br" => {
-                        if let Some((text, _)) = cell.as_mut() {
-                            text.push('\n');
-                        }
-                    }
+                    ("tr", Some(table)) => table.start_row(),
+                    ("td" | "th", Some(table)) => table.start_cell(colspan(attrs)),
+                    ("br", Some(table)) => table.push_text("\n"),
+                    ("div" | "p" | "li", Some(table)) => table.push_text(" "),
                     _ => {}
                 }
             }
-            Token::Close(name) => match name.as_str() {
-                "table" => {
-                    if depth == 1 {
-                        finish_cell(&mut rows, &mut cell);
-                        if !rows.is_empty() {
-                            return Some(rows);
-                        }
-                        in_row = false;
-                    }
-                    depth = depth.saturating_sub(1);
-                }
-                "tr" if depth == 1 => {
-                    finish_cell(&mut rows, &mut cell);
-                    in_row = false;
-                }
-                "td" | "th" if depth == 1 => finish_cell(&mut rows, &mut cell),
+            Token::Close(name) => match (name.as_str(), open.last_mut()) {
+                ("table", Some(_)) => done.extend(open.pop().map(TableBuilder::finish)),
+                ("tr", Some(table)) => table.end_row(),
+                ("td" | "th", Some(table)) => table.finish_cell(),
                 _ => {}
             },
             Token::Text(raw) => {
-                if let Some((text, _)) = cell.as_mut() {
+                if let Some(table) = open.last_mut()
+                    && let Some((text, _)) = table.cell.as_mut()
+                {
                     decode_entities_into(raw, text);
                 }
             }
         }
     }
-    // A table cut off before `</table>` still yields what it holds.
-    finish_cell(&mut rows, &mut cell);
-    (depth > 0 && !rows.is_empty()).then_some(rows)
+    done.extend(open.into_iter().rev().map(TableBuilder::finish));
+    done.sort_by_key(|t| t.started);
+    let best = done
+        .into_iter()
+        .filter(|t| !t.rows.is_empty())
+        .rev()
+        .max_by_key(|t| t.filled_cells())?;
+    Some(best.rows)
 }
 
-fn finish_cell(rows: &mut [Vec<String>], cell: &mut Option<(String, usize)>) {
-    let Some((text, span)) = cell.take() else {
-        return;
-    };
-    if let Some(row) = rows.last_mut() {
-        row.push(collapse_whitespace(&text));
-        row.extend(std::iter::repeat_n(String::new(), span.saturating_sub(1)));
+#[derive(Default)]
+struct TableBuilder {
+    rows: Vec<Vec<String>>,
+    /// The open cell's text and colspan.
+    cell: Option<(String, usize)>,
+    in_row: bool,
+    /// Order in which tables were opened, to prefer the first on a tie.
+    started: usize,
+}
+
+impl TableBuilder {
+    fn start_row(&mut self) {
+        self.finish_cell();
+        self.rows.push(Vec::new());
+        self.in_row = true;
+    }
+
+    fn end_row(&mut self) {
+        self.finish_cell();
+        self.in_row = false;
+    }
+
+    fn start_cell(&mut self, span: usize) {
+        self.finish_cell();
+        if !self.in_row {
+            self.start_row();
+        }
+        self.cell = Some((String::new(), span));
+    }
+
+    fn push_text(&mut self, text: &str) {
+        if let Some((cell, _)) = self.cell.as_mut() {
+            cell.push_str(text);
+        }
+    }
+
+    fn finish_cell(&mut self) {
+        let Some((text, span)) = self.cell.take() else {
+            return;
+        };
+        if let Some(row) = self.rows.last_mut() {
+            row.push(collapse_whitespace(&text));
+            row.extend(std::iter::repeat_n(String::new(), span.saturating_sub(1)));
+        }
+    }
+
+    fn finish(mut self) -> Self {
+        self.finish_cell();
+        self
+    }
+
+    fn filled_cells(&self) -> usize {
+        self.rows.iter().flatten().filter(|c| !c.is_empty()).count()
     }
 }
 
@@ -325,7 +351,7 @@ mod tests {
     use super::*;
 
     fn table(html: &str) -> Vec<Vec<String>> {
-        first_table(html).expect("a table")
+        largest_table(html).expect("a table")
     }
 
     #[test]
@@ -355,10 +381,17 @@ mod tests {
     }
 
     #[test]
-    fn nested_tables_fold_into_their_cell_and_empty_tables_are_skipped() {
-        let html = "<table></table><table><tr><td>a<table><tr><td>inner</td></tr></table></td>\
-                    <td>b</td></tr></table>";
-        assert_eq!(table(html), vec![vec!["a inner", "b"]]);
+    fn nested_data_table_inside_a_layout_table_wins_and_empty_tables_are_skipped() {
+        let html = "<table></table><table><tr><td>Report<table><tr><th>ID</th><th>Name</th></tr>\
+                    <tr><td>0812</td><td>Ann</td></tr></table></td></tr></table>";
+        assert_eq!(table(html), vec![vec!["ID", "Name"], vec!["0812", "Ann"]]);
+    }
+
+    #[test]
+    fn first_of_equal_tables_and_unclosed_tables() {
+        let html = "<table><tr><td>a</td></tr></table><table><tr><td>b</td></tr></table>";
+        assert_eq!(table(html), vec![vec!["a"]]);
+        assert_eq!(table("<table><tr><td>x<td>y"), vec![vec!["x", "y"]]);
     }
 
     #[test]
@@ -369,6 +402,6 @@ mod tests {
 
     #[test]
     fn page_without_table() {
-        assert_eq!(first_table("<html><form>login</form></html>"), None);
+        assert_eq!(largest_table("<html><form>login</form></html>"), None);
     }
 }

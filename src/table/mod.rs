@@ -74,8 +74,8 @@ pub struct TableOptions {
     pub text_columns: Vec<String>,
 }
 
-/// Parses an export file: sniffs its format from the bytes, reads the first worksheet (or the
-/// text, or the first HTML table), finds the header and types the cells.
+/// Parses an export file: sniffs its format from the bytes, reads the first visible worksheet
+/// (or the text, or the largest HTML table), finds the header and types the cells.
 ///
 /// Rules: a header with no rows is an empty table; rows shorter than the header are padded
 /// with [`Cell::Empty`]; a row with a non-empty cell beyond the header is an error naming it.

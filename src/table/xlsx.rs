@@ -6,7 +6,7 @@ use std::io::Cursor;
 use std::sync::mpsc;
 
 use calamine::{Data, DataRef, ExcelDateTime, Ods, Reader, SheetType, SheetVisible, Xls, Xlsx};
-use calamine::{OdsError, XlsError};
+use calamine::{OdsError, XlsError, XlsxCellReader, XlsxError};
 use chrono::{NaiveDate, NaiveDateTime, NaiveTime, TimeDelta};
 
 use super::grid::{Grid, GridRow};
@@ -39,9 +39,25 @@ pub fn read_xlsx(bytes: &[u8], export: &str) -> Result<Grid, TableError> {
     let mut reader = workbook
         .worksheet_cells_reader(&sheet)
         .map_err(|e| damaged(Some(&sheet), None, e.to_string()))?;
-    // Two stages on two threads: this one decompresses and parses the XML (calamine), the
-    // other types the cells and builds the rows (allocation-heavy), in batches.
-    let mut rows = std::thread::scope(|scope| {
+    let mut rows = stream_rows(&mut reader)
+        .map_err(|(row, e)| damaged(Some(&sheet), Some(row), e.to_string()))?;
+    rows.sort_by_key(|r| r.number);
+    Ok(Grid {
+        format: Format::Xlsx,
+        sheet: Some(sheet),
+        text_source: false,
+        rows,
+        warnings: Vec::new(),
+    })
+}
+
+/// Walks a worksheet's cells into rows in two stages on two threads: this one decompresses
+/// and parses the XML (calamine), the other types the cells and builds the rows (the
+/// allocation-heavy part), handed over in batches. Err carries the 1-based row being read.
+fn stream_rows(
+    reader: &mut XlsxCellReader<'_, Cursor<&[u8]>>,
+) -> Result<Vec<GridRow>, (usize, XlsxError)> {
+    std::thread::scope(|scope| {
         let (full, full_rx) = mpsc::sync_channel::<Vec<XlsxCell<'_>>>(BATCHES_IN_FLIGHT);
         let (empty, empty_rx) = mpsc::channel::<Vec<XlsxCell<'_>>>();
         let builder = scope.spawn(move || {
@@ -54,7 +70,7 @@ pub fn read_xlsx(bytes: &[u8], export: &str) -> Result<Grid, TableError> {
                         place(&mut rows, row as usize + 1, column as usize, value);
                     }
                 }
-                // The reader may have finished already; then the batch is simply dropped.
+                // Recycled by the reader; if it has finished, the batch is simply dropped.
                 let _ = empty.send(batch);
             }
             rows
@@ -73,29 +89,24 @@ pub fn read_xlsx(bytes: &[u8], export: &str) -> Result<Grid, TableError> {
                         let next = empty_rx
                             .try_recv()
                             .unwrap_or_else(|_| Vec::with_capacity(BATCH_CELLS));
+                        // A send fails only when the builder panicked; `join` reports that.
                         if full.send(std::mem::replace(&mut batch, next)).is_err() {
                             break Ok(());
                         }
                     }
                 }
                 Ok(None) => break Ok(()),
-                Err(e) => break Err(damaged(Some(&sheet), Some(last_row + 1), e.to_string())),
+                Err(e) => break Err((last_row + 1, e)),
             }
         };
         if !batch.is_empty() {
             let _ = full.send(batch);
         }
         drop(full);
-        let rows = builder.join().expect("the row builder does not panic");
+        let rows = builder
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
         read.map(|()| rows)
-    })?;
-    rows.sort_by_key(|r| r.number);
-    Ok(Grid {
-        format: Format::Xlsx,
-        sheet: Some(sheet),
-        text_source: false,
-        rows,
-        warnings: Vec::new(),
     })
 }
 

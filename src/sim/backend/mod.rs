@@ -1,12 +1,332 @@
-//! Simulator of the backend: stub, replaced by its issue.
+//! A loopback simulator of the backend admin panel (Laravel-style): login with CSRF and a
+//! session cookie, a dashboard, the four export pages of DESIGN.md with their selectors, date
+//! formats and download mechanisms, deterministic xlsx exports, and faults on demand. Started by
+//! tests ([`BackendSim::start`]) and by `exportsync sim backend` ([`run_cli`]).
 
-#[derive(Debug, clap::Args)]
+mod data;
+mod pages;
+mod routes;
+mod session;
+
+use std::fmt;
+use std::net::{Ipv4Addr, SocketAddr};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use chrono::NaiveDate;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+pub use data::{EXPORTS, export_rows};
+
+use routes::{Panel, Shared, lock};
+
+/// The demo login of the simulator.
+pub const DEMO_EMAIL: &str = "demo@example.com";
+/// The demo password of the simulator (not a secret: it is printed at start).
+pub const DEMO_PASSWORD: &str = "demo-password";
+
+/// How long [`BackendSim::shutdown`] lets in-flight requests finish before aborting them.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
+
+/// What the simulator accepts and how much data it serves.
+#[derive(Clone)]
+pub struct BackendOptions {
+    pub email: String,
+    pub password: String,
+    /// Rows generated per day per export (coin payments use 1 or 2, never more than this).
+    pub rows_per_day: usize,
+    pub faults: Faults,
+}
+
+impl Default for BackendOptions {
+    fn default() -> Self {
+        BackendOptions {
+            email: DEMO_EMAIL.to_owned(),
+            password: DEMO_PASSWORD.to_owned(),
+            rows_per_day: 5,
+            faults: Faults::default(),
+        }
+    }
+}
+
+impl fmt::Debug for BackendOptions {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("BackendOptions")
+            .field("email", &self.email)
+            .field("password", &"<redacted>")
+            .field("rows_per_day", &self.rows_per_day)
+            .field("faults", &self.faults)
+            .finish()
+    }
+}
+
+/// Ways the simulator can misbehave; changeable at run time with [`BackendSim::set_faults`].
+#[derive(Clone, Debug, Default)]
+pub struct Faults {
+    /// Every login fails as a wrong password.
+    pub reject_all_logins: bool,
+    /// After N authenticated page/export requests the session is dropped (the next request
+    /// redirects to /login); a new login gets a fresh budget of N.
+    pub expire_session_after: Option<usize>,
+    /// That export waits this long before answering the download.
+    pub slow_export: Option<(String, Duration)>,
+    /// That export answers HTTP 500 with an error page.
+    pub fail_export: Option<String>,
+    /// That export's button is rendered without any handler: clicking it does nothing.
+    pub dead_button: Option<String>,
+}
+
+/// A snapshot of what the simulator has served.
+#[derive(Clone, Debug, Default)]
+pub struct BackendStats {
+    /// Every POST /login, whatever its outcome.
+    pub login_attempts: usize,
+    pub logins_ok: usize,
+    /// Every download request that reached an export handler (authenticated), in order.
+    pub exports: Vec<ExportRequest>,
+    /// Sessions dropped by the `expire_session_after` fault.
+    pub sessions_expired: usize,
+}
+
+/// One download request as the export handler saw it.
+#[derive(Clone, Debug)]
+pub struct ExportRequest {
+    pub export: String,
+    /// The date fields exactly as received.
+    pub start_raw: String,
+    pub end_raw: String,
+    /// The dates parsed in the page's format; `None` when malformed or missing.
+    pub start: Option<NaiveDate>,
+    pub end: Option<NaiveDate>,
+    /// Data rows in the answered file (0 when no file was answered).
+    pub rows: usize,
+    pub status: u16,
+}
+
+/// A running simulator on 127.0.0.1. Dropping it stops the server too; [`Self::shutdown`]
+/// also waits for it.
+pub struct BackendSim {
+    addr: SocketAddr,
+    shared: Shared,
+    stop: Option<oneshot::Sender<()>>,
+    server: Option<JoinHandle<std::io::Result<()>>>,
+}
+
+impl BackendSim {
+    /// Starts on a free port of 127.0.0.1.
+    pub async fn start(options: BackendOptions) -> std::io::Result<BackendSim> {
+        BackendSim::start_on(0, options).await
+    }
+
+    /// Starts on `port` of 127.0.0.1 (0 picks a free one).
+    pub async fn start_on(port: u16, options: BackendOptions) -> std::io::Result<BackendSim> {
+        let listener = tokio::net::TcpListener::bind((Ipv4Addr::LOCALHOST, port)).await?;
+        let addr = listener.local_addr()?;
+        let shared: Shared = Arc::new(Mutex::new(Panel {
+            options,
+            sessions: Default::default(),
+            stats: BackendStats::default(),
+        }));
+        let app = routes::router(shared.clone());
+        let (stop, stopped) = oneshot::channel::<()>();
+        let server = tokio::spawn(async move {
+            axum::serve(listener, app)
+                .with_graceful_shutdown(async move {
+                    // Resolves on an explicit stop and when the handle is dropped.
+                    let _ = stopped.await;
+                })
+                .await
+        });
+        tracing::info!(%addr, "simulated backend listening");
+        Ok(BackendSim {
+            addr,
+            shared,
+            stop: Some(stop),
+            server: Some(server),
+        })
+    }
+
+    /// `http://127.0.0.1:PORT`, without a trailing slash.
+    pub fn base_url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Replaces the faults; takes effect from the next request.
+    pub fn set_faults(&self, faults: Faults) {
+        lock(&self.shared).options.faults = faults;
+    }
+
+    pub fn stats(&self) -> BackendStats {
+        lock(&self.shared).stats.clone()
+    }
+
+    /// Stops accepting, lets in-flight requests finish (at most a few seconds), then returns.
+    pub async fn shutdown(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(mut server) = self.server.take() {
+            match tokio::time::timeout(SHUTDOWN_GRACE, &mut server).await {
+                Ok(Ok(Ok(()))) => {}
+                Ok(Ok(Err(e))) => {
+                    tracing::warn!(error = %e, "simulated backend stopped with an error")
+                }
+                Ok(Err(e)) => tracing::warn!(error = %e, "simulated backend task failed"),
+                Err(_) => {
+                    tracing::warn!(
+                        "simulated backend: requests still running at shutdown, aborted"
+                    );
+                    server.abort();
+                }
+            }
+        }
+    }
+}
+
+impl Drop for BackendSim {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}
+
+/// `exportsync sim backend`: the simulator's options and faults.
+#[derive(clap::Args)]
 pub struct BackendArgs {
     /// Port on 127.0.0.1 (0 picks a free one).
     #[arg(long, default_value_t = 0)]
     pub port: u16,
+    /// The email the login accepts.
+    #[arg(long, default_value = DEMO_EMAIL)]
+    pub email: String,
+    /// The password the login accepts.
+    #[arg(long, default_value = DEMO_PASSWORD)]
+    pub password: String,
+    /// Rows generated per day per export.
+    #[arg(long, default_value_t = 5)]
+    pub rows_per_day: usize,
+    /// Reject every login as a wrong password.
+    #[arg(long)]
+    pub reject_logins: bool,
+    /// Drop each session after N authenticated page/export requests.
+    #[arg(long, value_name = "N")]
+    pub expire_session_after: Option<usize>,
+    /// Answer that export's download only after MS milliseconds.
+    #[arg(long, value_name = "NAME=MS", value_parser = parse_slow_export)]
+    pub slow_export: Option<(String, Duration)>,
+    /// Answer that export's download with HTTP 500.
+    #[arg(long, value_name = "NAME", value_parser = parse_export_name)]
+    pub fail_export: Option<String>,
+    /// Render that export's button without any handler.
+    #[arg(long, value_name = "NAME", value_parser = parse_export_name)]
+    pub dead_button: Option<String>,
 }
 
-pub async fn run_cli(_args: BackendArgs) -> anyhow::Result<()> {
-    anyhow::bail!("the backend simulator is not implemented yet")
+impl fmt::Debug for BackendArgs {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("BackendArgs")
+            .field("port", &self.port)
+            .field("email", &self.email)
+            .field("password", &"<redacted>")
+            .field("rows_per_day", &self.rows_per_day)
+            .field("reject_logins", &self.reject_logins)
+            .field("expire_session_after", &self.expire_session_after)
+            .field("slow_export", &self.slow_export)
+            .field("fail_export", &self.fail_export)
+            .field("dead_button", &self.dead_button)
+            .finish()
+    }
+}
+
+impl BackendArgs {
+    pub fn options(&self) -> BackendOptions {
+        BackendOptions {
+            email: self.email.clone(),
+            password: self.password.clone(),
+            rows_per_day: self.rows_per_day,
+            faults: Faults {
+                reject_all_logins: self.reject_logins,
+                expire_session_after: self.expire_session_after,
+                slow_export: self.slow_export.clone(),
+                fail_export: self.fail_export.clone(),
+                dead_button: self.dead_button.clone(),
+            },
+        }
+    }
+}
+
+fn parse_export_name(name: &str) -> Result<String, String> {
+    if EXPORTS.contains(&name) {
+        Ok(name.to_owned())
+    } else {
+        Err(format!(
+            "unknown export {name:?}; the simulator has {}",
+            EXPORTS.join(", ")
+        ))
+    }
+}
+
+fn parse_slow_export(spec: &str) -> Result<(String, Duration), String> {
+    let (name, ms) = spec
+        .split_once('=')
+        .ok_or_else(|| format!("{spec:?} is not NAME=MS (for example users=3000)"))?;
+    let name = parse_export_name(name)?;
+    let ms: u64 = ms
+        .parse()
+        .map_err(|_| format!("{ms:?} in {spec:?} is not a whole number of milliseconds"))?;
+    Ok((name, Duration::from_millis(ms)))
+}
+
+/// Runs the simulator until Ctrl-C, after printing its URL and demo credentials.
+pub async fn run_cli(args: BackendArgs) -> anyhow::Result<()> {
+    let options = args.options();
+    let sim = BackendSim::start_on(args.port, options)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot listen on 127.0.0.1:{}: {e}", args.port))?;
+    println!(
+        "backend simulator on {}  login: {} / {}",
+        sim.base_url(),
+        args.email,
+        args.password
+    );
+    tokio::signal::ctrl_c()
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot wait for Ctrl-C: {e}"))?;
+    sim.shutdown().await;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slow_export_spec_is_parsed_and_checked() {
+        assert_eq!(
+            parse_slow_export("users=250"),
+            Ok(("users".to_owned(), Duration::from_millis(250)))
+        );
+        assert!(parse_slow_export("users").unwrap_err().contains("NAME=MS"));
+        assert!(
+            parse_slow_export("nope=1")
+                .unwrap_err()
+                .contains("unknown export")
+        );
+        assert!(
+            parse_slow_export("users=soon")
+                .unwrap_err()
+                .contains("milliseconds")
+        );
+    }
+
+    #[test]
+    fn debug_output_redacts_the_password() {
+        let options = BackendOptions {
+            password: "hunter2-secret".into(),
+            ..BackendOptions::default()
+        };
+        assert!(!format!("{options:?}").contains("hunter2-secret"));
+    }
 }

@@ -336,6 +336,22 @@ mod tests {
         }
     }
 
+    proptest::proptest! {
+        /// Any window of any titled sheet, written as Google writes it, reads back as itself.
+        #[test]
+        fn formatted_ranges_parse_back(
+            title in "[A-Za-z0-9 #'!:_.-]{1,12}",
+            r0 in 0usize..5000, rows in 1usize..5000,
+            c0 in 0usize..800, cols in 1usize..800,
+        ) {
+            let window = Window { start_row: r0, end_row: r0 + rows, start_col: c0, end_col: c0 + cols };
+            let text = window.to_a1(&title);
+            let parsed = A1Range::parse(&text, |n| n == title).expect("parses");
+            proptest::prop_assert_eq!(parsed.sheet.as_deref(), Some(title.as_str()));
+            proptest::prop_assert_eq!(parsed.area.expect("has an area").clamp(10_000, 2_000), window);
+        }
+    }
+
     #[test]
     fn clamps_and_formats() {
         let a = parse("Sheet1!A:AA").unwrap().area.unwrap();

@@ -4,7 +4,9 @@
 //!
 //! - `auth`: service-account keys, the `/token` JWT grant, bearer tokens.
 //! - `a1`: A1 range notation. `render`: how values read back.
-//! - `model`: spreadsheets as pure data. `requests`: batchUpdate, all or nothing.
+//! - `model`: spreadsheets as pure data. `requests`: batchUpdate, all or nothing; `wire`: its
+//!   JSON bodies and field masks.
+//! - `resources`: the Spreadsheet and ValueRange JSON answers.
 //! - `faults`: injected errors and request counts. `routes`: the HTTP layer.
 
 mod a1;
@@ -14,7 +16,9 @@ mod faults;
 mod model;
 mod render;
 mod requests;
+mod resources;
 mod routes;
+mod wire;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -213,6 +217,10 @@ pub struct SheetsArgs {
     /// `google` section of a secrets file for `exportsync upsert`.
     #[arg(long, value_name = "FILE")]
     pub key_out: Option<PathBuf>,
+    /// Write a secrets document `{"google": KEY}` for this simulator to FILE (mode 0600), ready
+    /// for `exportsync upsert --secrets-file FILE`.
+    #[arg(long, value_name = "FILE")]
+    pub secrets_out: Option<PathBuf>,
 }
 
 /// `exportsync sim sheets`: serve until Ctrl-C.
@@ -236,9 +244,16 @@ pub async fn run_cli(args: SheetsArgs) -> anyhow::Result<()> {
     if let Some(ms) = args.latency_ms {
         sim.set_latency(Duration::from_millis(ms));
     }
-    if let Some(path) = &args.key_out {
-        write_key(path, &sim.service_account_key())?;
-        println!("service-account key: {}", path.display());
+    if args.key_out.is_some() || args.secrets_out.is_some() {
+        let key = sim.service_account_key();
+        if let Some(path) = &args.key_out {
+            write_private_json(path, &serde_json::to_value(&key)?)?;
+            println!("service-account key:  {}", path.display());
+        }
+        if let Some(path) = &args.secrets_out {
+            write_private_json(path, &serde_json::json!({ "google": key }))?;
+            println!("secrets file:         {}", path.display());
+        }
     }
     println!("Sheets API simulator: {}", sim.base_url());
     println!("token endpoint:       {}", sim.token_uri());
@@ -265,19 +280,18 @@ pub async fn run_cli(args: SheetsArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Writes the key as Google issues it (JSON), readable only by the owner.
-fn write_key(path: &std::path::Path, key: &yup_oauth2::ServiceAccountKey) -> anyhow::Result<()> {
+/// Writes JSON holding a private key, readable only by the owner.
+fn write_private_json(path: &std::path::Path, value: &serde_json::Value) -> anyhow::Result<()> {
     use std::io::Write as _;
-    let json =
-        serde_json::to_string_pretty(key).context("cannot encode the service-account key")?;
+    let json = serde_json::to_string_pretty(value).context("cannot encode the key as JSON")?;
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create(true).truncate(true);
     #[cfg(unix)]
     std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
     let mut file = options
         .open(path)
-        .with_context(|| format!("cannot write the service-account key to {}", path.display()))?;
+        .with_context(|| format!("cannot write {}", path.display()))?;
     file.write_all(json.as_bytes())
-        .with_context(|| format!("cannot write the service-account key to {}", path.display()))?;
+        .with_context(|| format!("cannot write {}", path.display()))?;
     Ok(())
 }

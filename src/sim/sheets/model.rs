@@ -2,6 +2,8 @@
 //! range the way `values.get` renders it, and the state snapshot tests compare against.
 //! Applying `batchUpdate` requests lives in `requests.rs`; nothing here does I/O.
 
+use std::sync::Arc;
+
 use serde_json::Value;
 
 use super::a1::{A1Range, Window};
@@ -35,7 +37,7 @@ pub struct NumberFormat {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Cell {
     pub value: Option<CellValue>,
-    pub number_format: Option<NumberFormat>,
+    pub number_format: Option<Box<NumberFormat>>,
 }
 
 impl Cell {
@@ -44,6 +46,10 @@ impl Cell {
     }
 }
 
+/// One row of cells, shared between a workbook and its copies until one of them writes it, so
+/// the copy a batch works on costs one pointer per row.
+pub type Row = Arc<Vec<Cell>>;
+
 /// One tab. `cells` is sparse: rows and cells past the last one written are absent.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Tab {
@@ -51,7 +57,7 @@ pub struct Tab {
     pub sheet_id: i32,
     pub row_count: usize,
     pub column_count: usize,
-    pub cells: Vec<Vec<Cell>>,
+    pub cells: Vec<Row>,
 }
 
 impl Tab {
@@ -67,9 +73,9 @@ impl Tab {
 
     pub fn cell_mut(&mut self, row: usize, col: usize) -> &mut Cell {
         if self.cells.len() <= row {
-            self.cells.resize_with(row + 1, Vec::new);
+            self.cells.resize_with(row + 1, Row::default);
         }
-        let cells = &mut self.cells[row];
+        let cells = Arc::make_mut(&mut self.cells[row]);
         if cells.len() <= col {
             cells.resize_with(col + 1, Cell::default);
         }
@@ -88,12 +94,15 @@ impl Tab {
     pub fn compact(&mut self) {
         self.cells.truncate(self.row_count);
         for row in &mut self.cells {
-            row.truncate(self.column_count);
-            while row.last().is_some_and(Cell::is_blank) {
-                row.pop();
+            if row.len() > self.column_count || row.last().is_some_and(Cell::is_blank) {
+                let row = Arc::make_mut(row);
+                row.truncate(self.column_count);
+                while row.last().is_some_and(Cell::is_blank) {
+                    row.pop();
+                }
             }
         }
-        while self.cells.last().is_some_and(Vec::is_empty) {
+        while self.cells.last().is_some_and(|row| row.is_empty()) {
             self.cells.pop();
         }
     }
@@ -210,15 +219,17 @@ impl Workbook {
         tab.cells = rows
             .into_iter()
             .map(|row| {
-                row.into_iter()
-                    .map(|v| Cell {
-                        value: value_from_json(v),
-                        number_format: None,
-                    })
-                    .collect()
+                Arc::new(
+                    row.into_iter()
+                        .map(|v| Cell {
+                            value: value_from_json(v),
+                            number_format: None,
+                        })
+                        .collect(),
+                )
             })
             .collect();
-        let width = tab.cells.iter().map(Vec::len).max().unwrap_or(0);
+        let width = tab.cells.iter().map(|row| row.len()).max().unwrap_or(0);
         tab.row_count = tab.row_count.max(tab.cells.len());
         tab.column_count = tab.column_count.max(width);
         tab.compact();

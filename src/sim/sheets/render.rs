@@ -27,6 +27,16 @@ pub struct RenderOptions {
     pub date_time: DateTimeRender,
 }
 
+/// Google's defaults: FORMATTED_VALUE and SERIAL_NUMBER.
+impl Default for RenderOptions {
+    fn default() -> RenderOptions {
+        RenderOptions {
+            value: ValueRender::Formatted,
+            date_time: DateTimeRender::SerialNumber,
+        }
+    }
+}
+
 impl RenderOptions {
     #[cfg(test)]
     pub fn unformatted() -> RenderOptions {
@@ -86,7 +96,7 @@ pub fn render_cell(cell: &Cell, options: &RenderOptions) -> Option<Value> {
             _ => Value::Bool(*b),
         },
         CellValue::Number(n) => {
-            let format = cell.number_format.as_ref();
+            let format = cell.number_format.as_deref();
             let is_date = format.is_some_and(is_date_format);
             match options.value {
                 ValueRender::Formatted => Value::String(format_number(*n, format)),
@@ -391,7 +401,7 @@ mod tests {
         assert_eq!(render_cell(&flag, &unformatted), Some(Value::from(true)));
         let date = Cell {
             value: Some(CellValue::Number(45658.5)),
-            number_format: Some(date_format("DATE_TIME", "yyyy-mm-dd hh:mm")),
+            number_format: Some(Box::new(date_format("DATE_TIME", "yyyy-mm-dd hh:mm"))),
         };
         assert_eq!(
             render_cell(&date, &formatted),

@@ -3,195 +3,19 @@
 //! 10 million cell limit. Pure: a batch is applied to a clone, returned only when all succeed.
 
 use serde::Deserialize;
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 
 use super::a1::Window;
 use super::error::ApiError;
-use super::model::{Cell, CellValue, MAX_CELLS_PER_SPREADSHEET, NumberFormat, Tab, Workbook};
+use super::model::{Cell, MAX_CELLS_PER_SPREADSHEET, Tab, Workbook};
+use super::resources::sheet_properties_json;
+use super::wire::{
+    AddSheet, AppendCells, AppendDimension, CellData, CellMask, GridProperties, RowData,
+    UpdateCells, UpdateSheetProperties, cell_mask, convert_value, index, normalize_path,
+};
 
 /// The widest grid Sheets allows (`ZZZ`).
 const MAX_COLUMNS: usize = 18_278;
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct SheetProperties {
-    sheet_id: Option<i32>,
-    title: Option<String>,
-    index: Option<i32>,
-    grid_properties: Option<GridProperties>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct GridProperties {
-    row_count: Option<i32>,
-    column_count: Option<i32>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct AddSheet {
-    properties: Option<SheetProperties>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct UpdateSheetProperties {
-    properties: Option<SheetProperties>,
-    fields: Option<String>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct GridCoordinate {
-    sheet_id: Option<i32>,
-    row_index: Option<i32>,
-    column_index: Option<i32>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct GridRange {
-    sheet_id: Option<i32>,
-    start_row_index: Option<i32>,
-    end_row_index: Option<i32>,
-    start_column_index: Option<i32>,
-    end_column_index: Option<i32>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct ExtendedValue {
-    string_value: Option<String>,
-    number_value: Option<f64>,
-    bool_value: Option<bool>,
-    formula_value: Option<String>,
-    error_value: Option<Value>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct CellFormat {
-    number_format: Option<NumberFormat>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct CellData {
-    user_entered_value: Option<ExtendedValue>,
-    user_entered_format: Option<CellFormat>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct RowData {
-    #[serde(default)]
-    values: Vec<CellData>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct UpdateCells {
-    #[serde(default)]
-    rows: Vec<RowData>,
-    fields: Option<String>,
-    start: Option<GridCoordinate>,
-    range: Option<GridRange>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct AppendCells {
-    sheet_id: Option<i32>,
-    #[serde(default)]
-    rows: Vec<RowData>,
-    fields: Option<String>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct AppendDimension {
-    sheet_id: Option<i32>,
-    dimension: Option<String>,
-    length: Option<i32>,
-}
-
-/// Which parts of a `CellData` a field mask writes.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-struct CellMask {
-    value: bool,
-    number_format: bool,
-}
-
-/// Paths compare without case or underscores, so `user_entered_value` = `userEnteredValue`.
-fn normalize_path(path: &str) -> String {
-    path.trim()
-        .chars()
-        .filter(|&c| c != '_')
-        .flat_map(char::to_lowercase)
-        .collect()
-}
-
-fn cell_mask(fields: Option<&str>) -> Result<CellMask, String> {
-    let fields = fields.unwrap_or("").trim();
-    if fields.is_empty() {
-        return Err("At least one field must be specified in 'fields'.".into());
-    }
-    let mut mask = CellMask {
-        value: false,
-        number_format: false,
-    };
-    for path in fields.split(',').map(normalize_path) {
-        match path.as_str() {
-            "*" => {
-                mask.value = true;
-                mask.number_format = true;
-            }
-            "userenteredvalue" => mask.value = true,
-            "userenteredformat" | "userenteredformat.numberformat" => mask.number_format = true,
-            // Other CellData fields (notes, validation, other formats) are accepted and not kept.
-            _ => {}
-        }
-    }
-    Ok(mask)
-}
-
-fn index(value: Option<i32>, what: &str) -> Result<usize, String> {
-    let v = value.unwrap_or(0);
-    usize::try_from(v).map_err(|_| format!("{what} must be non-negative, got {v}."))
-}
-
-fn convert_value(value: Option<&ExtendedValue>) -> Result<Option<CellValue>, String> {
-    let Some(v) = value else { return Ok(None) };
-    if v.error_value.is_some() {
-        return Err("errorValue cannot be written.".into());
-    }
-    let mut set: Vec<CellValue> = Vec::new();
-    if let Some(s) = &v.string_value {
-        set.push(CellValue::Text(s.clone()));
-    }
-    if let Some(n) = v.number_value {
-        set.push(CellValue::Number(n));
-    }
-    if let Some(b) = v.bool_value {
-        set.push(CellValue::Bool(b));
-    }
-    if let Some(f) = &v.formula_value {
-        set.push(if f.starts_with('=') {
-            CellValue::Formula(f.clone())
-        } else {
-            CellValue::Text(f.clone())
-        });
-    }
-    if set.len() > 1 {
-        return Err(
-            "Only one of stringValue, numberValue, boolValue, formulaValue may be set.".into(),
-        );
-    }
-    Ok(set
-        .pop()
-        .filter(|v| !matches!(v, CellValue::Text(s) if s.is_empty())))
-}
 
 fn apply_mask(target: &mut Cell, data: Option<&CellData>, mask: CellMask) -> Result<(), String> {
     if mask.value {
@@ -200,7 +24,8 @@ fn apply_mask(target: &mut Cell, data: Option<&CellData>, mask: CellMask) -> Res
     if mask.number_format {
         target.number_format = data
             .and_then(|d| d.user_entered_format.as_ref())
-            .and_then(|f| f.number_format.clone());
+            .and_then(|f| f.number_format.clone())
+            .map(Box::new);
     }
     Ok(())
 }
@@ -446,18 +271,6 @@ fn update_sheet_properties(wb: &mut Workbook, req: UpdateSheetProperties) -> Res
     Ok(json!({}))
 }
 
-/// `sheets[].properties` as `spreadsheets.get` and the addSheet reply show it.
-pub fn sheet_properties_json(wb: &Workbook, position: usize) -> Value {
-    let tab = &wb.tabs[position];
-    json!({
-        "sheetId": tab.sheet_id,
-        "title": tab.title,
-        "index": position,
-        "sheetType": "GRID",
-        "gridProperties": { "rowCount": tab.row_count, "columnCount": tab.column_count },
-    })
-}
-
 fn parse<T: for<'de> Deserialize<'de>>(value: Value) -> Result<T, String> {
     serde_json::from_value(value).map_err(|e| format!("Invalid JSON payload received. {e}"))
 }
@@ -487,26 +300,22 @@ fn apply_one(wb: &mut Workbook, kind: &str, body: Value) -> Result<Value, String
 
 /// Applies a whole batch to a copy of `wb`; returns the new workbook and Google's `replies`
 /// only if every subrequest succeeded, else the first failure (and `wb` is untouched).
-pub fn apply_batch(wb: &Workbook, requests: &[Value]) -> Result<(Workbook, Vec<Value>), ApiError> {
+pub fn apply_batch(
+    wb: &Workbook,
+    requests: Vec<Value>,
+) -> Result<(Workbook, Vec<Value>), ApiError> {
     if requests.is_empty() {
         return Err(ApiError::bad_request("Must specify at least one request."));
     }
     let mut next = wb.clone();
     let mut replies = Vec::with_capacity(requests.len());
-    for (i, request) in requests.iter().enumerate() {
-        let present: Map<String, Value> = match request {
-            Value::Object(map) => map
-                .iter()
-                .filter(|(_, v)| !v.is_null())
-                .map(|(k, v)| (k.clone(), v.clone()))
-                .collect(),
-            _ => {
-                return Err(ApiError::bad_request(format!(
-                    "Invalid requests[{i}]: a request must be an object."
-                )));
-            }
+    for (i, request) in requests.into_iter().enumerate() {
+        let Value::Object(map) = request else {
+            return Err(ApiError::bad_request(format!(
+                "Invalid requests[{i}]: a request must be an object."
+            )));
         };
-        let mut entries = present.into_iter();
+        let mut entries = map.into_iter().filter(|(_, v)| !v.is_null());
         let (kind, body) = match (entries.next(), entries.next()) {
             (Some(entry), None) => entry,
             (None, _) => {

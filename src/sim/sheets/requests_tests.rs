@@ -26,7 +26,7 @@ fn update_at(sheet_id: i32, r: i32, c: i32, rows: Vec<Value>) -> Value {
 }
 
 fn apply(wb: &mut Workbook, requests: Vec<Value>) -> Result<Vec<Value>, ApiError> {
-    let (next, replies) = apply_batch(wb, &requests)?;
+    let (next, replies) = apply_batch(wb, requests)?;
     *wb = next;
     Ok(replies)
 }
@@ -369,4 +369,48 @@ fn update_sheet_properties_resizes_and_renames() {
     let tab = state.tab("Renamed").unwrap();
     assert_eq!((tab.row_count, tab.column_count), (2, 30));
     assert_eq!(tab.rows, vec![vec![json!(1)], vec![json!(2)]]);
+}
+
+proptest::proptest! {
+    /// A batch of single-cell writes, some possibly outside the 1000 x 26 grid: either every
+    /// write lands exactly as a plain map of cells predicts, or (one is outside) nothing changes.
+    #[test]
+    fn batches_apply_whole_or_not_at_all(
+        writes in proptest::collection::vec((0i32..1010, 0i32..28, 0u32..3, "[a-z0-9]{0,4}"), 1..12)
+    ) {
+        let mut wb = Workbook::new("s");
+        wb.set_rows("Sheet1", vec![vec![json!("seed")]]);
+        let before = wb.clone();
+        let mut expected: std::collections::BTreeMap<(usize, usize), Value> =
+            [((0, 0), json!("seed"))].into_iter().collect();
+        let mut requests = Vec::new();
+        for (r, c, kind, s) in &writes {
+            let (cell, value) = match kind {
+                0 => (text(s), json!(s)),
+                1 => (num(s.len() as f64), json!(s.len())),
+                _ => (json!({}), Value::Null),
+            };
+            requests.push(update_at(0, *r, *c, vec![row(vec![cell])]));
+            if value.is_null() || value == json!("") {
+                expected.remove(&(*r as usize, *c as usize));
+            } else {
+                expected.insert((*r as usize, *c as usize), value);
+            }
+        }
+        let outside = writes.iter().any(|(r, c, _, _)| *r >= 1000 || *c >= 26);
+        let result = apply(&mut wb, requests);
+        if outside {
+            proptest::prop_assert!(result.is_err());
+            proptest::prop_assert_eq!(&wb, &before);
+        } else {
+            proptest::prop_assert!(result.is_ok(), "{:?}", result);
+            let mut actual = std::collections::BTreeMap::new();
+            for (r, cells) in rows_of(&wb, "Sheet1").into_iter().enumerate() {
+                for (c, v) in cells.into_iter().enumerate().filter(|(_, v)| !v.is_null()) {
+                    actual.insert((r, c), v);
+                }
+            }
+            proptest::prop_assert_eq!(actual, expected);
+        }
+    }
 }

@@ -20,7 +20,8 @@ use super::error::ApiError;
 use super::faults::{Fault, FaultQueue, RequestCounts, RequestKind};
 use super::model::Workbook;
 use super::render::RenderOptions;
-use super::requests::{apply_batch, sheet_properties_json};
+use super::requests::apply_batch;
+use super::resources::{spreadsheet_json, value_range};
 
 /// One simulated spreadsheet and whether the service account may open it.
 pub struct Entry {
@@ -41,6 +42,10 @@ pub struct Shared {
 
 type AppState = Arc<Shared>;
 
+/// Largest request body accepted. Google takes batches well past the 2 MB it recommends;
+/// axum's own default (2 MB) would refuse what the real API accepts.
+const MAX_BODY_BYTES: usize = 64 * 1024 * 1024;
+
 pub fn router(shared: AppState) -> axum::Router {
     axum::Router::new()
         .route("/token", post(token))
@@ -48,6 +53,7 @@ pub fn router(shared: AppState) -> axum::Router {
         .route("/_sim/counts", get(sim_counts))
         .route("/_sim/faults", post(sim_fault))
         .fallback(api)
+        .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(shared)
 }
 
@@ -146,12 +152,31 @@ async fn api(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let outcome = serve_api(&shared, &method, &uri, &headers, &body).await;
-    match outcome {
-        Ok(value) => Json(value).into_response(),
+    let call = match classify(&method, uri.path()) {
+        Ok(call) => call,
         Err(error) => {
             shared.counts.lock().expect("counts lock").rejected += 1;
-            tracing::debug!(status = error.status, message = %error.message, path = %uri.path(), "sheets simulator refused a request");
+            tracing::info!(%method, path = %uri.path(), "sheets simulator: no such endpoint");
+            return error.into_response();
+        }
+    };
+    shared.counts.lock().expect("counts lock").record(call.kind);
+    let outcome = serve_api(&shared, &call, &uri, &headers, &body).await;
+    let kind = call.kind;
+    let spreadsheet_id = call.spreadsheet_id.as_str();
+    match outcome {
+        Ok(value) => {
+            tracing::info!(
+                ?kind,
+                spreadsheet_id,
+                status = 200,
+                "sheets simulator answered"
+            );
+            Json(value).into_response()
+        }
+        Err(error) => {
+            shared.counts.lock().expect("counts lock").rejected += 1;
+            tracing::info!(?kind, spreadsheet_id, status = error.status, message = %error.message, "sheets simulator refused a request");
             error.into_response()
         }
     }
@@ -159,13 +184,11 @@ async fn api(
 
 async fn serve_api(
     shared: &Shared,
-    method: &Method,
+    call: &ApiCall,
     uri: &Uri,
     headers: &HeaderMap,
     body: &[u8],
 ) -> Result<Value, ApiError> {
-    let call = classify(method, uri.path())?;
-    shared.counts.lock().expect("counts lock").record(call.kind);
     pause(shared).await;
     let authorization = headers
         .get(header::AUTHORIZATION)
@@ -177,6 +200,16 @@ async fn serve_api(
         return Err(fault);
     }
     let query = query_pairs(uri.query().unwrap_or(""));
+    let ranges: Vec<String> = query
+        .iter()
+        .filter(|(k, _)| k == "ranges")
+        .map(|(_, v)| v.clone())
+        .collect();
+    let render = RenderOptions::from_query(
+        first(&query, "valueRenderOption"),
+        first(&query, "dateTimeRenderOption"),
+    )?;
+    let dimension = first(&query, "majorDimension");
     let mut books = shared.books.lock().expect("books lock");
     let entry = books
         .get_mut(&call.spreadsheet_id)
@@ -185,16 +218,23 @@ async fn serve_api(
         return Err(ApiError::permission_denied());
     }
     match call.kind {
-        RequestKind::Get => Ok(spreadsheet_json(&entry.workbook, &shared.base_url)),
+        RequestKind::Get => {
+            let include_grid_data = first(&query, "includeGridData") == Some("true");
+            spreadsheet_json(
+                &entry.workbook,
+                &shared.base_url,
+                &ranges,
+                include_grid_data,
+            )
+        }
         RequestKind::ValuesGet => {
             let range = call.range.as_deref().unwrap_or_default();
-            value_range(&entry.workbook, range, &query)
+            value_range(&entry.workbook, range, &render, dimension)
         }
         RequestKind::ValuesBatchGet => {
-            let ranges = query
+            let ranges = ranges
                 .iter()
-                .filter(|(k, _)| k == "ranges")
-                .map(|(_, r)| value_range(&entry.workbook, r, &query))
+                .map(|r| value_range(&entry.workbook, r, &render, dimension))
                 .collect::<Result<Vec<_>, _>>()?;
             let mut out = json!({ "spreadsheetId": call.spreadsheet_id });
             if !ranges.is_empty() {
@@ -203,89 +243,35 @@ async fn serve_api(
             Ok(out)
         }
         RequestKind::BatchUpdate => {
-            let request: Value = serde_json::from_slice(body).map_err(|e| {
-                ApiError::bad_request(format!("Invalid JSON payload received. {e}"))
-            })?;
-            let subrequests = request["requests"].as_array().cloned().unwrap_or_default();
+            let invalid = |why: String| {
+                ApiError::bad_request(format!("Invalid JSON payload received. {why}"))
+            };
+            let request: Value =
+                serde_json::from_slice(body).map_err(|e| invalid(e.to_string()))?;
+            let Value::Object(mut request) = request else {
+                return Err(invalid("The body must be a JSON object.".into()));
+            };
+            let subrequests = match request.remove("requests") {
+                Some(Value::Array(list)) => list,
+                None | Some(Value::Null) => Vec::new(),
+                Some(_) => return Err(invalid("'requests' must be a list.".into())),
+            };
             shared
                 .counts
                 .lock()
                 .expect("counts lock")
                 .batch_update_subrequests += subrequests.len();
-            let (next, replies) = apply_batch(&entry.workbook, &subrequests)?;
+            let (next, replies) = apply_batch(&entry.workbook, subrequests)?;
             entry.workbook = next;
             let mut out = json!({ "spreadsheetId": call.spreadsheet_id, "replies": replies });
-            if request["includeSpreadsheetInResponse"] == json!(true) {
-                out["updatedSpreadsheet"] = spreadsheet_json(&entry.workbook, &shared.base_url);
+            if request.get("includeSpreadsheetInResponse") == Some(&json!(true)) {
+                out["updatedSpreadsheet"] =
+                    spreadsheet_json(&entry.workbook, &shared.base_url, &[], false)?;
             }
             Ok(out)
         }
         RequestKind::Token => Err(ApiError::new(404, "Not an API request.")),
     }
-}
-
-/// The `spreadsheets.get` answer (without grid data).
-fn spreadsheet_json(wb: &Workbook, base_url: &str) -> Value {
-    let sheets: Vec<Value> = (0..wb.tabs.len())
-        .map(|i| json!({ "properties": sheet_properties_json(wb, i) }))
-        .collect();
-    json!({
-        "spreadsheetId": wb.spreadsheet_id,
-        "properties": {
-            "title": wb.title,
-            "locale": "en_US",
-            "autoRecalc": "ON_CHANGE",
-            "timeZone": "Asia/Jakarta",
-        },
-        "sheets": sheets,
-        "spreadsheetUrl": format!("{base_url}spreadsheets/d/{}/edit", wb.spreadsheet_id),
-    })
-}
-
-/// One `ValueRange` for `range`, honouring valueRenderOption, dateTimeRenderOption and
-/// majorDimension.
-fn value_range(wb: &Workbook, range: &str, query: &[(String, String)]) -> Result<Value, ApiError> {
-    let options = RenderOptions::from_query(
-        first(query, "valueRenderOption"),
-        first(query, "dateTimeRenderOption"),
-    )?;
-    let (tab, window) = wb.resolve_range(range)?;
-    let rows = tab.read(&window, &options);
-    let (dimension, values) = match first(query, "majorDimension") {
-        None | Some("ROWS" | "DIMENSION_UNSPECIFIED") => ("ROWS", rows),
-        Some("COLUMNS") => ("COLUMNS", transpose(rows)),
-        Some(other) => {
-            return Err(ApiError::bad_request(format!(
-                "Invalid value at 'major_dimension' (type.googleapis.com/google.apps.sheets.v4.Dimension), \"{other}\""
-            )));
-        }
-    };
-    let mut out = json!({ "range": window.to_a1(&tab.title), "majorDimension": dimension });
-    if !values.is_empty() {
-        out["values"] = Value::Array(values.into_iter().map(Value::Array).collect());
-    }
-    Ok(out)
-}
-
-/// Rows to columns, trimming trailing empties the same way.
-fn transpose(rows: Vec<Vec<Value>>) -> Vec<Vec<Value>> {
-    let width = rows.iter().map(Vec::len).max().unwrap_or(0);
-    (0..width)
-        .map(|c| {
-            let mut column: Vec<Value> = rows
-                .iter()
-                .map(|r| {
-                    r.get(c)
-                        .cloned()
-                        .unwrap_or_else(|| Value::String(String::new()))
-                })
-                .collect();
-            while column.last().is_some_and(|v| v == "") {
-                column.pop();
-            }
-            column
-        })
-        .collect()
 }
 
 /// `POST /token`: the service-account JWT-bearer grant.
@@ -391,14 +377,5 @@ mod tests {
             .map(|(_, v)| v.as_str())
             .collect();
         assert_eq!(ranges, ["'Data #1'!A1:Z", "Sheet1"]);
-    }
-
-    #[test]
-    fn transpose_trims() {
-        let rows = vec![vec![json!("a"), json!("b")], vec![], vec![json!("c")]];
-        assert_eq!(
-            transpose(rows),
-            vec![vec![json!("a"), json!(""), json!("c")], vec![json!("b")]]
-        );
     }
 }

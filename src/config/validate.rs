@@ -1,0 +1,336 @@
+//! Turns the text of a configuration file into a validated [`Config`], collecting every problem
+//! instead of stopping at the first. Each problem names the file, the section or export and the
+//! field, so a user can fix the whole file in one pass.
+
+use std::fmt;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use serde::de::DeserializeOwned;
+
+use super::model::*;
+use super::raw::*;
+
+/// Where in the file a problem is.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Place {
+    /// The file as a whole (syntax, unknown sections).
+    File,
+    /// A top-level table such as `[login]`.
+    Section(&'static str),
+    /// One `[[export]]`, by name (or `#N` when it has none).
+    Export(String),
+}
+
+/// One thing wrong with the configuration.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Problem {
+    pub origin: String,
+    pub place: Place,
+    pub field: Option<String>,
+    pub message: String,
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: ", self.origin)?;
+        match &self.place {
+            Place::File => {}
+            Place::Section(s) => write!(f, "[{s}]: ")?,
+            Place::Export(name) => write!(f, "export \"{name}\": ")?,
+        }
+        if let Some(field) = &self.field {
+            write!(f, "field \"{field}\": ")?;
+        }
+        f.write_str(&self.message)
+    }
+}
+
+const SECTIONS: [&str; 5] = ["backend", "login", "browser", "defaults", "export"];
+
+/// Collects problems for one place.
+pub(super) struct Checker<'a> {
+    origin: &'a str,
+    problems: Vec<Problem>,
+}
+
+impl Checker<'_> {
+    pub(super) fn push(&mut self, place: &Place, field: Option<&str>, message: impl Into<String>) {
+        self.problems.push(Problem {
+            origin: self.origin.to_owned(),
+            place: place.clone(),
+            field: field.map(str::to_owned),
+            message: message.into(),
+        });
+    }
+
+    /// A value that must be present and non-blank.
+    pub(super) fn required(
+        &mut self,
+        place: &Place,
+        field: &str,
+        value: Option<String>,
+        hint: &str,
+    ) -> String {
+        match value {
+            Some(v) if !v.trim().is_empty() => v,
+            Some(_) => {
+                self.push(place, Some(field), format!("is empty; {hint}"));
+                String::new()
+            }
+            None => {
+                self.push(place, Some(field), format!("missing; {hint}"));
+                String::new()
+            }
+        }
+    }
+
+    pub(super) fn seconds(
+        &mut self,
+        place: &Place,
+        field: &str,
+        value: Option<u64>,
+        default: u64,
+    ) -> Duration {
+        let secs = value.unwrap_or(default);
+        if secs == 0 {
+            self.push(place, Some(field), "must be at least 1 second");
+        }
+        Duration::from_secs(secs)
+    }
+
+    /// Deserializes one table; a serde error becomes a problem naming the offending field.
+    pub(super) fn section<T: DeserializeOwned + Default>(
+        &mut self,
+        place: Place,
+        value: Option<toml::Value>,
+    ) -> T {
+        let Some(value) = value else {
+            return T::default();
+        };
+        match value.try_into::<T>() {
+            Ok(v) => v,
+            Err(e) => {
+                let (field, message) = split_serde_message(e.message());
+                self.push(&place, field.as_deref(), message);
+                T::default()
+            }
+        }
+    }
+}
+
+/// serde says "unknown field `x`, expected one of ..." or "missing field `x`": pull the field out.
+fn split_serde_message(message: &str) -> (Option<String>, String) {
+    for prefix in ["unknown field `", "missing field `", "duplicate field `"] {
+        if let Some(rest) = message.strip_prefix(prefix)
+            && let Some(end) = rest.find('`')
+        {
+            let kind = prefix.trim_end_matches(" `").trim_end_matches(" field");
+            let tail = rest[end + 1..].trim_start_matches(',').trim();
+            let message = if tail.is_empty() {
+                format!("{kind} field")
+            } else {
+                format!("{kind} field; {tail}")
+            };
+            return (Some(rest[..end].to_owned()), message);
+        }
+    }
+    (None, message.trim().to_owned())
+}
+
+fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let before = &text[..offset.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    (line, col)
+}
+
+/// Validates the text of a configuration file named `origin`.
+pub fn validate(origin: &str, text: &str) -> Result<Config, Vec<Problem>> {
+    let mut c = Checker {
+        origin,
+        problems: Vec::new(),
+    };
+    let mut doc: toml::Table = match toml::from_str(text) {
+        Ok(doc) => doc,
+        Err(e) => {
+            let at = e.span().map(|s| line_col(text, s.start));
+            let message = match at {
+                Some((line, col)) => format!("line {line}, column {col}: {}", e.message().trim()),
+                None => e.message().trim().to_owned(),
+            };
+            c.push(&Place::File, None, format!("not valid TOML: {message}"));
+            return Err(c.problems);
+        }
+    };
+    let unknown: Vec<String> = doc
+        .keys()
+        .filter(|k| !SECTIONS.contains(&k.as_str()))
+        .cloned()
+        .collect();
+    for key in unknown {
+        c.push(
+            &Place::File,
+            Some(&key),
+            format!("unknown section; expected one of {}", SECTIONS.join(", ")),
+        );
+    }
+
+    let raw_backend = c.section(Place::Section("backend"), doc.remove("backend"));
+    let backend = backend(&mut c, raw_backend);
+    let raw_login = c.section(Place::Section("login"), doc.remove("login"));
+    let login = login(&mut c, raw_login);
+    let raw_browser = c.section(Place::Section("browser"), doc.remove("browser"));
+    let browser = browser(&mut c, raw_browser);
+    let raw_defaults = c.section(Place::Section("defaults"), doc.remove("defaults"));
+    let defaults = defaults(&mut c, raw_defaults);
+    let exports = super::export_rules::exports(&mut c, doc.remove("export"), &defaults);
+
+    if c.problems.is_empty() {
+        Ok(Config {
+            origin: origin.to_owned(),
+            backend,
+            login,
+            browser,
+            defaults,
+            exports,
+        })
+    } else {
+        Err(c.problems)
+    }
+}
+
+fn backend(c: &mut Checker, raw: RawBackend) -> BackendConfig {
+    let place = Place::Section("backend");
+    let base_url = raw.base_url.map(|url| {
+        if let Err(why) = check_base_url(&url) {
+            c.push(&place, Some("base_url"), format!("\"{url}\" {why}"));
+        }
+        url.trim_end_matches('/').to_owned()
+    });
+    BackendConfig { base_url }
+}
+
+/// A base URL must be `http(s)://host[:port][/prefix]`.
+pub fn check_base_url(url: &str) -> Result<(), &'static str> {
+    let rest = url
+        .strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"))
+        .ok_or("is not an http:// or https:// URL")?;
+    let host = rest.split('/').next().unwrap_or("");
+    if host.is_empty() || host.contains(char::is_whitespace) {
+        return Err("has no host name");
+    }
+    if rest.contains('?') || rest.contains('#') {
+        return Err("must not have a query or fragment");
+    }
+    Ok(())
+}
+
+fn login(c: &mut Checker, raw: RawLogin) -> LoginConfig {
+    let place = Place::Section("login");
+    let path = raw.path.unwrap_or_else(|| "/login".to_owned());
+    if !path.starts_with('/') {
+        c.push(
+            &place,
+            Some("path"),
+            format!("\"{path}\" must start with \"/\""),
+        );
+    }
+    let success = match raw.success {
+        None => LoginSuccess::UrlNotContains(path.clone()),
+        Some(RawLoginSuccess {
+            url_not_contains: Some(u),
+            selector: None,
+        }) if !u.is_empty() => LoginSuccess::UrlNotContains(u),
+        Some(RawLoginSuccess {
+            url_not_contains: None,
+            selector: Some(s),
+        }) if !s.is_empty() => LoginSuccess::Selector(s),
+        Some(_) => {
+            c.push(
+                &place,
+                Some("success"),
+                "give exactly one of { url_not_contains = \"...\" } or { selector = \"...\" }",
+            );
+            LoginSuccess::UrlNotContains(path.clone())
+        }
+    };
+    let mut selector = |field: &str, value: Option<String>, default: &str| {
+        let v = value.unwrap_or_else(|| default.to_owned());
+        if v.trim().is_empty() {
+            c.push(
+                &place,
+                Some(field),
+                "is empty; give the CSS selector of the login form's element",
+            );
+        }
+        v
+    };
+    let email_selector = selector("email_selector", raw.email_selector, r#"[name="email"]"#);
+    let password_selector = selector(
+        "password_selector",
+        raw.password_selector,
+        r#"[name="password"]"#,
+    );
+    let submit_selector = selector("submit_selector", raw.submit_selector, r#"[type="submit"]"#);
+    let timeout = c.seconds(&place, "timeout_secs", raw.timeout_secs, 30);
+    LoginConfig {
+        path,
+        email_selector,
+        password_selector,
+        submit_selector,
+        success,
+        error_selector: raw.error_selector.filter(|s| !s.trim().is_empty()),
+        timeout,
+    }
+}
+
+fn browser(c: &mut Checker, raw: RawBrowser) -> BrowserConfig {
+    let place = Place::Section("browser");
+    let mode = match raw.mode.as_deref() {
+        None | Some("single_session") => BrowserMode::SingleSession,
+        Some("individual") => BrowserMode::Individual,
+        Some(other) => {
+            c.push(
+                &place,
+                Some("mode"),
+                format!("\"{other}\" is not one of \"single_session\", \"individual\""),
+            );
+            BrowserMode::SingleSession
+        }
+    };
+    BrowserConfig {
+        chromium_path: raw
+            .chromium_path
+            .filter(|p| !p.is_empty())
+            .map(PathBuf::from),
+        headless: raw.headless.unwrap_or(true),
+        launch_timeout: c.seconds(&place, "launch_timeout_secs", raw.launch_timeout_secs, 20),
+        mode,
+    }
+}
+
+fn defaults(c: &mut Checker, raw: RawDefaults) -> Defaults {
+    let place = Place::Section("defaults");
+    let tz_name = raw.timezone.unwrap_or_else(|| "Asia/Jakarta".to_owned());
+    let timezone = tz_name.parse::<chrono_tz::Tz>().unwrap_or_else(|_| {
+        c.push(
+            &place,
+            Some("timezone"),
+            format!("\"{tz_name}\" is not an IANA time zone name such as \"Asia/Jakarta\""),
+        );
+        chrono_tz::Asia::Jakarta
+    });
+    Defaults {
+        download_timeout: c.seconds(
+            &place,
+            "download_timeout_secs",
+            raw.download_timeout_secs,
+            60,
+        ),
+        page_timeout: c.seconds(&place, "page_timeout_secs", raw.page_timeout_secs, 30),
+        lookback_days: raw.lookback_days.unwrap_or(1),
+        timezone,
+    }
+}

@@ -1,0 +1,213 @@
+//! The HTML of the simulated panel: login, dashboard, the four export pages and error pages.
+//! Self-contained (inline CSS and JS, no external resources) and valid HTML5.
+
+use super::data::ExportKind;
+
+const STYLE: &str = "body{font-family:system-ui,sans-serif;margin:0;background:#f4f6f9;color:#212529}\
+header{background:#343a40;color:#fff;padding:.6rem 1rem;display:flex;gap:1rem;align-items:center}\
+header a{color:#ddd;text-decoration:none}header .user-name{margin-left:auto}\
+main{max-width:56rem;margin:1.5rem auto;background:#fff;padding:1.5rem;border-radius:.3rem}\
+label{display:inline-block;margin:.3rem .6rem .3rem 0}input{padding:.35rem;margin-left:.3rem}\
+.btn{display:inline-block;padding:.4rem .9rem;border:0;border-radius:.25rem;color:#fff;\
+background:#6c757d;cursor:pointer;text-decoration:none;font-size:.95rem;margin:.2rem}\
+.btn-primary{background:#0d6efd}.btn-success{background:#198754}.btn-danger{background:#dc3545}\
+.m3{margin:.75rem}.alert-danger{background:#f8d7da;color:#842029;padding:.75rem;border-radius:.25rem}\
+table{border-collapse:collapse;margin-top:1rem}td,th{border:1px solid #dee2e6;padding:.3rem .5rem}";
+
+/// Escapes text for HTML element content and double-quoted attributes.
+pub(crate) fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for ch in text.chars() {
+        match ch {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+/// A whole page. `user` is `(email, csrf)` when logged in: it adds the navigation, the user
+/// name and the logout form.
+fn layout(title: &str, user: Option<(&str, &str)>, body: &str) -> String {
+    let header = match user {
+        Some((email, csrf)) => {
+            let links: String = ExportKind::ALL
+                .iter()
+                .map(|k| format!("<a href=\"{}\">{}</a>", k.page_path(), k.title()))
+                .collect();
+            format!(
+                "<header><a href=\"/dashboard\"><strong>ATK Admin</strong></a><nav>{links}</nav>\
+                 <span class=\"user-name\">{}</span>\
+                 <form method=\"POST\" action=\"/logout\"><input type=\"hidden\" name=\"_token\" \
+                 value=\"{csrf}\"><button type=\"submit\" class=\"btn\">Logout</button></form></header>",
+                escape(email)
+            )
+        }
+        None => "<header><strong>ATK Admin</strong></header>".to_owned(),
+    };
+    format!(
+        "<!DOCTYPE html>\n<html lang=\"id\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+         <title>{} | ATK Admin</title><style>{STYLE}</style></head>\
+         <body>{header}<main>{body}</main></body></html>\n",
+        escape(title)
+    )
+}
+
+/// The login form, with an error above it after a failed attempt.
+pub(crate) fn login(csrf: &str, old_email: &str, error: Option<&str>) -> String {
+    let alert = error
+        .map(|e| {
+            format!(
+                "<div class=\"alert alert-danger\" role=\"alert\">{}</div>",
+                escape(e)
+            )
+        })
+        .unwrap_or_default();
+    let body = format!(
+        "<h1>Login</h1>{alert}<form method=\"POST\" action=\"/login\">\
+         <input type=\"hidden\" name=\"_token\" value=\"{csrf}\">\
+         <p><label for=\"email\">Email</label><input id=\"email\" type=\"email\" name=\"email\" \
+         value=\"{}\" required autofocus></p>\
+         <p><label for=\"password\">Password</label><input id=\"password\" type=\"password\" \
+         name=\"password\" required></p>\
+         <p><button type=\"submit\" class=\"btn btn-primary\">Login</button></p></form>",
+        escape(old_email)
+    );
+    layout("Login", None, &body)
+}
+
+pub(crate) fn dashboard(email: &str, csrf: &str) -> String {
+    let cards: String = ExportKind::ALL
+        .iter()
+        .map(|k| {
+            format!(
+                "<li><a href=\"{}\">{}</a>: export <code>{}</code></li>",
+                k.page_path(),
+                k.title(),
+                k.name()
+            )
+        })
+        .collect();
+    let body = format!("<h1>Dashboard</h1><p>Selamat datang.</p><ul>{cards}</ul>");
+    layout("Dashboard", Some((email, csrf)), &body)
+}
+
+/// An export page with its date inputs and its Export button. With `dead_button` the button is
+/// rendered without any handler, so clicking it does nothing.
+pub(crate) fn export_page(kind: ExportKind, email: &str, csrf: &str, dead_button: bool) -> String {
+    let controls = match kind {
+        ExportKind::Transactions => transactions_controls(csrf, dead_button),
+        ExportKind::PointTransactions => point_transactions_controls(dead_button),
+        ExportKind::Users | ExportKind::CoinPayments => filter_controls(kind, dead_button),
+    };
+    let body = format!("<h1>{}</h1>{controls}", kind.title());
+    layout(kind.title(), Some((email, csrf)), &body)
+}
+
+/// Transactions: DD/MM/YYYY text inputs; Export submits the form by POST (classic download).
+fn transactions_controls(csrf: &str, dead_button: bool) -> String {
+    let export = if dead_button {
+        "<button type=\"button\" class=\"btn btn-success\">Export</button>"
+    } else {
+        "<button type=\"submit\" class=\"btn btn-success\" formaction=\"/transaction/export\" \
+         formmethod=\"post\">Export</button>"
+    };
+    format!(
+        "<form id=\"filter-form\" method=\"GET\" action=\"/transaction\">\
+         <input type=\"hidden\" name=\"_token\" value=\"{csrf}\">\
+         <label>Dari <input type=\"text\" name=\"start_date\" placeholder=\"DD/MM/YYYY\" \
+         autocomplete=\"off\"></label>\
+         <label>Sampai <input type=\"text\" name=\"end_date\" placeholder=\"DD/MM/YYYY\" \
+         autocomplete=\"off\"></label>\
+         <button type=\"submit\" class=\"btn btn-primary\">Filter</button>\
+         <button type=\"reset\" class=\"btn\">Reset</button>\
+         {export}</form>"
+    )
+}
+
+/// Point transactions: HTML5 date inputs; Export is a `target=_blank` link whose href is built
+/// from the inputs when it is clicked, so the download happens in a new tab.
+fn point_transactions_controls(dead_button: bool) -> String {
+    let inputs = "<label>Dari <input type=\"date\" name=\"start\"></label>\
+                  <label>Sampai <input type=\"date\" name=\"end\"></label>";
+    if dead_button {
+        return format!("{inputs}<a class=\"btn btn-danger expot-pdf\" role=\"button\">Export</a>");
+    }
+    format!(
+        "{inputs}<a href=\"/point_transaction/export\" target=\"_blank\" \
+         class=\"btn btn-danger expot-pdf\">Export</a>\
+         <script>\
+         document.querySelector('.expot-pdf').addEventListener('click', function () {{\
+           var start = document.querySelector('input[name=\"start\"]').value;\
+           var end = document.querySelector('input[name=\"end\"]').value;\
+           this.href = '/point_transaction/export?start=' + encodeURIComponent(start) +\
+             '&end=' + encodeURIComponent(end);\
+         }});\
+         </script>"
+    )
+}
+
+/// Users and coin payments: `#filter-start` / `#filter-end` date inputs. Users download through
+/// `fetch` + a Blob + a temporary `<a download>`; coin payments navigate to the export URL.
+fn filter_controls(kind: ExportKind, dead_button: bool) -> String {
+    let inputs = "<label>Dari <input type=\"date\" id=\"filter-start\" name=\"start\"></label>\
+                  <label>Sampai <input type=\"date\" id=\"filter-end\" name=\"end\"></label>\
+                  <div id=\"export-error\" class=\"alert-danger\" hidden></div>";
+    let button = "<button type=\"button\" class=\"btn btn-success m3 expot-pdf\">Export</button>";
+    if dead_button {
+        return format!("{inputs}{button}");
+    }
+    let path = kind.page_path();
+    let action = match kind {
+        ExportKind::Users => format!(
+            "fetch(url, {{ credentials: 'same-origin' }}).then(function (resp) {{\
+               if (resp.redirected && new URL(resp.url).pathname === '/login') {{\
+                 window.location.href = resp.url; return null;\
+               }}\
+               if (!resp.ok) {{\
+                 return resp.text().then(function (text) {{\
+                   var box = document.getElementById('export-error');\
+                   box.textContent = 'Export gagal (HTTP ' + resp.status + ')';\
+                   box.hidden = false;\
+                 }});\
+               }}\
+               return resp.blob().then(function (blob) {{\
+                 var href = URL.createObjectURL(blob);\
+                 var a = document.createElement('a');\
+                 a.href = href; a.download = '{name}_' + start + '_' + end + '.xlsx';\
+                 document.body.appendChild(a); a.click(); a.remove();\
+                 setTimeout(function () {{ URL.revokeObjectURL(href); }}, 60000);\
+               }});\
+             }});",
+            name = kind.name()
+        ),
+        _ => "window.location.href = url;".to_owned(),
+    };
+    format!(
+        "{inputs}{button}<script>\
+         document.querySelector('.expot-pdf').addEventListener('click', function () {{\
+           var start = document.getElementById('filter-start').value;\
+           var end = document.getElementById('filter-end').value;\
+           var url = '{path}/export?start=' + encodeURIComponent(start) +\
+             '&end=' + encodeURIComponent(end);\
+           {action}\
+         }});\
+         </script>"
+    )
+}
+
+/// A plain error page (419, 422, 500, 404).
+pub(crate) fn error(status: u16, title: &str, message: &str) -> String {
+    let body = format!(
+        "<h1>{status} | {}</h1><div class=\"alert alert-danger\">{}</div>\
+         <p><a href=\"/dashboard\">Kembali</a></p>",
+        escape(title),
+        escape(message)
+    );
+    layout(title, None, &body)
+}

@@ -1,0 +1,185 @@
+//! Small page helpers on top of chromiumoxide: waiting for an element against a deadline,
+//! filling inputs the way Playwright's `fill` does, reading page state, screenshots.
+//! There is no `wait_for_selector` in chromiumoxide: everything here polls against a deadline.
+
+use std::time::Duration;
+
+use chromiumoxide::cdp::browser_protocol::page::CaptureScreenshotFormat;
+use chromiumoxide::element::Element;
+use chromiumoxide::page::ScreenshotParams;
+use chromiumoxide::{Browser, Page};
+use serde::de::DeserializeOwned;
+use tokio::time::Instant;
+
+use crate::config::FillMethod;
+
+/// How often page state is re-read while waiting for it.
+pub const POLL_INTERVAL: Duration = Duration::from_millis(25);
+
+/// The first element matching `selector`, waiting until `deadline` for it to appear.
+pub async fn wait_element(page: &Page, selector: &str, deadline: Instant) -> Option<Element> {
+    loop {
+        if let Ok(element) = page.find_element(selector).await {
+            return Some(element);
+        }
+        if Instant::now() >= deadline {
+            return None;
+        }
+        tokio::time::sleep(POLL_INTERVAL).await;
+    }
+}
+
+/// Evaluates a JavaScript expression and decodes its JSON value; `None` while the page is
+/// navigating (no execution context) or when the value does not decode.
+pub async fn eval<T: DeserializeOwned>(page: &Page, expression: &str) -> Option<T> {
+    page.evaluate(expression).await.ok()?.into_value().ok()
+}
+
+/// The page's current URL, or an empty string while it has none.
+pub async fn url(page: &Page) -> String {
+    page.url().await.ok().flatten().unwrap_or_default()
+}
+
+/// JavaScript that produces `value` at run time. Ordinary values are JSON literals; `masked`
+/// values travel XOR-ed with a random key so that they never appear verbatim in a CDP message
+/// (chromiumoxide traces every message it sends).
+fn js_value(value: &str, masked: bool) -> String {
+    if !masked {
+        return serde_json::to_string(value).expect("a string serializes");
+    }
+    let units: Vec<u16> = value.encode_utf16().collect();
+    let key: Vec<u16> = units.iter().map(|_| rand::random::<u16>()).collect();
+    let data: Vec<u16> = units.iter().zip(&key).map(|(u, k)| u ^ k).collect();
+    format!(
+        "String.fromCharCode(...{data:?}.map((c, i) => c ^ {key:?}[i]))",
+        data = data,
+        key = key
+    )
+}
+
+/// Fills an input and returns what it holds afterwards. Masked values are compared inside the
+/// page instead: the result is `""` when the value stuck and `"not accepted"` otherwise.
+pub async fn fill(
+    element: &Element,
+    value: &str,
+    method: FillMethod,
+    masked: bool,
+) -> Result<String, String> {
+    let js = js_value(value, masked);
+    let readback = if masked {
+        "return this.value === v ? '' : 'not accepted';"
+    } else {
+        "return this.value;"
+    };
+    match method {
+        FillMethod::SetValue => {
+            let function = format!(
+                "function() {{ const v = {js}; this.focus(); this.value = v; \
+                 this.dispatchEvent(new Event('input', {{ bubbles: true, composed: true }})); \
+                 this.dispatchEvent(new Event('change', {{ bubbles: true }})); {readback} }}"
+            );
+            let result = element
+                .call_js_fn(function, false)
+                .await
+                .map_err(|e| e.to_string())?;
+            Ok(result
+                .result
+                .value
+                .and_then(|v| v.as_str().map(str::to_owned))
+                .unwrap_or_default())
+        }
+        FillMethod::Type => {
+            element
+                .call_js_fn("function() { this.focus(); this.value = ''; }", false)
+                .await
+                .map_err(|e| e.to_string())?;
+            element.type_str(value).await.map_err(|e| e.to_string())?;
+            let function = format!(
+                "function() {{ const v = {js}; this.dispatchEvent(new Event('change', {{ bubbles: true }})); {readback} }}"
+            );
+            let result = element
+                .call_js_fn(function, false)
+                .await
+                .map_err(|e| e.to_string())?;
+            Ok(result
+                .result
+                .value
+                .and_then(|v| v.as_str().map(str::to_owned))
+                .unwrap_or_default())
+        }
+    }
+}
+
+/// Waits (at most `limit`) until the page has a loaded document, e.g. an error page still
+/// arriving after its response was seen.
+pub async fn settle(page: &Page, limit: Duration) {
+    let deadline = Instant::now() + limit;
+    while Instant::now() < deadline {
+        if eval::<String>(page, "document.readyState").await.as_deref() == Some("complete") {
+            return;
+        }
+        tokio::time::sleep(POLL_INTERVAL).await;
+    }
+}
+
+/// A PNG of what the page shows now; `None` if the browser cannot make one within `limit`.
+pub async fn screenshot(page: &Page, limit: Duration) -> Option<Vec<u8>> {
+    settle(page, limit / 2).await;
+    let params = ScreenshotParams::builder()
+        .format(CaptureScreenshotFormat::Png)
+        .build();
+    match tokio::time::timeout(limit, page.screenshot(params)).await {
+        Ok(Ok(png)) => Some(png),
+        Ok(Err(e)) => {
+            tracing::warn!(error = %e, "cannot take a screenshot");
+            None
+        }
+        Err(_) => {
+            tracing::warn!(seconds = limit.as_secs(), "screenshot timed out");
+            None
+        }
+    }
+}
+
+/// Joins the base URL and a page path (absolute URLs are kept).
+pub fn page_url(base_url: &str, page: &str) -> String {
+    if page.starts_with("http://") || page.starts_with("https://") {
+        page.to_owned()
+    } else {
+        format!(
+            "{}/{}",
+            base_url.trim_end_matches('/'),
+            page.trim_start_matches('/')
+        )
+    }
+}
+
+/// The tab that shows the problem: an extra tab with a real page (an export that opens a new
+/// tab), else `main`.
+pub async fn problem_page(browser: &Browser, main: &Page) -> Page {
+    if let Ok(Ok(pages)) = tokio::time::timeout(TAB_LIMIT, browser.pages()).await {
+        for page in pages {
+            if page.target_id() != main.target_id() {
+                let url = url(&page).await;
+                if !url.is_empty() && url != "about:blank" {
+                    return page;
+                }
+            }
+        }
+    }
+    main.clone()
+}
+
+/// Closes every tab but `main` (new tabs opened by Export links, the initial blank tab).
+pub async fn close_extra_tabs(browser: &Browser, main: &Page) {
+    if let Ok(Ok(pages)) = tokio::time::timeout(TAB_LIMIT, browser.pages()).await {
+        for page in pages {
+            if page.target_id() != main.target_id() {
+                let _ = tokio::time::timeout(TAB_LIMIT, page.close()).await;
+            }
+        }
+    }
+}
+
+/// Deadline for listing or closing tabs.
+const TAB_LIMIT: Duration = Duration::from_secs(5);

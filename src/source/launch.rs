@@ -1,0 +1,273 @@
+//! Starting and stopping Chromium: the flags, a per-session temporary directory (profile,
+//! downloads, HOME) deleted afterwards, the CDP handler task, and reaping so that no Chromium or
+//! crashpad process outlives the session.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use chromiumoxide::browser::{Browser, BrowserConfig as CdpConfig};
+use chromiumoxide::cdp::browser_protocol::browser::{
+    SetDownloadBehaviorBehavior, SetDownloadBehaviorParams,
+};
+use futures::StreamExt;
+use tokio::task::JoinHandle;
+
+use super::error::SourceError;
+use crate::config::BrowserConfig;
+
+/// Flags for every launch, WITHOUT leading dashes (chromiumoxide 0.9.1 adds them; with them the
+/// flag is silently ignored). They stop Chromium from reaching out to Google's services.
+const FLAGS: [&str; 8] = [
+    "disable-background-networking",
+    "disable-component-update",
+    "disable-sync",
+    "no-first-run",
+    "disable-quic",
+    "disable-gpu",
+    "no-default-browser-check",
+    "disable-crash-reporter",
+];
+
+const CLOSE_GRACE: Duration = Duration::from_secs(5);
+
+/// A running Chromium with its own temporary directory. Call [`BrowserSession::close`]; if it
+/// is dropped instead, the process and its helpers are killed synchronously.
+pub struct BrowserSession {
+    pub browser: Browser,
+    handler: Option<JoinHandle<()>>,
+    dir: Option<tempfile::TempDir>,
+    download_dir: PathBuf,
+    profile_dir: PathBuf,
+    pid: Option<u32>,
+    pub launch_time: Duration,
+}
+
+/// Where the Chromium binary is: the configuration, `CHROMIUM_PATH`, else `PATH`.
+pub fn chromium_path(config: &BrowserConfig) -> Result<PathBuf, SourceError> {
+    if let Some(path) = &config.chromium_path {
+        return Ok(path.clone());
+    }
+    if let Some(path) = std::env::var_os("CHROMIUM_PATH").filter(|p| !p.is_empty()) {
+        return Ok(PathBuf::from(path));
+    }
+    let names = ["chromium", "chromium-browser", "google-chrome", "chrome"];
+    let dirs: Vec<PathBuf> = std::env::var_os("PATH")
+        .map(|p| std::env::split_paths(&p).collect())
+        .unwrap_or_default();
+    for name in names {
+        for dir in &dirs {
+            let candidate = dir.join(name);
+            if candidate.is_file() {
+                return Ok(candidate);
+            }
+        }
+    }
+    Err(SourceError::ChromiumNotFound {
+        tried: format!(
+            "[browser] chromium_path unset, CHROMIUM_PATH unset, none of {} on PATH",
+            names.join(", ")
+        ),
+    })
+}
+
+fn running_as_root() -> bool {
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    unsafe { libc::geteuid() == 0 }
+}
+
+impl BrowserSession {
+    /// Launches Chromium with a fresh profile and downloads directed to a private folder,
+    /// created under `temp_root` (the system's temporary directory when `None`).
+    pub async fn launch(
+        config: &BrowserConfig,
+        temp_root: Option<&Path>,
+    ) -> Result<BrowserSession, SourceError> {
+        let started = Instant::now();
+        let path = chromium_path(config)?;
+        become_subreaper();
+        let launch_err = |message: String| SourceError::Launch {
+            path: path.display().to_string(),
+            message,
+        };
+        let mut dir_builder = tempfile::Builder::new();
+        dir_builder.prefix("exportsync-");
+        let dir = match temp_root {
+            Some(root) => dir_builder.tempdir_in(root),
+            None => dir_builder.tempdir(),
+        }
+        .map_err(|e| launch_err(format!("cannot create a temporary directory: {e}")))?;
+        let profile_dir = dir.path().join("profile");
+        let download_dir = dir.path().join("downloads");
+        let home = dir.path().join("home");
+        for d in [&profile_dir, &download_dir, &home] {
+            std::fs::create_dir_all(d)
+                .map_err(|e| launch_err(format!("cannot create {}: {e}", d.display())))?;
+        }
+        let mut builder = CdpConfig::builder()
+            .chrome_executable(&path)
+            .user_data_dir(&profile_dir)
+            .env("HOME", home.display().to_string())
+            .launch_timeout(config.launch_timeout)
+            .request_timeout(Duration::from_secs(30))
+            .window_size(1280, 900)
+            .viewport(None)
+            .args(FLAGS);
+        builder = if config.headless {
+            builder.new_headless_mode()
+        } else {
+            builder.with_head()
+        };
+        if running_as_root() {
+            builder = builder.no_sandbox();
+        }
+        let cdp_config = builder.build().map_err(launch_err)?;
+        let (mut browser, mut handler) = Browser::launch(cdp_config)
+            .await
+            .map_err(|e| launch_err(e.to_string()))?;
+        let pid = browser.get_mut_child().and_then(|c| c.inner.id());
+        let handler = tokio::spawn(async move {
+            while let Some(event) = handler.next().await {
+                if event.is_err() {
+                    break;
+                }
+            }
+        });
+        let mut session = BrowserSession {
+            browser,
+            handler: Some(handler),
+            dir: Some(dir),
+            download_dir,
+            profile_dir,
+            pid,
+            launch_time: Duration::ZERO,
+        };
+        let behavior = SetDownloadBehaviorParams::builder()
+            .behavior(SetDownloadBehaviorBehavior::AllowAndName)
+            .download_path(session.download_dir.display().to_string())
+            .events_enabled(true)
+            .build()
+            .map_err(launch_err)?;
+        if let Err(e) = session.browser.execute(behavior).await {
+            session.close().await;
+            return Err(launch_err(format!("cannot enable download events: {e}")));
+        }
+        session.launch_time = started.elapsed();
+        tracing::debug!(pid = ?session.pid, seconds = session.launch_time.as_secs_f64(), "chromium launched");
+        Ok(session)
+    }
+
+    /// Where downloads land, as `<guid>` files.
+    pub fn download_dir(&self) -> &Path {
+        &self.download_dir
+    }
+
+    /// The profile directory; unique to this session, so it also identifies its processes.
+    pub fn profile_dir(&self) -> &Path {
+        &self.profile_dir
+    }
+
+    /// Closes the browser, waits for it, kills and reaps any helper left, deletes the directory.
+    pub async fn close(mut self) {
+        let closed = tokio::time::timeout(CLOSE_GRACE, self.browser.close()).await;
+        let exited = match closed {
+            Ok(Ok(_)) => tokio::time::timeout(CLOSE_GRACE, self.browser.wait())
+                .await
+                .is_ok(),
+            _ => false,
+        };
+        if !exited {
+            tracing::warn!(pid = ?self.pid, "chromium did not close in time; killing it");
+            let _ = self.browser.kill().await;
+        }
+        if let Some(mut handler) = self.handler.take()
+            && tokio::time::timeout(CLOSE_GRACE, &mut handler)
+                .await
+                .is_err()
+        {
+            tracing::warn!("CDP handler did not stop after close");
+            handler.abort();
+        }
+        self.finish();
+    }
+
+    fn finish(&mut self) {
+        if let Some(dir) = self.dir.take() {
+            reap_leftovers(dir.path());
+            let path = dir.path().to_owned();
+            if let Err(e) = dir.close() {
+                tracing::warn!(dir = %path.display(), error = %e, "cannot delete the browser's temporary directory");
+            }
+        }
+    }
+}
+
+impl Drop for BrowserSession {
+    fn drop(&mut self) {
+        if self.dir.is_some() {
+            if let Some(handler) = self.handler.take() {
+                handler.abort();
+            }
+            if let Some(child) = self.browser.get_mut_child() {
+                let _ = child.inner.start_kill();
+            }
+            self.finish();
+        }
+    }
+}
+
+/// Makes this process adopt orphaned descendants (Linux), so that Chromium helpers that outlive
+/// the browser become our children and can be reaped instead of lingering as zombies.
+fn become_subreaper() {
+    #[cfg(target_os = "linux")]
+    // SAFETY: PR_SET_CHILD_SUBREAPER takes an integer flag and touches no memory of ours.
+    unsafe {
+        libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+    }
+}
+
+/// Kills every process whose command line mentions `session_dir` (the browser, its zygotes,
+/// renderers and `chrome_crashpad_handler`, whose database lives under the session's HOME) and
+/// reaps the Chromium zombies adopted through [`become_subreaper`]. Helpers die and are
+/// re-parented asynchronously, so this repeats until a pass finds nothing (at most
+/// [`REAP_LIMIT`]). Live browsers of other sessions are left alone.
+pub fn reap_leftovers(session_dir: &Path) {
+    let needle = session_dir.display().to_string();
+    let me = std::process::id();
+    let deadline = Instant::now() + REAP_LIMIT;
+    loop {
+        let mut found = false;
+        for proc in super::procs::list() {
+            let ours = proc.state != 'Z' && proc.cmdline.contains(&needle);
+            let adopted_zombie = proc.state == 'Z' && proc.ppid == me && proc.is_chromium();
+            if ours {
+                tracing::debug!(pid = proc.pid, name = %proc.name, "killing a leftover chromium process");
+                // SAFETY: kill(2) with a pid read from /proc; a stale pid only yields ESRCH.
+                unsafe {
+                    libc::kill(proc.pid as i32, libc::SIGKILL);
+                }
+            }
+            if adopted_zombie {
+                tracing::debug!(pid = proc.pid, name = %proc.name, "reaping a chromium zombie");
+                let mut status = 0;
+                // SAFETY: waitpid on a zombie child of ours returns at once; a pid already
+                // reaped elsewhere only yields ECHILD.
+                unsafe {
+                    libc::waitpid(proc.pid as i32, &mut status, libc::WNOHANG);
+                }
+            }
+            found |= ours || adopted_zombie;
+        }
+        if !found {
+            return;
+        }
+        if Instant::now() >= deadline {
+            tracing::warn!(dir = %needle, "chromium processes still running after the reaping deadline");
+            return;
+        }
+        std::thread::sleep(REAP_POLL);
+    }
+}
+
+/// How long [`reap_leftovers`] keeps killing and reaping.
+const REAP_LIMIT: Duration = Duration::from_secs(3);
+const REAP_POLL: Duration = Duration::from_millis(5);

@@ -1,0 +1,808 @@
+//! HTTP-level tests of the simulated backend panel: a real server on 127.0.0.1:0 and a real
+//! HTTP client (reqwest, redirects not followed, the session cookie carried by hand as a
+//! browser would), xlsx answers parsed with calamine.
+
+use std::io::Cursor;
+use std::time::{Duration, Instant};
+
+use calamine::{Data, Reader, Xlsx};
+use chrono::NaiveDate;
+use exportsync::sim::backend::{
+    BackendOptions, BackendSim, DEMO_EMAIL, EXPORTS, Faults, export_rows,
+};
+use exportsync::table::Cell;
+use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
+use reqwest::StatusCode;
+use reqwest::header::{CONTENT_DISPOSITION, LOCATION, SET_COOKIE};
+
+const PASSWORD: &str = "demo-password";
+const BAD_CREDENTIALS: &str = "These credentials do not match our records.";
+
+/// A browser-like client: keeps the `laravel_session` cookie, never follows redirects.
+struct Browser {
+    http: reqwest::Client,
+    base: String,
+    cookie: Option<String>,
+}
+
+impl Browser {
+    fn new(sim: &BackendSim) -> Browser {
+        Browser {
+            http: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .expect("reqwest client"),
+            base: sim.base_url(),
+            cookie: None,
+        }
+    }
+
+    fn remember_cookie(&mut self, response: &reqwest::Response) {
+        for value in response.headers().get_all(SET_COOKIE) {
+            let value = value.to_str().expect("ascii cookie");
+            if let Some(pair) = value.split(';').next()
+                && pair.starts_with("laravel_session=")
+            {
+                self.cookie = Some(pair.to_owned());
+            }
+        }
+    }
+
+    async fn get(&mut self, path: &str) -> reqwest::Response {
+        let mut request = self.http.get(format!("{}{path}", self.base));
+        if let Some(cookie) = &self.cookie {
+            request = request.header("cookie", cookie);
+        }
+        let response = request.send().await.expect("GET reaches the simulator");
+        self.remember_cookie(&response);
+        response
+    }
+
+    async fn post_form(&mut self, path: &str, fields: &[(&str, &str)]) -> reqwest::Response {
+        let body = fields
+            .iter()
+            .map(|(k, v)| {
+                format!(
+                    "{}={}",
+                    utf8_percent_encode(k, NON_ALPHANUMERIC),
+                    utf8_percent_encode(v, NON_ALPHANUMERIC)
+                )
+            })
+            .collect::<Vec<_>>()
+            .join("&");
+        let mut request = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body);
+        if let Some(cookie) = &self.cookie {
+            request = request.header("cookie", cookie);
+        }
+        let response = request.send().await.expect("POST reaches the simulator");
+        self.remember_cookie(&response);
+        response
+    }
+
+    /// The CSRF token of the page at `path` (its first hidden `_token` input).
+    async fn token(&mut self, path: &str) -> String {
+        let response = self.get(path).await;
+        assert_eq!(response.status(), StatusCode::OK, "GET {path}");
+        let html = response.text().await.expect("page body");
+        csrf_in(&html)
+    }
+
+    async fn log_in(&mut self, email: &str, password: &str) -> reqwest::Response {
+        let token = self.token("/login").await;
+        self.post_form(
+            "/login",
+            &[("_token", &token), ("email", email), ("password", password)],
+        )
+        .await
+    }
+}
+
+fn csrf_in(html: &str) -> String {
+    let marker = "name=\"_token\" value=\"";
+    let start = html.find(marker).expect("page has a _token input") + marker.len();
+    let end = start + html[start..].find('"').expect("closing quote");
+    html[start..end].to_owned()
+}
+
+fn location(response: &reqwest::Response) -> &str {
+    response
+        .headers()
+        .get(LOCATION)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+}
+
+fn date(s: &str) -> NaiveDate {
+    NaiveDate::parse_from_str(s, "%Y-%m-%d").expect("test date")
+}
+
+async fn logged_in(sim: &BackendSim) -> Browser {
+    let mut browser = Browser::new(sim);
+    let response = browser.log_in(DEMO_EMAIL, PASSWORD).await;
+    assert_eq!(response.status(), StatusCode::FOUND);
+    assert_eq!(location(&response), "/dashboard");
+    browser
+}
+
+/// Downloads one export the way its page does (form POST with the CSRF token in DD/MM/YYYY
+/// for transactions, a GET with ISO dates for the others).
+async fn download(browser: &mut Browser, export: &str, from: &str, to: &str) -> reqwest::Response {
+    match export {
+        "transactions" => {
+            let token = browser.token("/transaction").await;
+            let (from, to) = (dmy(from), dmy(to));
+            browser
+                .post_form(
+                    "/transaction/export",
+                    &[("_token", &token), ("start_date", &from), ("end_date", &to)],
+                )
+                .await
+        }
+        "point_transactions" => {
+            browser
+                .get(&format!("/point_transaction/export?start={from}&end={to}"))
+                .await
+        }
+        "users" => {
+            browser
+                .get(&format!("/user-front/export?start={from}&end={to}"))
+                .await
+        }
+        "coin_payments" => {
+            browser
+                .get(&format!("/koin_pay/export?start={from}&end={to}"))
+                .await
+        }
+        other => panic!("no such export {other}"),
+    }
+}
+
+fn dmy(iso: &str) -> String {
+    date(iso).format("%d/%m/%Y").to_string()
+}
+
+/// The sheet of an xlsx answer: its header and its rows as typed cells.
+fn read_xlsx(bytes: &[u8]) -> (Vec<String>, Vec<Vec<Cell>>) {
+    let mut workbook: Xlsx<_> = Xlsx::new(Cursor::new(bytes.to_vec())).expect("a valid xlsx");
+    let range = workbook.worksheet_range("Export").expect("sheet Export");
+    let mut rows = range.rows();
+    let header = rows
+        .next()
+        .expect("a header row")
+        .iter()
+        .map(|c| c.to_string())
+        .collect();
+    let rows = rows
+        .map(|row| {
+            row.iter()
+                .map(|cell| match cell {
+                    Data::Empty => Cell::Empty,
+                    Data::String(s) => Cell::Text(s.clone()),
+                    Data::Float(f) if f.fract() == 0.0 => Cell::Int(*f as i64),
+                    Data::Float(f) => Cell::Decimal(*f),
+                    Data::Int(i) => Cell::Int(*i),
+                    Data::Bool(b) => Cell::Bool(*b),
+                    Data::DateTime(dt) => Cell::from_serial(dt.as_f64()).expect("valid serial"),
+                    other => panic!("unexpected cell {other:?}"),
+                })
+                .collect()
+        })
+        .collect();
+    (header, rows)
+}
+
+fn canonical(rows: &[Vec<Cell>]) -> Vec<Vec<String>> {
+    rows.iter()
+        .map(|r| r.iter().map(|c| c.canonical().into_owned()).collect())
+        .collect()
+}
+
+#[tokio::test]
+async fn login_with_csrf_opens_the_dashboard_and_pages_require_it() {
+    let sim = BackendSim::start(BackendOptions::default()).await.unwrap();
+    let mut browser = Browser::new(&sim);
+
+    let root = browser.get("/").await;
+    assert_eq!(
+        (root.status(), location(&root)),
+        (StatusCode::FOUND, "/login")
+    );
+    for page in [
+        "/dashboard",
+        "/transaction",
+        "/point_transaction",
+        "/user-front",
+        "/koin_pay",
+    ] {
+        let response = browser.get(page).await;
+        assert_eq!(
+            (response.status(), location(&response)),
+            (StatusCode::FOUND, "/login"),
+            "{page}"
+        );
+    }
+
+    let login_page = browser.get("/login").await;
+    let cookie = login_page
+        .headers()
+        .get(SET_COOKIE)
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        cookie.starts_with("laravel_session=") && cookie.contains("HttpOnly"),
+        "{cookie}"
+    );
+    let html = login_page.text().await.unwrap();
+    for needle in [
+        "name=\"email\"",
+        "name=\"password\"",
+        "type=\"submit\"",
+        "name=\"_token\"",
+    ] {
+        assert!(html.contains(needle), "login page lacks {needle}");
+    }
+    let anonymous_cookie = browser.cookie.clone();
+
+    let response = browser
+        .post_form(
+            "/login",
+            &[
+                ("_token", &csrf_in(&html)),
+                ("email", DEMO_EMAIL),
+                ("password", PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(
+        (response.status(), location(&response)),
+        (StatusCode::FOUND, "/dashboard")
+    );
+    assert_ne!(
+        browser.cookie, anonymous_cookie,
+        "login regenerates the session id"
+    );
+
+    let dashboard = browser.get("/dashboard").await;
+    assert_eq!(dashboard.status(), StatusCode::OK);
+    let html = dashboard.text().await.unwrap();
+    assert!(html.contains(&format!("<span class=\"user-name\">{DEMO_EMAIL}</span>")));
+    for link in [
+        "/transaction\"",
+        "/point_transaction\"",
+        "/user-front\"",
+        "/koin_pay\"",
+    ] {
+        assert!(
+            html.contains(&format!("href=\"{link}")),
+            "dashboard lacks a link to {link}"
+        );
+    }
+    let root = browser.get("/").await;
+    assert_eq!(location(&root), "/dashboard");
+
+    let stats = sim.stats();
+    assert_eq!((stats.login_attempts, stats.logins_ok), (1, 1));
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_missing_or_wrong_csrf_token_gives_419() {
+    let sim = BackendSim::start(BackendOptions::default()).await.unwrap();
+    let mut browser = Browser::new(&sim);
+    let no_session = browser
+        .post_form(
+            "/login",
+            &[
+                ("_token", "x"),
+                ("email", DEMO_EMAIL),
+                ("password", PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(no_session.status().as_u16(), 419);
+
+    browser.token("/login").await;
+    let missing = browser
+        .post_form("/login", &[("email", DEMO_EMAIL), ("password", PASSWORD)])
+        .await;
+    assert_eq!(missing.status().as_u16(), 419);
+    let wrong = browser
+        .post_form(
+            "/login",
+            &[
+                ("_token", "0000"),
+                ("email", DEMO_EMAIL),
+                ("password", PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(wrong.status().as_u16(), 419);
+    assert!(wrong.text().await.unwrap().contains("Page Expired"));
+    assert_eq!(sim.stats().logins_ok, 0);
+    assert_eq!(browser.get("/dashboard").await.status(), StatusCode::FOUND);
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_wrong_password_re_renders_the_login_with_the_error() {
+    let sim = BackendSim::start(BackendOptions::default()).await.unwrap();
+    let mut browser = Browser::new(&sim);
+    let response = browser.log_in(DEMO_EMAIL, "not-the-password").await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let html = response.text().await.unwrap();
+    assert!(
+        html.contains(&format!("alert-danger\" role=\"alert\">{BAD_CREDENTIALS}")),
+        "{html}"
+    );
+    assert!(
+        html.contains(&format!("value=\"{DEMO_EMAIL}\"")),
+        "the email is kept"
+    );
+    assert!(
+        !html.contains("not-the-password"),
+        "the password is never echoed"
+    );
+    let dashboard = browser.get("/dashboard").await;
+    assert_eq!(location(&dashboard), "/login");
+    let stats = sim.stats();
+    assert_eq!((stats.login_attempts, stats.logins_ok), (1, 0));
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn the_reject_logins_fault_refuses_the_right_password_until_lifted() {
+    let sim = BackendSim::start(BackendOptions {
+        faults: Faults {
+            reject_all_logins: true,
+            ..Faults::default()
+        },
+        ..BackendOptions::default()
+    })
+    .await
+    .unwrap();
+    let mut browser = Browser::new(&sim);
+    let refused = browser.log_in(DEMO_EMAIL, PASSWORD).await;
+    assert_eq!(refused.status(), StatusCode::OK);
+    assert!(refused.text().await.unwrap().contains(BAD_CREDENTIALS));
+
+    sim.set_faults(Faults::default());
+    let accepted = browser.log_in(DEMO_EMAIL, PASSWORD).await;
+    assert_eq!(location(&accepted), "/dashboard");
+    let stats = sim.stats();
+    assert_eq!((stats.login_attempts, stats.logins_ok), (2, 1));
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_session_expires_after_its_budget_and_a_new_login_gets_a_fresh_one() {
+    let sim = BackendSim::start(BackendOptions {
+        faults: Faults {
+            expire_session_after: Some(3),
+            ..Faults::default()
+        },
+        ..BackendOptions::default()
+    })
+    .await
+    .unwrap();
+    let mut browser = logged_in(&sim).await;
+    assert_eq!(browser.get("/dashboard").await.status(), StatusCode::OK);
+    assert_eq!(browser.get("/user-front").await.status(), StatusCode::OK);
+    let export = browser
+        .get("/user-front/export?start=2026-01-01&end=2026-01-01")
+        .await;
+    assert_eq!(
+        export.status(),
+        StatusCode::OK,
+        "the third request is still within budget"
+    );
+
+    let expired = browser
+        .get("/koin_pay/export?start=2026-01-01&end=2026-01-01")
+        .await;
+    assert_eq!(
+        (expired.status(), location(&expired)),
+        (StatusCode::FOUND, "/login")
+    );
+    let still_out = browser.get("/dashboard").await;
+    assert_eq!(location(&still_out), "/login");
+    assert_eq!(sim.stats().sessions_expired, 1);
+    assert_eq!(
+        sim.stats().exports.len(),
+        1,
+        "the refused download never reached the handler"
+    );
+
+    let again = browser.log_in(DEMO_EMAIL, PASSWORD).await;
+    assert_eq!(location(&again), "/dashboard");
+    for _ in 0..3 {
+        assert_eq!(browser.get("/koin_pay").await.status(), StatusCode::OK);
+    }
+    assert_eq!(location(&browser.get("/koin_pay").await), "/login");
+    assert_eq!(sim.stats().sessions_expired, 2);
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn every_export_file_holds_exactly_the_rows_of_the_requested_range() {
+    let rows_per_day = 4;
+    let sim = BackendSim::start(BackendOptions {
+        rows_per_day,
+        ..BackendOptions::default()
+    })
+    .await
+    .unwrap();
+    let mut browser = logged_in(&sim).await;
+    let (from, to) = ("2026-02-27", "2026-03-02");
+    for export in EXPORTS {
+        let response = download(&mut browser, export, from, to).await;
+        assert_eq!(response.status(), StatusCode::OK, "{export}");
+        let disposition = response
+            .headers()
+            .get(CONTENT_DISPOSITION)
+            .unwrap()
+            .to_str()
+            .unwrap();
+        assert_eq!(
+            disposition,
+            format!("attachment; filename=\"{export}_{from}_{to}.xlsx\"")
+        );
+        let bytes = response.bytes().await.unwrap();
+
+        let (header, rows) = read_xlsx(&bytes);
+        let (want_header, want_rows) = export_rows(export, date(from), date(to), rows_per_day);
+        assert_eq!(header, want_header, "{export}");
+        assert_eq!(canonical(&rows), canonical(&want_rows), "{export}");
+
+        // Every row is dated inside the range, and every day of the range has rows.
+        let date_column = match export {
+            "transactions" => "Tanggal Transaksi",
+            "users" => "Tanggal Daftar",
+            _ => "Tanggal",
+        };
+        let date_col = header.iter().position(|h| h == date_column).unwrap();
+        let days: std::collections::BTreeSet<NaiveDate> = rows
+            .iter()
+            .map(|r| match &r[date_col] {
+                Cell::DateTime(dt) => dt.date(),
+                other => panic!("{export}: date column holds {other:?}"),
+            })
+            .collect();
+        let expected_days: std::collections::BTreeSet<NaiveDate> = date(from)
+            .iter_days()
+            .take_while(|d| *d <= date(to))
+            .collect();
+        assert_eq!(days, expected_days, "{export}");
+        if export == "coin_payments" {
+            assert!(
+                rows.len() >= 4 && rows.len() <= 8,
+                "coin payments: 1-2 a day, got {}",
+                rows.len()
+            );
+        } else {
+            assert_eq!(rows.len(), 4 * rows_per_day, "{export}");
+        }
+    }
+
+    let requests = sim.stats().exports;
+    assert_eq!(
+        requests
+            .iter()
+            .map(|r| r.export.as_str())
+            .collect::<Vec<_>>(),
+        EXPORTS
+    );
+    assert_eq!(
+        (requests[0].start_raw.as_str(), requests[0].end_raw.as_str()),
+        ("27/02/2026", "02/03/2026")
+    );
+    assert_eq!(
+        (requests[1].start_raw.as_str(), requests[1].end_raw.as_str()),
+        (from, to)
+    );
+    for request in &requests {
+        assert_eq!(
+            (request.start, request.end),
+            (Some(date(from)), Some(date(to)))
+        );
+        assert_eq!(request.status, 200);
+        assert!(request.rows > 0);
+    }
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn ids_and_phones_stay_text_in_the_file() {
+    let sim = BackendSim::start(BackendOptions::default()).await.unwrap();
+    let mut browser = logged_in(&sim).await;
+    let response = download(&mut browser, "transactions", "2026-05-01", "2026-05-01").await;
+    let (header, rows) = read_xlsx(&response.bytes().await.unwrap());
+    let id = header.iter().position(|h| h == "Transaksi ID").unwrap();
+    let phone = header.iter().position(|h| h == "No HP").unwrap();
+    assert_eq!(header.len(), 27);
+    for row in &rows {
+        match (&row[id], &row[phone]) {
+            (Cell::Text(id), Cell::Text(phone)) => {
+                assert!(
+                    id.len() == 16 && id.bytes().all(|b| b.is_ascii_digit()),
+                    "{id}"
+                );
+                assert!(phone.starts_with('0'), "{phone}");
+            }
+            other => panic!("id and phone must be text cells, got {other:?}"),
+        }
+    }
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn malformed_dates_get_422_naming_the_field_and_format() {
+    let sim = BackendSim::start(BackendOptions::default()).await.unwrap();
+    let mut browser = logged_in(&sim).await;
+
+    let token = browser.token("/transaction").await;
+    let iso_on_transactions = browser
+        .post_form(
+            "/transaction/export",
+            &[
+                ("_token", &token),
+                ("start_date", "2026-01-01"),
+                ("end_date", "02/01/2026"),
+            ],
+        )
+        .await;
+    assert_eq!(
+        iso_on_transactions.status(),
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+    let text = iso_on_transactions.text().await.unwrap();
+    assert!(
+        text.contains("start_date") && text.contains("DD/MM/YYYY"),
+        "{text}"
+    );
+
+    let dmy_on_users = browser
+        .get("/user-front/export?start=01/01/2026&end=2026-01-02")
+        .await;
+    assert_eq!(dmy_on_users.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let text = dmy_on_users.text().await.unwrap();
+    assert!(
+        text.contains("start field") && text.contains("YYYY-MM-DD"),
+        "{text}"
+    );
+
+    let unpadded = browser
+        .get("/koin_pay/export?start=2026-1-1&end=2026-01-02")
+        .await;
+    assert_eq!(unpadded.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let missing = browser
+        .get("/point_transaction/export?start=2026-01-01")
+        .await;
+    assert_eq!(missing.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        missing
+            .text()
+            .await
+            .unwrap()
+            .contains("The end field is required")
+    );
+    let reversed = browser
+        .get("/user-front/export?start=2026-01-05&end=2026-01-01")
+        .await;
+    assert_eq!(reversed.status(), StatusCode::UNPROCESSABLE_ENTITY);
+
+    let requests = sim.stats().exports;
+    assert_eq!(requests.len(), 5);
+    assert!(requests.iter().all(|r| r.status == 422 && r.rows == 0));
+    assert_eq!(requests[0].start, None);
+    assert_eq!(requests[0].end, Some(date("2026-01-02")));
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn the_transactions_export_checks_the_csrf_token() {
+    let sim = BackendSim::start(BackendOptions::default()).await.unwrap();
+    let mut browser = logged_in(&sim).await;
+    let response = browser
+        .post_form(
+            "/transaction/export",
+            &[
+                ("_token", "forged"),
+                ("start_date", "01/01/2026"),
+                ("end_date", "01/01/2026"),
+            ],
+        )
+        .await;
+    assert_eq!(response.status().as_u16(), 419);
+    assert_eq!(sim.stats().exports[0].status, 419);
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_failing_export_answers_500_and_the_others_still_work() {
+    let sim = BackendSim::start(BackendOptions {
+        faults: Faults {
+            fail_export: Some("users".into()),
+            ..Faults::default()
+        },
+        ..BackendOptions::default()
+    })
+    .await
+    .unwrap();
+    let mut browser = logged_in(&sim).await;
+    let failed = download(&mut browser, "users", "2026-01-01", "2026-01-01").await;
+    assert_eq!(failed.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    assert!(failed.headers().get(CONTENT_DISPOSITION).is_none());
+    assert!(failed.text().await.unwrap().contains("Server Error"));
+    let fine = download(&mut browser, "coin_payments", "2026-01-01", "2026-01-01").await;
+    assert_eq!(fine.status(), StatusCode::OK);
+
+    sim.set_faults(Faults::default());
+    let recovered = download(&mut browser, "users", "2026-01-01", "2026-01-01").await;
+    assert_eq!(recovered.status(), StatusCode::OK);
+    let statuses: Vec<u16> = sim.stats().exports.iter().map(|r| r.status).collect();
+    assert_eq!(statuses, [500, 200, 200]);
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_slow_export_answers_only_after_its_delay() {
+    let delay = Duration::from_millis(400);
+    let sim = BackendSim::start(BackendOptions {
+        faults: Faults {
+            slow_export: Some(("point_transactions".into(), delay)),
+            ..Faults::default()
+        },
+        ..BackendOptions::default()
+    })
+    .await
+    .unwrap();
+    let mut browser = logged_in(&sim).await;
+    let started = Instant::now();
+    let slow = download(
+        &mut browser,
+        "point_transactions",
+        "2026-01-01",
+        "2026-01-01",
+    )
+    .await;
+    assert_eq!(slow.status(), StatusCode::OK);
+    assert!(
+        started.elapsed() >= delay,
+        "answered after {:?}",
+        started.elapsed()
+    );
+    // The request is recorded on arrival, before the delay.
+    assert_eq!(sim.stats().exports[0].status, 200);
+    let (_, rows) = read_xlsx(&slow.bytes().await.unwrap());
+    assert_eq!(rows.len(), 5);
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_dead_button_has_no_handler_and_the_fault_can_be_changed_at_run_time() {
+    let sim = BackendSim::start(BackendOptions::default()).await.unwrap();
+    let mut browser = logged_in(&sim).await;
+    let pages = [
+        (
+            "transactions",
+            "/transaction",
+            "formaction=\"/transaction/export\"",
+        ),
+        (
+            "point_transactions",
+            "/point_transaction",
+            "/point_transaction/export",
+        ),
+        ("users", "/user-front", "/user-front/export"),
+        ("coin_payments", "/koin_pay", "/koin_pay/export"),
+    ];
+    for (export, page, wiring) in pages {
+        let live = browser.get(page).await.text().await.unwrap();
+        assert!(
+            live.contains(wiring),
+            "{export}: live button wired to {wiring}"
+        );
+        assert!(
+            live.contains(">Export</"),
+            "{export}: a button labelled Export"
+        );
+
+        sim.set_faults(Faults {
+            dead_button: Some(export.into()),
+            ..Faults::default()
+        });
+        let dead = browser.get(page).await.text().await.unwrap();
+        assert!(
+            !dead.contains(wiring),
+            "{export}: dead button must not be wired"
+        );
+        assert!(
+            !dead.contains("<script"),
+            "{export}: dead page has no handler"
+        );
+        assert!(
+            dead.contains(">Export</"),
+            "{export}: the dead button is still shown"
+        );
+        sim.set_faults(Faults::default());
+    }
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn pages_carry_the_selectors_of_the_design() {
+    let sim = BackendSim::start(BackendOptions::default()).await.unwrap();
+    let mut browser = logged_in(&sim).await;
+    let expectations = [
+        (
+            "/transaction",
+            vec![
+                "name=\"start_date\"",
+                "name=\"end_date\"",
+                "class=\"btn btn-primary\">Filter",
+                "class=\"btn\">Reset",
+            ],
+        ),
+        (
+            "/point_transaction",
+            vec![
+                "type=\"date\" name=\"start\"",
+                "type=\"date\" name=\"end\"",
+                "target=\"_blank\"",
+                "expot-pdf",
+            ],
+        ),
+        (
+            "/user-front",
+            vec![
+                "id=\"filter-start\"",
+                "id=\"filter-end\"",
+                "class=\"btn btn-success m3 expot-pdf\"",
+                "createObjectURL",
+                "download",
+            ],
+        ),
+        (
+            "/koin_pay",
+            vec![
+                "id=\"filter-start\"",
+                "id=\"filter-end\"",
+                "class=\"btn btn-success m3 expot-pdf\"",
+                "window.location.href = url",
+            ],
+        ),
+    ];
+    for (page, needles) in expectations {
+        let html = browser.get(page).await.text().await.unwrap();
+        assert!(html.starts_with("<!DOCTYPE html>"), "{page}");
+        assert!(
+            !html.contains("http://") && !html.contains("https://"),
+            "{page} loads nothing external"
+        );
+        for needle in needles {
+            assert!(html.contains(needle), "{page} lacks {needle}");
+        }
+    }
+    // The Export button is not the first .btn of the transactions page.
+    let html = browser.get("/transaction").await.text().await.unwrap();
+    assert!(html.find(">Filter<").unwrap() < html.find(">Export<").unwrap());
+    assert_eq!(browser.get("/nope").await.status(), StatusCode::NOT_FOUND);
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn logout_ends_the_session() {
+    let sim = BackendSim::start(BackendOptions::default()).await.unwrap();
+    let mut browser = logged_in(&sim).await;
+    let token = browser.token("/dashboard").await;
+    let response = browser.post_form("/logout", &[("_token", &token)]).await;
+    assert_eq!(location(&response), "/login");
+    assert_eq!(location(&browser.get("/dashboard").await), "/login");
+    sim.shutdown().await;
+}

@@ -1,0 +1,652 @@
+//! The browser source with real Chromium against the simulated backend: one login for four
+//! exports, every download mechanism captured byte for byte, the date formats, session expiry,
+//! wrong credentials, per-export failures with screenshots, the fresh-session retry, the
+//! individual mode, no process left behind, and the `export` command end to end.
+//!
+//! Browser tests run one at a time (a static semaphore): this machine has two cores.
+
+use std::io::Cursor;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use calamine::{Data, Reader, Xlsx};
+use chrono::NaiveDate;
+use exportsync::config::{BrowserMode, Config, FillMethod};
+use exportsync::secrets::Secret;
+use exportsync::sim::backend::{BackendOptions, BackendSim, DEMO_EMAIL, Faults, export_rows};
+use exportsync::source::{
+    BackendCredentials, DateWindow, ExportSource, SourceError, SourceEvent, SourceReport, procs,
+};
+use exportsync::table::Cell;
+use tokio::sync::Semaphore;
+
+static ONE_BROWSER_AT_A_TIME: Semaphore = Semaphore::const_new(1);
+
+const SIM_CONFIG: &str = include_str!("../examples/sim.toml");
+
+fn window() -> DateWindow {
+    DateWindow {
+        from: NaiveDate::from_ymd_opt(2024, 11, 20).unwrap(),
+        to: NaiveDate::from_ymd_opt(2024, 11, 22).unwrap(),
+    }
+}
+
+fn credentials(password: &str) -> BackendCredentials {
+    BackendCredentials {
+        email: DEMO_EMAIL.to_owned(),
+        password: Secret::new(password.to_owned()),
+    }
+}
+
+/// examples/sim.toml pointed at `sim`, with test-sized deadlines.
+fn sim_config(sim: &BackendSim, download_timeout_secs: u64) -> Config {
+    let text = SIM_CONFIG.replace(
+        "download_timeout_secs = 20",
+        &format!("download_timeout_secs = {download_timeout_secs}"),
+    );
+    let mut config =
+        Config::from_str(&text, "examples/sim.toml").expect("examples/sim.toml is valid");
+    config.backend.base_url = Some(sim.base_url());
+    config
+}
+
+/// Everything a browser test needs: the simulator, a folder for downloads and a private root
+/// for the browser's temporary directories (so its processes can be recognised).
+struct Harness {
+    sim: Arc<BackendSim>,
+    work: tempfile::TempDir,
+    _permit: tokio::sync::SemaphorePermit<'static>,
+}
+
+impl Harness {
+    async fn start(options: BackendOptions) -> Harness {
+        let permit = ONE_BROWSER_AT_A_TIME
+            .acquire()
+            .await
+            .expect("semaphore open");
+        let sim = BackendSim::start(options).await.expect("simulator starts");
+        let work = tempfile::tempdir().expect("temp dir");
+        std::fs::create_dir_all(work.path().join("browser")).unwrap();
+        Harness {
+            sim: Arc::new(sim),
+            work,
+            _permit: permit,
+        }
+    }
+
+    async fn stop(self) {
+        let sim = Arc::try_unwrap(self.sim)
+            .ok()
+            .expect("no other owner of the simulator");
+        sim.shutdown().await;
+    }
+
+    fn out(&self) -> PathBuf {
+        self.work.path().join("out")
+    }
+
+    fn temp_root(&self) -> PathBuf {
+        self.work.path().join("browser")
+    }
+
+    fn source(&self, config: &Config, password: &str) -> ExportSource {
+        ExportSource::new(config, credentials(password))
+            .unwrap()
+            .with_temp_root(self.temp_root())
+    }
+
+    /// Runs the exports and then proves the browser left nothing behind.
+    async fn run(&self, source: &ExportSource, config: &Config, names: &[&str]) -> SourceReport {
+        let exports: Vec<_> = names
+            .iter()
+            .map(|n| config.exports.iter().find(|e| e.name == *n).unwrap())
+            .collect();
+        let report = source.export_all(window(), &exports, &self.out()).await;
+        assert_nothing_left(&self.temp_root());
+        report
+    }
+}
+
+/// No Chromium or crashpad process descends from this test process or mentions our private
+/// temp root, and the browser's temporary directories are gone.
+fn assert_nothing_left(temp_root: &Path) {
+    let me = std::process::id();
+    let root = temp_root.display().to_string();
+    let all = procs::list();
+    let descends_from_me = |mut pid: u32| {
+        for _ in 0..64 {
+            let Some(p) = all.iter().find(|p| p.pid == pid) else {
+                return false;
+            };
+            if p.ppid == me {
+                return true;
+            }
+            if p.ppid <= 1 {
+                return false;
+            }
+            pid = p.ppid;
+        }
+        false
+    };
+    let left: Vec<_> = all
+        .iter()
+        .filter(|p| p.cmdline.contains(&root) || (p.is_chromium() && descends_from_me(p.pid)))
+        .collect();
+    assert!(left.is_empty(), "browser processes left behind: {left:#?}");
+    let dirs: Vec<_> = std::fs::read_dir(temp_root).unwrap().collect();
+    assert!(
+        dirs.is_empty(),
+        "temporary directories left behind: {dirs:?}"
+    );
+}
+
+fn files_in(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .map(|d| {
+            d.filter_map(|e| e.ok()?.file_name().into_string().ok())
+                .collect()
+        })
+        .unwrap_or_default();
+    names.sort();
+    names
+}
+
+fn cell_text(d: &Data) -> String {
+    match d {
+        Data::Float(f) if f.fract() == 0.0 => format!("{}", *f as i64),
+        other => other.to_string(),
+    }
+}
+
+/// The downloaded xlsx holds exactly the simulator's rows for the window: same header, same
+/// number of rows, same first-column IDs in the same order.
+fn assert_file_matches_simulator(path: &Path, export: &str, rows_per_day: usize) {
+    let bytes = std::fs::read(path).unwrap();
+    let mut book: Xlsx<_> =
+        calamine::open_workbook_from_rs(Cursor::new(bytes)).expect("a valid xlsx");
+    let range = book
+        .worksheet_range_at(0)
+        .expect("one sheet")
+        .expect("readable sheet");
+    let mut rows = range.rows();
+    let header: Vec<String> = rows
+        .next()
+        .expect("a header row")
+        .iter()
+        .map(cell_text)
+        .collect();
+    let (want_header, want_rows) = export_rows(export, window().from, window().to, rows_per_day);
+    assert_eq!(header, want_header, "{export}: header");
+    let ids: Vec<String> = rows.map(|r| cell_text(&r[0])).collect();
+    let want_ids: Vec<String> = want_rows
+        .iter()
+        .map(|r| match &r[0] {
+            Cell::Text(s) => s.clone(),
+            Cell::Int(i) => i.to_string(),
+            other => other.canonical().into_owned(),
+        })
+        .collect();
+    assert!(!want_ids.is_empty());
+    assert_eq!(ids, want_ids, "{export}: first-column IDs");
+}
+
+const ALL: [&str; 4] = [
+    "transactions",
+    "point_transactions",
+    "users",
+    "coin_payments",
+];
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_login_four_exports_every_mechanism_exact_bytes_names_and_ranges() {
+    let h = Harness::start(BackendOptions::default()).await;
+    let config = sim_config(&h.sim, 20);
+    let report = h
+        .run(&h.source(&config, "demo-password"), &config, &ALL)
+        .await;
+
+    for outcome in &report.exports {
+        let downloaded = outcome
+            .result
+            .as_ref()
+            .unwrap_or_else(|e| panic!("{}: {e}", outcome.name));
+        assert_eq!(outcome.attempts, 1);
+        assert!(outcome.screenshot.is_none());
+        let name = format!("{}_2024-11-20_2024-11-22.xlsx", outcome.name);
+        assert_eq!(downloaded.suggested_name, name);
+        assert_eq!(downloaded.path, h.out().join(&name));
+        assert_eq!(
+            downloaded.bytes,
+            std::fs::metadata(&downloaded.path).unwrap().len()
+        );
+        assert_file_matches_simulator(&downloaded.path, &outcome.name, 5);
+    }
+    let mut expected: Vec<String> = ALL
+        .iter()
+        .map(|n| format!("{n}_2024-11-20_2024-11-22.xlsx"))
+        .collect();
+    expected.sort();
+    assert_eq!(
+        files_in(&h.out()),
+        expected,
+        "only the four files, no guid leftovers"
+    );
+
+    let stats = h.sim.stats();
+    assert_eq!(
+        (stats.login_attempts, stats.logins_ok),
+        (1, 1),
+        "one login for four exports"
+    );
+    assert_eq!(report.sessions.len(), 1);
+    assert!(report.launch_seconds > 0.0 && report.login_seconds > 0.0);
+    let requested: Vec<(&str, &str, &str)> = stats
+        .exports
+        .iter()
+        .map(|r| (r.export.as_str(), r.start_raw.as_str(), r.end_raw.as_str()))
+        .collect();
+    assert_eq!(
+        requested,
+        [
+            ("transactions", "20/11/2024", "22/11/2024"),
+            ("point_transactions", "2024-11-20", "2024-11-22"),
+            ("users", "2024-11-20", "2024-11-22"),
+            ("coin_payments", "2024-11-20", "2024-11-22"),
+        ],
+        "DD/MM/YYYY and HTML5 inputs filled with exactly the window"
+    );
+    for r in &stats.exports {
+        assert_eq!(
+            (r.start, r.end, r.status),
+            (Some(window().from), Some(window().to), 200)
+        );
+    }
+    h.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_expired_session_is_logged_in_again_and_the_export_retried() {
+    // Three authenticated requests per session: the session drops both between pages (the
+    // next page lands on /login) and in the middle of an export (the download request does).
+    let faults = Faults {
+        expire_session_after: Some(3),
+        ..Faults::default()
+    };
+    let h = Harness::start(BackendOptions {
+        faults,
+        ..BackendOptions::default()
+    })
+    .await;
+    let config = sim_config(&h.sim, 20);
+    let report = h
+        .run(&h.source(&config, "demo-password"), &config, &ALL)
+        .await;
+
+    for outcome in &report.exports {
+        let downloaded = outcome
+            .result
+            .as_ref()
+            .unwrap_or_else(|e| panic!("{}: {e}", outcome.name));
+        assert_eq!(outcome.attempts, 1, "recovered in the same browser session");
+        assert_file_matches_simulator(&downloaded.path, &outcome.name, 5);
+    }
+    let stats = h.sim.stats();
+    assert!(stats.sessions_expired >= 2, "{stats:?}");
+    assert!(report.relogins >= 2, "{report:?}");
+    assert_eq!(stats.logins_ok as u32, 1 + report.relogins);
+    assert_eq!(stats.login_attempts, stats.logins_ok);
+    assert_eq!(report.sessions.len(), 1, "no fresh browser needed");
+    h.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_wrong_password_fails_at_once_with_a_screenshot_and_one_attempt() {
+    let h = Harness::start(BackendOptions::default()).await;
+    let config = sim_config(&h.sim, 20);
+    let report = h
+        .run(&h.source(&config, "not-the-password-xyz"), &config, &ALL)
+        .await;
+
+    let stats = h.sim.stats();
+    assert_eq!(
+        (stats.login_attempts, stats.logins_ok),
+        (1, 0),
+        "exactly one login attempt"
+    );
+    assert!(stats.exports.is_empty(), "no export attempted");
+    assert_eq!(report.sessions.len(), 0);
+    for outcome in &report.exports {
+        let err = outcome.result.as_ref().unwrap_err();
+        assert!(matches!(err, SourceError::LoginRejected { .. }), "{err:?}");
+        let message = err.to_string();
+        assert!(message.starts_with("login failed"), "{message}");
+        assert!(
+            message.contains("These credentials do not match our records."),
+            "{message}"
+        );
+        assert!(
+            !message.contains("not-the-password-xyz")
+                && !format!("{outcome:?}").contains("not-the-password-xyz")
+        );
+        assert_eq!(outcome.attempts, 1, "not retried");
+        let png = std::fs::read(outcome.screenshot.as_ref().expect("a screenshot")).unwrap();
+        assert!(
+            png.starts_with(b"\x89PNG\r\n\x1a\n") && png.len() > 1000,
+            "a real PNG"
+        );
+        assert!(outcome.page_url.as_deref().unwrap().ends_with("/login"));
+    }
+    h.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_error_and_a_dead_button_fail_only_their_own_export() {
+    // The 500 comes in the new tab of point_transactions' link; users' button does nothing.
+    let faults = Faults {
+        fail_export: Some("point_transactions".into()),
+        dead_button: Some("users".into()),
+        ..Faults::default()
+    };
+    let h = Harness::start(BackendOptions {
+        faults,
+        ..BackendOptions::default()
+    })
+    .await;
+    let config = sim_config(&h.sim, 3);
+    let report = h
+        .run(&h.source(&config, "demo-password"), &config, &ALL)
+        .await;
+
+    let by_name = |n: &str| report.exports.iter().find(|o| o.name == n).unwrap();
+    for ok in ["transactions", "coin_payments"] {
+        let o = by_name(ok);
+        assert!(o.result.is_ok(), "{ok}: {:?}", o.result);
+        assert_eq!(o.attempts, 1);
+    }
+    let failed = by_name("point_transactions");
+    match failed.result.as_ref().unwrap_err() {
+        SourceError::ServerError { status, url, .. } => {
+            assert_eq!(*status, 500);
+            assert!(
+                url.contains("/point_transaction/export?start=2024-11-20&end=2024-11-22"),
+                "{url}"
+            );
+        }
+        other => panic!("expected a server error, got {other:?}"),
+    }
+    assert_eq!(
+        failed.attempts, 1,
+        "a server error is not retried in a fresh browser"
+    );
+    let dead = by_name("users");
+    assert!(
+        matches!(
+            dead.result.as_ref().unwrap_err(),
+            SourceError::NoDownloadStarted { .. }
+        ),
+        "{:?}",
+        dead.result
+    );
+    assert_eq!(
+        dead.attempts, 2,
+        "no download started: retried once in a fresh session"
+    );
+    for o in [failed, dead] {
+        let png = std::fs::read(o.screenshot.as_ref().expect("a screenshot")).unwrap();
+        assert!(png.starts_with(b"\x89PNG\r\n\x1a\n"));
+        assert!(o.page_url.is_some());
+    }
+    assert!(
+        failed
+            .page_url
+            .as_deref()
+            .unwrap()
+            .contains("/point_transaction/export"),
+        "screenshot of the tab that shows the error"
+    );
+    assert_eq!(
+        h.sim.stats().logins_ok,
+        2,
+        "the first session and the retry session"
+    );
+    h.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_browser_failure_is_retried_once_in_a_fresh_session() {
+    // The transactions button is dead in the first session only; coin payments answer 500.
+    let faults = Faults {
+        dead_button: Some("transactions".into()),
+        fail_export: Some("coin_payments".into()),
+        ..Faults::default()
+    };
+    let h = Harness::start(BackendOptions {
+        faults,
+        ..BackendOptions::default()
+    })
+    .await;
+    let config = sim_config(&h.sim, 3);
+    let events = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let seen = events.clone();
+    let sim = h.sim.clone();
+    // The observer runs before the retry session starts: the button works from then on.
+    let source = h
+        .source(&config, "demo-password")
+        .with_observer(move |event| {
+            if let SourceEvent::AttemptFinished {
+                export,
+                attempt: 1,
+                error: Some(_),
+            } = event
+                && export == "transactions"
+            {
+                sim.set_faults(Faults {
+                    fail_export: Some("coin_payments".into()),
+                    ..Faults::default()
+                });
+            }
+            seen.lock().unwrap().push(format!("{event:?}"));
+        });
+    let report = h.run(&source, &config, &ALL).await;
+    drop(source);
+
+    let by_name = |n: &str| report.exports.iter().find(|o| o.name == n).unwrap();
+    let retried = by_name("transactions");
+    assert!(
+        retried.result.is_ok(),
+        "{:?} / events {:?}",
+        retried.result,
+        events.lock().unwrap()
+    );
+    assert_eq!(retried.attempts, 2);
+    assert!(
+        retried.screenshot.is_none(),
+        "a success carries no screenshot"
+    );
+    assert_file_matches_simulator(&retried.result.as_ref().unwrap().path, "transactions", 5);
+    let coin = by_name("coin_payments");
+    assert!(
+        matches!(
+            coin.result,
+            Err(SourceError::ServerError { status: 500, .. })
+        ),
+        "{:?}",
+        coin.result
+    );
+    assert_eq!(coin.attempts, 1);
+    assert!(coin.screenshot.is_some());
+    assert!(
+        coin.page_url
+            .as_deref()
+            .unwrap()
+            .contains("/koin_pay/export"),
+        "{:?}",
+        coin.page_url
+    );
+    for ok in ["point_transactions", "users"] {
+        assert!(by_name(ok).result.is_ok() && by_name(ok).attempts == 1);
+    }
+    assert_eq!(report.sessions.len(), 2);
+    assert_eq!(
+        report.sessions[1].exports,
+        ["transactions"],
+        "only the failed export is retried"
+    );
+    assert_eq!(h.sim.stats().logins_ok, 2);
+    h.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn individual_mode_uses_one_session_per_export_and_typing_fills_text_dates() {
+    let h = Harness::start(BackendOptions::default()).await;
+    let mut config = sim_config(&h.sim, 20);
+    config.browser.mode = BrowserMode::Individual;
+    let transactions = config
+        .exports
+        .iter_mut()
+        .find(|e| e.name == "transactions")
+        .unwrap();
+    transactions.fill = FillMethod::Type;
+    let report = h
+        .run(
+            &h.source(&config, "demo-password"),
+            &config,
+            &["transactions", "coin_payments"],
+        )
+        .await;
+    assert!(report.all_ok(), "{report:?}");
+    assert_eq!(report.sessions.len(), 2);
+    assert_eq!(report.sessions[0].exports, ["transactions"]);
+    assert_eq!(report.sessions[1].exports, ["coin_payments"]);
+    let stats = h.sim.stats();
+    assert_eq!(stats.logins_ok, 2);
+    let typed = &stats.exports[0];
+    assert_eq!(
+        (typed.start_raw.as_str(), typed.end_raw.as_str()),
+        ("20/11/2024", "22/11/2024")
+    );
+    h.stop().await;
+}
+
+fn write_secrets(dir: &Path, password: &str) -> PathBuf {
+    let path = dir.join("secrets.json");
+    let doc = serde_json::json!({ "backend": { "email": DEMO_EMAIL, "password": password } });
+    std::fs::write(&path, doc.to_string()).unwrap();
+    path
+}
+
+async fn run_cli(args: &[&str]) -> std::process::Output {
+    tokio::process::Command::new(env!("CARGO_BIN_EXE_exportsync"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .kill_on_drop(true)
+        .output()
+        .await
+        .expect("the binary runs")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_export_command_downloads_and_reports_json() {
+    let h = Harness::start(BackendOptions::default()).await;
+    let secrets = write_secrets(h.work.path(), "demo-password");
+    let out = h.out();
+    let base = h.sim.base_url();
+    let output = run_cli(&[
+        "export",
+        "--config",
+        "examples/sim.toml",
+        "--backend-url",
+        &base,
+        "--secrets-file",
+        secrets.to_str().unwrap(),
+        "--from",
+        "2024-11-20",
+        "--to",
+        "2024-11-22",
+        "--out",
+        out.to_str().unwrap(),
+        "--json",
+    ])
+    .await;
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        output.status.success(),
+        "stdout: {stdout}\nstderr: {stderr}"
+    );
+    assert!(!stderr.contains("demo-password"), "{stderr}");
+    let json: serde_json::Value = serde_json::from_str(&stdout).expect("JSON on stdout");
+    let exports = json["exports"].as_array().unwrap();
+    assert_eq!(exports.len(), 4);
+    for (e, name) in exports.iter().zip(ALL) {
+        assert_eq!(e["name"], name);
+        assert_eq!(e["status"], "ok");
+        assert_eq!(e["attempts"], 1);
+        assert!(e["error"].is_null());
+        let file = PathBuf::from(e["file"].as_str().unwrap());
+        assert_eq!(file, out.join(format!("{name}_2024-11-20_2024-11-22.xlsx")));
+        assert_eq!(
+            e["bytes"].as_u64().unwrap(),
+            std::fs::metadata(&file).unwrap().len()
+        );
+        assert!(e["seconds"].as_f64().unwrap() > 0.0);
+        assert_file_matches_simulator(&file, name, 5);
+    }
+    assert!(json["launch_seconds"].as_f64().unwrap() > 0.0);
+    assert!(json["login_seconds"].as_f64().unwrap() > 0.0);
+    assert_eq!(h.sim.stats().logins_ok, 1);
+
+    // A failure: wrong password, one export; the exit status says so and the line is readable.
+    let bad = write_secrets(&h.work.path().join("out"), "wrong-password-123");
+    let output = run_cli(&[
+        "export",
+        "--config",
+        "examples/sim.toml",
+        "--backend-url",
+        &base,
+        "--secrets-file",
+        bad.to_str().unwrap(),
+        "--from",
+        "2024-11-20",
+        "--to",
+        "2024-11-20",
+        "--only",
+        "users",
+        "--out",
+        out.to_str().unwrap(),
+    ])
+    .await;
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(1), "{stdout}");
+    assert!(
+        stdout.contains("users") && stdout.contains("FAILED") && stdout.contains("login failed"),
+        "{stdout}"
+    );
+    assert!(!stdout.contains("wrong-password-123"));
+    assert!(out.join("users.failure.png").exists());
+
+    // Unknown --only names are refused before any browser starts.
+    let output = run_cli(&[
+        "export",
+        "--config",
+        "examples/sim.toml",
+        "--secrets-file",
+        secrets.to_str().unwrap(),
+        "--only",
+        "nope",
+        "--out",
+        out.to_str().unwrap(),
+    ])
+    .await;
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success());
+    assert!(
+        stderr.contains("export \"nope\"")
+            && stderr
+                .contains("known exports: transactions, point_transactions, users, coin_payments"),
+        "{stderr}"
+    );
+    assert_eq!(h.sim.stats().login_attempts, 2);
+    assert_nothing_left(&h.temp_root());
+    h.stop().await;
+}
