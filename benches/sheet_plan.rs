@@ -3,6 +3,9 @@
 //! requests one export costs (reads, and writes = batches of at most 2 MB) for this update and
 //! for a first load, and the memory the planner needs, measured by a counting global
 //! allocator (peak above the inputs) and the process's VmHWM.
+//!
+//! `cargo bench --bench sheet_plan` measures; without `--bench` (as `cargo test
+//! --all-targets` runs it, in a debug build) it only checks the measured path on 2,000 rows.
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::hint::black_box;
@@ -10,7 +13,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use chrono::NaiveDate;
-use criterion::{Criterion, criterion_group, criterion_main};
+use criterion::{Criterion, criterion_group};
 use exportsync::sheet::plan::plan;
 use exportsync::sheet::values::to_read_value;
 use exportsync::sheet::write::{self, DEFAULT_MAX_BATCH_BYTES, Grid};
@@ -54,11 +57,12 @@ unsafe impl GlobalAlloc for Counting {
 static ALLOCATOR: Counting = Counting;
 
 const ROWS: usize = 100_000;
+const SMOKE_ROWS: usize = 2_000;
 const COLUMNS: usize = 27;
 const MB: f64 = 1024.0 * 1024.0;
 
 /// A transactions-like export: key, phone numbers with leading zeros, amounts, dates, text.
-fn export(changed_every: usize) -> Table {
+fn export(rows: usize, changed_every: usize) -> Table {
     let header = (0..COLUMNS)
         .map(|c| match c {
             0 => "Transaksi ID".to_owned(),
@@ -66,7 +70,7 @@ fn export(changed_every: usize) -> Table {
         })
         .collect();
     let day = NaiveDate::from_ymd_opt(2024, 1, 1).unwrap();
-    let rows = (0..ROWS)
+    let rows = (0..rows)
         .map(|r| {
             let changed = changed_every > 0 && r % changed_every == 0;
             (0..COLUMNS)
@@ -189,11 +193,16 @@ fn report_figures(tab: &[Vec<Value>], table: &Table, keys: &[String]) {
     );
 }
 
-fn bench(c: &mut Criterion) {
-    let before = export(0);
+/// Builds the tab as an earlier run left it and the export with 1% of its rows changed.
+fn inputs(rows: usize) -> (Vec<Vec<Value>>, Table) {
+    let before = export(rows, 0);
     let tab = tab_of(&before);
     drop(before);
-    let table = export(100);
+    (tab, export(rows, 100))
+}
+
+fn bench(c: &mut Criterion) {
+    let (tab, table) = inputs(ROWS);
     let keys = vec!["Transaksi ID".to_owned()];
     report_figures(&tab, &table, &keys);
 
@@ -212,5 +221,31 @@ fn bench(c: &mut Criterion) {
     }
 }
 
+/// The measured path on a small input, with its results checked.
+fn smoke_test() {
+    let (tab, table) = inputs(SMOKE_ROWS);
+    let keys = vec!["Transaksi ID".to_owned()];
+    let p = plan(&tab, &table, &keys).unwrap();
+    assert_eq!(p.counts.updated, SMOKE_ROWS / 100);
+    assert_eq!(p.counts.unchanged, SMOKE_ROWS - SMOKE_ROWS / 100);
+    assert_eq!(p.updates.len(), 3 * SMOKE_ROWS / 100);
+    let grid = Grid {
+        sheet_id: 0,
+        row_count: tab.len(),
+        column_count: COLUMNS,
+    };
+    let (writes, payload) = count_batches(&p, grid);
+    assert_eq!((writes, payload.div_ceil(DEFAULT_MAX_BATCH_BYTES)), (1, 1));
+    println!("sheet_plan: smoke test passed (run `cargo bench --bench sheet_plan` to measure)");
+}
+
 criterion_group!(benches, bench);
-criterion_main!(benches);
+
+fn main() {
+    if !std::env::args().any(|a| a == "--bench") {
+        smoke_test();
+        return;
+    }
+    benches();
+    Criterion::default().configure_from_args().final_summary();
+}
