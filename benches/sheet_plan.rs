@@ -183,7 +183,7 @@ fn report_figures(tab: &[Vec<Value>], table: &Table, keys: &[String]) {
     let (writes, payload) = count_batches(&first, grid);
     let first_peak = PEAK.load(Ordering::Relaxed) - inputs;
     println!(
-        "first load: {} rows appended; requests: 2 reads, {} writes for {:.1} MB \
+        "first load: {} rows appended; requests: 2 reads (1 into a missing tab), {} writes for {:.1} MB \
          (ceil(payload / 2 MB) = {}); batch building peak above inputs and plan {:.1} MB",
         first.counts.inserted,
         writes,

@@ -2,7 +2,9 @@
 //! key, over an HTTPS-or-HTTP connector (so an emulator on 127.0.0.1 works), pointed at
 //! `SheetClientOptions::base_url`, else `SHEETS_API_BASE_URL`, else Google. Every call asks
 //! for `Scope::Spreadsheet` only, runs under [`retry`](super::retry), and has its failures
-//! turned into [`SheetError`]s that name the spreadsheet and tab.
+//! turned into [`SheetError`]s that name the spreadsheet and tab. Reads use the crate's typed
+//! calls; `batchUpdate` bodies are JSON built by [`write`](super::write) and POSTed through the
+//! hub's own HTTP client and authenticator (typed requests cost ~30 KB each in memory).
 
 use std::future::Future;
 use std::sync::Once;
