@@ -26,6 +26,7 @@ pub struct UpsertReport {
     pub duplicate_keys_in_sheet: usize,
     pub empty_keys: usize,
     pub added_columns: Vec<String>,
+    /// The tab was missing and was created (would be, in a dry run).
     pub tab_created: bool,
     /// Cells overwritten in rows that already existed.
     pub cells_updated: usize,
