@@ -2,7 +2,7 @@
 //! holds for a date range, and the xlsx file that carries them. Pure: no I/O.
 
 use chrono::{Datelike, NaiveDate, NaiveDateTime};
-use rust_xlsxwriter::{Format, Workbook, XlsxError};
+use rust_xlsxwriter::{DocProperties, ExcelDateTime, Format, Workbook, XlsxError};
 
 use crate::table::Cell;
 
@@ -244,16 +244,38 @@ pub fn export_rows(
     end: NaiveDate,
     rows_per_day: usize,
 ) -> (Vec<String>, Vec<Vec<Cell>>) {
-    let kind = ExportKind::from_name(export)
-        .unwrap_or_else(|| panic!("unknown export {export:?}; the simulator has {EXPORTS:?}"));
+    let kind = known_export(export);
     let header = kind.header().iter().map(|h| (*h).to_owned()).collect();
     (header, kind.rows(start, end, rows_per_day))
+}
+
+/// The exact bytes of the xlsx an export answers for a range (identical in every run), so
+/// tests can compare a downloaded file with what the simulator served.
+///
+/// # Panics
+/// When `export` is not one of [`EXPORTS`], as [`export_rows`].
+pub fn export_file(
+    export: &str,
+    start: NaiveDate,
+    end: NaiveDate,
+    rows_per_day: usize,
+) -> Result<Vec<u8>, XlsxError> {
+    let kind = known_export(export);
+    build_xlsx(kind.header(), &kind.rows(start, end, rows_per_day))
+}
+
+fn known_export(export: &str) -> ExportKind {
+    ExportKind::from_name(export)
+        .unwrap_or_else(|| panic!("unknown export {export:?}; the simulator has {EXPORTS:?}"))
 }
 
 /// Builds the xlsx workbook of one export: a bold header row, then the rows. Text stays text,
 /// numbers are numbers, dates and date-times are serials with a date number format.
 pub(crate) fn build_xlsx(header: &[&str], rows: &[Vec<Cell>]) -> Result<Vec<u8>, XlsxError> {
     let mut workbook = Workbook::new();
+    // A fixed creation time keeps the bytes identical across runs (zip entries carry none).
+    let created = ExcelDateTime::from_ymd(2026, 1, 1)?;
+    workbook.set_properties(&DocProperties::new().set_creation_datetime(&created));
     let bold = Format::new().set_bold();
     let date_format = Format::new().set_num_format("yyyy-mm-dd");
     let datetime_format = Format::new().set_num_format("yyyy-mm-dd hh:mm:ss");
@@ -395,7 +417,7 @@ fn transaction_row(mix: &mut Mix, date: NaiveDate, index: usize) -> Vec<Cell> {
     let qty = mix.between(1, 5);
     let price = mix.between(5, 250) * 1000;
     let subtotal = qty * price;
-    let discount = if mix.next() % 4 == 0 {
+    let discount = if mix.next().is_multiple_of(4) {
         subtotal / 10
     } else {
         0
@@ -405,7 +427,7 @@ fn transaction_row(mix: &mut Mix, date: NaiveDate, index: usize) -> Vec<Cell> {
     } else {
         String::new()
     };
-    let points_used = if mix.next() % 5 == 0 {
+    let points_used = if mix.next().is_multiple_of(5) {
         mix.between(1, 50) * 100
     } else {
         0
@@ -417,7 +439,7 @@ fn transaction_row(mix: &mut Mix, date: NaiveDate, index: usize) -> Vec<Cell> {
     let base = subtotal - discount - points_used;
     let tax = (base * 11) as f64 / 100.0;
     let total = base as f64 + tax + shipping as f64;
-    let paid = mix.next() % 10 != 0;
+    let paid = !mix.next().is_multiple_of(10);
     let paid_at = if paid {
         Cell::DateTime(at + chrono::Duration::minutes(mix.between(1, 50)))
     } else {
@@ -561,4 +583,112 @@ fn coin_payment_row(mix: &mut Mix, date: NaiveDate, index: usize) -> Vec<Cell> {
         Cell::Int(coins),
         Cell::Int(coins * 100),
     ]
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashSet;
+
+    use super::*;
+
+    fn day(s: &str) -> NaiveDate {
+        NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
+    }
+
+    #[test]
+    fn column_counts_match_the_design() {
+        let counts: Vec<usize> = ExportKind::ALL.iter().map(|k| k.header().len()).collect();
+        assert_eq!(counts, [27, 12, 10, 6]);
+        for kind in ExportKind::ALL {
+            for row in kind.rows(day("2026-01-01"), day("2026-01-03"), 3) {
+                assert_eq!(row.len(), kind.header().len(), "{}", kind.name());
+            }
+        }
+    }
+
+    #[test]
+    fn rows_are_stable_across_overlapping_ranges() {
+        for export in EXPORTS {
+            let (_, wide) = export_rows(export, day("2026-01-30"), day("2026-02-02"), 3);
+            let (_, narrow) = export_rows(export, day("2026-02-01"), day("2026-02-01"), 3);
+            assert!(!narrow.is_empty(), "{export}");
+            let at = wide
+                .iter()
+                .position(|r| *r == narrow[0])
+                .expect("narrow rows inside wide");
+            assert_eq!(wide[at..at + narrow.len()], narrow[..], "{export}");
+        }
+    }
+
+    #[test]
+    fn transaction_ids_are_unique_16_digit_text_beyond_f64_precision() {
+        let (_, rows) = export_rows("transactions", day("2026-12-30"), day("2027-01-02"), 1000);
+        let mut seen = HashSet::new();
+        for row in &rows {
+            let Cell::Text(id) = &row[0] else {
+                panic!("id must be text: {:?}", row[0])
+            };
+            assert!(
+                id.len() == 16 && id.bytes().all(|b| b.is_ascii_digit()),
+                "{id}"
+            );
+            assert!(
+                id.parse::<u64>().unwrap() > 1 << 53,
+                "{id} would survive a float"
+            );
+            assert!(seen.insert(id.clone()), "duplicate id {id}");
+            let Cell::Text(phone) = &row[4] else {
+                panic!("phone must be text")
+            };
+            assert!(phone.starts_with('0'), "{phone}");
+        }
+        assert_eq!(seen.len(), 4000);
+    }
+
+    #[test]
+    fn coin_payments_are_one_or_two_a_day_and_never_more_than_asked() {
+        let (_, rows) = export_rows("coin_payments", day("2026-01-01"), day("2026-01-31"), 1000);
+        assert!(rows.len() >= 31 && rows.len() <= 62, "{}", rows.len());
+        assert!(
+            rows.len() > 31 && rows.len() < 62,
+            "both 1 and 2 occur in a month"
+        );
+        let (_, one) = export_rows("coin_payments", day("2026-01-01"), day("2026-01-31"), 1);
+        assert_eq!(one.len(), 31);
+        let (_, none) = export_rows("coin_payments", day("2026-01-01"), day("2026-01-31"), 0);
+        assert!(none.is_empty());
+    }
+
+    #[test]
+    fn an_empty_or_reversed_range_has_no_rows() {
+        let (_, rows) = export_rows("users", day("2026-01-05"), day("2026-01-01"), 5);
+        assert!(rows.is_empty());
+    }
+
+    #[test]
+    fn dates_parse_strictly_in_the_page_format() {
+        let dmy = DateFormat::DayMonthYear;
+        assert_eq!(dmy.parse("05/02/2026"), Some(day("2026-02-05")));
+        assert_eq!(dmy.parse("5/2/2026"), None);
+        assert_eq!(dmy.parse("2026-02-05"), None);
+        assert_eq!(dmy.parse("31/02/2026"), None);
+        let html5 = DateFormat::Html5;
+        assert_eq!(html5.parse("2026-02-05"), Some(day("2026-02-05")));
+        assert_eq!(html5.parse("2026-2-5"), None);
+        assert_eq!(html5.parse(" 2026-02-05"), None);
+    }
+
+    #[test]
+    fn the_file_is_byte_identical_across_builds() {
+        let a = export_file("users", day("2026-01-01"), day("2026-01-02"), 5).unwrap();
+        let b = export_file("users", day("2026-01-01"), day("2026-01-02"), 5).unwrap();
+        assert_eq!(a, b);
+        assert_eq!(&a[..2], b"PK");
+    }
+
+    #[test]
+    #[should_panic(expected = "unknown export")]
+    fn an_unknown_export_name_is_refused_loudly() {
+        export_rows("transaction", day("2026-01-01"), day("2026-01-01"), 1);
+    }
 }

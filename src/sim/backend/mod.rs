@@ -17,7 +17,7 @@ use chrono::NaiveDate;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
-pub use data::{EXPORTS, export_rows};
+pub use data::{EXPORTS, export_file, export_rows};
 
 use routes::{Panel, Shared, lock};
 

@@ -173,26 +173,46 @@ async fn logout(
     found("/login")
 }
 
-/// Admits an authenticated request or answers the redirect to the login page.
-fn admit(shared: &Shared, headers: &HeaderMap) -> Result<(String, String, Faults), Response> {
+/// A request the session middleware let through.
+struct Admitted {
+    email: String,
+    csrf: String,
+    faults: Faults,
+}
+
+/// A request the session middleware refused: it is sent to the login page.
+struct ToLogin;
+
+impl IntoResponse for ToLogin {
+    fn into_response(self) -> Response {
+        found("/login")
+    }
+}
+
+/// Admits an authenticated request (spending one unit of the session's budget) or refuses it.
+fn admit(shared: &Shared, headers: &HeaderMap) -> Result<Admitted, ToLogin> {
     let id = session_id(headers);
     let mut panel = lock(shared);
     let expire_after = panel.options.faults.expire_session_after;
     match panel.sessions.authorize(id.as_deref(), expire_after) {
-        Gate::Allowed { email, csrf } => Ok((email, csrf, panel.options.faults.clone())),
-        Gate::NotLoggedIn => Err(found("/login")),
+        Gate::Allowed { email, csrf } => Ok(Admitted {
+            email,
+            csrf,
+            faults: panel.options.faults.clone(),
+        }),
+        Gate::NotLoggedIn => Err(ToLogin),
         Gate::Expired => {
             panel.stats.sessions_expired += 1;
             tracing::info!("simulated backend: session expired by fault");
-            Err(found("/login"))
+            Err(ToLogin)
         }
     }
 }
 
 async fn dashboard(State(shared): State<Shared>, headers: HeaderMap) -> Response {
     match admit(&shared, &headers) {
-        Ok((email, csrf, _)) => Html(pages::dashboard(&email, &csrf)).into_response(),
-        Err(redirect) => redirect,
+        Ok(user) => Html(pages::dashboard(&user.email, &user.csrf)).into_response(),
+        Err(refused) => refused.into_response(),
     }
 }
 
@@ -202,11 +222,11 @@ async fn export_page(
     kind: ExportKind,
 ) -> Response {
     match admit(&shared, &headers) {
-        Ok((email, csrf, faults)) => {
-            let dead = faults.dead_button.as_deref() == Some(kind.name());
-            Html(pages::export_page(kind, &email, &csrf, dead)).into_response()
+        Ok(user) => {
+            let dead = user.faults.dead_button.as_deref() == Some(kind.name());
+            Html(pages::export_page(kind, &user.email, &user.csrf, dead)).into_response()
         }
-        Err(redirect) => redirect,
+        Err(refused) => refused.into_response(),
     }
 }
 
@@ -218,9 +238,9 @@ async fn export_download(
     kind: ExportKind,
     params: HashMap<String, String>,
 ) -> Response {
-    let (_, csrf, faults) = match admit(&shared, &headers) {
-        Ok(admitted) => admitted,
-        Err(redirect) => return redirect,
+    let Admitted { csrf, faults, .. } = match admit(&shared, &headers) {
+        Ok(user) => user,
+        Err(refused) => return refused.into_response(),
     };
     let (start_field, end_field) = kind.date_fields();
     let start_raw = params.get(start_field).cloned().unwrap_or_default();
