@@ -3,9 +3,11 @@
 //! formats and download mechanisms, deterministic xlsx exports, and faults on demand. Started by
 //! tests ([`BackendSim::start`]) and by `exportsync sim backend` ([`run_cli`]).
 
+mod catalog;
 mod data;
 mod pages;
 mod routes;
+mod rows;
 mod session;
 
 use std::fmt;

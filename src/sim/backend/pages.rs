@@ -1,7 +1,7 @@
 //! The HTML of the simulated panel: login, dashboard, the four export pages and error pages.
 //! Self-contained (inline CSS and JS, no external resources) and valid HTML5.
 
-use super::data::ExportKind;
+use super::catalog::ExportKind;
 
 const STYLE: &str = "body{font-family:system-ui,sans-serif;margin:0;background:#f4f6f9;color:#212529}\
 header{background:#343a40;color:#fff;padding:.6rem 1rem;display:flex;gap:1rem;align-items:center}\

@@ -11,7 +11,8 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
 
-use super::data::{ExportKind, build_xlsx};
+use super::catalog::ExportKind;
+use super::data::build_xlsx;
 use super::session::{Gate, SessionStore, session_cookie, session_id};
 use super::{BackendOptions, BackendStats, ExportRequest, Faults, pages};
 
