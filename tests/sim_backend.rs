@@ -922,3 +922,32 @@ fn the_cli_refuses_a_bad_fault_spec_naming_the_problem() {
         assert!(stderr.contains(expected), "{args:?}: {stderr}");
     }
 }
+
+#[tokio::test]
+async fn the_transactions_filter_previews_the_range_without_exporting() {
+    let sim = BackendSim::start(BackendOptions::default()).await.unwrap();
+    let mut browser = logged_in(&sim).await;
+    let html = browser
+        .get("/transaction?start_date=01%2F03%2F2026&end_date=02%2F03%2F2026")
+        .await
+        .text()
+        .await
+        .unwrap();
+    let (_, rows) = export_rows("transactions", date("2026-03-01"), date("2026-03-02"), 5);
+    assert!(html.contains("Menampilkan 10 dari 10 baris"), "{html}");
+    assert!(html.contains(&format!("<td>{}</td>", rows[0][0].canonical())));
+    assert!(
+        html.contains("value=\"01/03/2026\""),
+        "the inputs keep the chosen dates"
+    );
+
+    let refused = browser
+        .get("/transaction?start_date=2026-03-01&end_date=02%2F03%2F2026")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(refused.contains("alert-danger") && refused.contains("DD/MM/YYYY"));
+    assert!(sim.stats().exports.is_empty(), "a filter is not an export");
+    sim.shutdown().await;
+}

@@ -211,13 +211,31 @@ impl ExportKind {
         end: NaiveDate,
         rows_per_day: usize,
     ) -> Vec<Vec<Cell>> {
-        let mut rows = Vec::new();
-        for date in start.iter_days().take_while(|d| *d <= end) {
-            for index in 0..self.rows_on(date, rows_per_day) {
-                rows.push(self.row(date, index));
-            }
-        }
-        rows
+        self.row_iter(start, end, rows_per_day).collect()
+    }
+
+    /// The rows of [`Self::rows`], generated lazily.
+    pub(crate) fn row_iter(
+        self,
+        start: NaiveDate,
+        end: NaiveDate,
+        rows_per_day: usize,
+    ) -> impl Iterator<Item = Vec<Cell>> {
+        start
+            .iter_days()
+            .take_while(move |d| *d <= end)
+            .flat_map(move |date| {
+                (0..self.rows_on(date, rows_per_day)).map(move |index| self.row(date, index))
+            })
+    }
+
+    /// How many rows [`Self::rows`] holds, without generating them.
+    pub(crate) fn row_count(self, start: NaiveDate, end: NaiveDate, rows_per_day: usize) -> usize {
+        start
+            .iter_days()
+            .take_while(|d| *d <= end)
+            .map(|date| self.rows_on(date, rows_per_day))
+            .sum()
     }
 
     /// One row, a pure function of (export, date, index).

@@ -10,6 +10,7 @@ use axum::http::header::{CACHE_CONTROL, CONTENT_DISPOSITION, CONTENT_TYPE, LOCAT
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
+use chrono::NaiveDate;
 
 use super::catalog::ExportKind;
 use super::data::build_xlsx;
@@ -47,7 +48,11 @@ pub(crate) fn router(shared: Shared) -> Router {
         let export_path = format!("{}/export", kind.page_path());
         router = router.route(
             kind.page_path(),
-            get(move |s: State<Shared>, h: HeaderMap| export_page(s, h, kind)),
+            get(
+                move |s: State<Shared>, h: HeaderMap, Query(q): Query<HashMap<String, String>>| {
+                    export_page(s, h, kind, q)
+                },
+            ),
         );
         router = match kind {
             ExportKind::Transactions => router.route(
@@ -217,18 +222,59 @@ async fn dashboard(State(shared): State<Shared>, headers: HeaderMap) -> Response
     }
 }
 
+/// How many rows the Filter preview shows.
+const PREVIEW_ROWS: usize = 10;
+
+/// An export page; with its date fields in the query (the Filter button), it also previews
+/// the first rows of that range, or says why the dates are wrong.
 async fn export_page(
     State(shared): State<Shared>,
     headers: HeaderMap,
     kind: ExportKind,
+    query: HashMap<String, String>,
 ) -> Response {
-    match admit(&shared, &headers) {
-        Ok(user) => {
-            let dead = user.faults.dead_button.as_deref() == Some(kind.name());
-            Html(pages::export_page(kind, &user.email, &user.csrf, dead)).into_response()
+    let user = match admit(&shared, &headers) {
+        Ok(user) => user,
+        Err(refused) => return refused.into_response(),
+    };
+    let (start_field, end_field) = kind.date_fields();
+    let filter = match (query.get(start_field), query.get(end_field)) {
+        (Some(start_raw), Some(end_raw)) => {
+            let rows_per_day = lock(&shared).options.rows_per_day;
+            let format = kind.date_format();
+            let outcome = match (format.parse(start_raw), format.parse(end_raw)) {
+                (Some(start), Some(end)) if start <= end => Ok(pages::Preview {
+                    total: kind.row_count(start, end, rows_per_day),
+                    first: kind
+                        .row_iter(start, end, rows_per_day)
+                        .take(PREVIEW_ROWS)
+                        .collect(),
+                }),
+                (start, end) => Err(date_problem(
+                    kind,
+                    start_raw,
+                    end_raw,
+                    start.is_some(),
+                    end.is_some(),
+                )),
+            };
+            Some(pages::Filter {
+                start_raw: start_raw.clone(),
+                end_raw: end_raw.clone(),
+                outcome,
+            })
         }
-        Err(refused) => refused.into_response(),
-    }
+        _ => None,
+    };
+    let dead = user.faults.dead_button.as_deref() == Some(kind.name());
+    Html(pages::export_page(
+        kind,
+        &user.email,
+        &user.csrf,
+        dead,
+        filter.as_ref(),
+    ))
+    .into_response()
 }
 
 /// A download request: authenticated, CSRF-checked when it is a form POST, dates validated in
@@ -289,24 +335,10 @@ async fn export_download(
         );
     }
     let rows_per_day = lock(&shared).options.rows_per_day;
-    let built = tokio::task::spawn_blocking(move || {
-        let rows = kind.rows(start, end, rows_per_day);
-        build_xlsx(kind.header(), &rows).map(|bytes| (bytes, rows.len()))
-    })
-    .await;
-    let (bytes, rows) = match built {
-        Ok(Ok(built)) => built,
-        Ok(Err(e)) => {
-            tracing::error!(export = kind.name(), error = %e, "simulated backend: cannot build the xlsx");
-            record(StatusCode::INTERNAL_SERVER_ERROR, 0);
-            return error_page(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "Server Error",
-                "Cannot build the export file.",
-            );
-        }
-        Err(e) => {
-            tracing::error!(export = kind.name(), error = %e, "simulated backend: xlsx task failed");
+    let (bytes, rows) = match build_file(kind, start, end, rows_per_day).await {
+        Ok(built) => built,
+        Err(problem) => {
+            tracing::error!(export = kind.name(), %problem, "simulated backend: cannot build the xlsx");
             record(StatusCode::INTERNAL_SERVER_ERROR, 0);
             return error_page(
                 StatusCode::INTERNAL_SERVER_ERROR,
@@ -333,6 +365,23 @@ async fn export_download(
         bytes,
     )
         .into_response()
+}
+
+/// The rows and the xlsx of a range, built off the async threads; the row count comes along
+/// for the stats.
+async fn build_file(
+    kind: ExportKind,
+    start: NaiveDate,
+    end: NaiveDate,
+    rows_per_day: usize,
+) -> Result<(Vec<u8>, usize), String> {
+    tokio::task::spawn_blocking(move || {
+        let rows = kind.rows(start, end, rows_per_day);
+        build_xlsx(kind.header(), &rows).map(|bytes| (bytes, rows.len()))
+    })
+    .await
+    .map_err(|e| format!("the xlsx task failed: {e}"))?
+    .map_err(|e| format!("rust_xlsxwriter refused the file: {e}"))
 }
 
 /// The 422 message: which field is wrong and what format the page expects.
