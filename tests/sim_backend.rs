@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use calamine::{Data, Reader, Xlsx};
 use chrono::NaiveDate;
 use exportsync::sim::backend::{
-    BackendOptions, BackendSim, DEMO_EMAIL, EXPORTS, Faults, export_rows,
+    BackendOptions, BackendSim, DEMO_EMAIL, EXPORTS, Faults, export_file, export_rows,
 };
 use exportsync::table::Cell;
 use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
@@ -453,6 +453,11 @@ async fn every_export_file_holds_exactly_the_rows_of_the_requested_range() {
             format!("attachment; filename=\"{export}_{from}_{to}.xlsx\"")
         );
         let bytes = response.bytes().await.unwrap();
+        let served = export_file(export, date(from), date(to), rows_per_day).unwrap();
+        assert!(
+            bytes[..] == served[..],
+            "{export}: the download is export_file's bytes"
+        );
 
         let (header, rows) = read_xlsx(&bytes);
         let (want_header, want_rows) = export_rows(export, date(from), date(to), rows_per_day);
@@ -804,5 +809,145 @@ async fn logout_ends_the_session() {
     let response = browser.post_form("/logout", &[("_token", &token)]).await;
     assert_eq!(location(&response), "/login");
     assert_eq!(location(&browser.get("/dashboard").await), "/login");
+    sim.shutdown().await;
+}
+
+/// `exportsync sim backend` prints its URL and demo login, serves with the faults it was
+/// given, and stops cleanly on Ctrl-C (SIGINT).
+#[tokio::test]
+async fn the_cli_prints_its_url_and_login_and_stops_on_ctrl_c() {
+    use tokio::io::{AsyncBufReadExt, BufReader};
+
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_exportsync"))
+        .args([
+            "sim",
+            "backend",
+            "--port",
+            "0",
+            "--fail-export",
+            "users",
+            "--rows-per-day",
+            "2",
+        ])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("the exportsync binary starts");
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let line = tokio::time::timeout(Duration::from_secs(20), lines.next_line())
+        .await
+        .expect("the simulator prints its URL within 20 s")
+        .unwrap()
+        .expect("a first line");
+    assert!(
+        line.contains(&format!("login: {DEMO_EMAIL} / {PASSWORD}")),
+        "{line}"
+    );
+    let base = line
+        .split_whitespace()
+        .find(|w| w.starts_with("http://127.0.0.1:"))
+        .expect("a base URL")
+        .to_owned();
+
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let login = http.get(format!("{base}/login")).send().await.unwrap();
+    let cookie = login.headers().get(SET_COOKIE).unwrap().to_str().unwrap();
+    let cookie = cookie.split(';').next().unwrap().to_owned();
+    let token = csrf_in(&login.text().await.unwrap());
+    let body = format!("_token={token}&email=demo%40example.com&password={PASSWORD}");
+    let logged_in = http
+        .post(format!("{base}/login"))
+        .header("cookie", &cookie)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    let session = logged_in
+        .headers()
+        .get(SET_COOKIE)
+        .unwrap()
+        .to_str()
+        .unwrap();
+    let session = session.split(';').next().unwrap().to_owned();
+    let failed = http
+        .get(format!(
+            "{base}/user-front/export?start=2026-01-01&end=2026-01-01"
+        ))
+        .header("cookie", &session)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        failed.status(),
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "--fail-export users applies"
+    );
+
+    let pid = child.id().expect("still running").to_string();
+    let sent = std::process::Command::new("kill")
+        .args(["-INT", &pid])
+        .status()
+        .unwrap();
+    assert!(sent.success());
+    let status = tokio::time::timeout(Duration::from_secs(10), child.wait())
+        .await
+        .expect("the simulator stops within 10 s of Ctrl-C")
+        .unwrap();
+    assert!(status.success(), "{status}");
+}
+
+#[test]
+fn the_cli_refuses_a_bad_fault_spec_naming_the_problem() {
+    for (args, expected) in [
+        (&["--slow-export", "users"][..], "NAME=MS"),
+        (&["--slow-export", "users=soon"][..], "milliseconds"),
+        (
+            &["--fail-export", "orders"][..],
+            "unknown export \"orders\"",
+        ),
+        (&["--dead-button", "user"][..], "unknown export \"user\""),
+    ] {
+        let output = std::process::Command::new(env!("CARGO_BIN_EXE_exportsync"))
+            .args(["sim", "backend"])
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(!output.status.success(), "{args:?}");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.contains(expected), "{args:?}: {stderr}");
+    }
+}
+
+#[tokio::test]
+async fn the_transactions_filter_previews_the_range_without_exporting() {
+    let sim = BackendSim::start(BackendOptions::default()).await.unwrap();
+    let mut browser = logged_in(&sim).await;
+    let html = browser
+        .get("/transaction?start_date=01%2F03%2F2026&end_date=02%2F03%2F2026")
+        .await
+        .text()
+        .await
+        .unwrap();
+    let (_, rows) = export_rows("transactions", date("2026-03-01"), date("2026-03-02"), 5);
+    assert!(html.contains("Menampilkan 10 dari 10 baris"), "{html}");
+    assert!(html.contains(&format!("<td>{}</td>", rows[0][0].canonical())));
+    assert!(
+        html.contains("value=\"01/03/2026\""),
+        "the inputs keep the chosen dates"
+    );
+
+    let refused = browser
+        .get("/transaction?start_date=2026-03-01&end_date=02%2F03%2F2026")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(refused.contains("alert-danger") && refused.contains("DD/MM/YYYY"));
+    assert!(sim.stats().exports.is_empty(), "a filter is not an export");
     sim.shutdown().await;
 }

@@ -3,9 +3,11 @@
 //! formats and download mechanisms, deterministic xlsx exports, and faults on demand. Started by
 //! tests ([`BackendSim::start`]) and by `exportsync sim backend` ([`run_cli`]).
 
+mod catalog;
 mod data;
 mod pages;
 mod routes;
+mod rows;
 mod session;
 
 use std::fmt;
@@ -17,7 +19,7 @@ use chrono::NaiveDate;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
-pub use data::{EXPORTS, export_rows};
+pub use data::{EXPORTS, export_file, export_rows};
 
 use routes::{Panel, Shared, lock};
 

@@ -1,7 +1,24 @@
 //! The HTML of the simulated panel: login, dashboard, the four export pages and error pages.
 //! Self-contained (inline CSS and JS, no external resources) and valid HTML5.
 
-use super::data::ExportKind;
+use super::catalog::ExportKind;
+use crate::table::Cell;
+
+/// What the Filter button asked for, and what it found.
+pub(crate) struct Filter {
+    pub start_raw: String,
+    pub end_raw: String,
+    /// The first rows of the range, or why the dates were refused.
+    pub outcome: Result<Preview, String>,
+}
+
+pub(crate) struct Preview {
+    pub total: usize,
+    pub first: Vec<Vec<Cell>>,
+}
+
+/// Columns shown in the Filter preview.
+const PREVIEW_COLUMNS: usize = 6;
 
 const STYLE: &str = "body{font-family:system-ui,sans-serif;margin:0;background:#f4f6f9;color:#212529}\
 header{background:#343a40;color:#fff;padding:.6rem 1rem;display:flex;gap:1rem;align-items:center}\
@@ -98,19 +115,67 @@ pub(crate) fn dashboard(email: &str, csrf: &str) -> String {
 }
 
 /// An export page with its date inputs and its Export button. With `dead_button` the button is
-/// rendered without any handler, so clicking it does nothing.
-pub(crate) fn export_page(kind: ExportKind, email: &str, csrf: &str, dead_button: bool) -> String {
+/// rendered without any handler, so clicking it does nothing. A `filter` adds its preview.
+pub(crate) fn export_page(
+    kind: ExportKind,
+    email: &str,
+    csrf: &str,
+    dead_button: bool,
+    filter: Option<&Filter>,
+) -> String {
     let controls = match kind {
-        ExportKind::Transactions => transactions_controls(csrf, dead_button),
+        ExportKind::Transactions => transactions_controls(csrf, dead_button, filter),
         ExportKind::PointTransactions => point_transactions_controls(dead_button),
         ExportKind::Users | ExportKind::CoinPayments => filter_controls(kind, dead_button),
     };
-    let body = format!("<h1>{}</h1>{controls}", kind.title());
+    let preview = filter.map(|f| preview(kind, f)).unwrap_or_default();
+    let body = format!("<h1>{}</h1>{controls}{preview}", kind.title());
     layout(kind.title(), Some((email, csrf)), &body)
 }
 
+/// The Filter result: a count and the first rows, or the date problem.
+fn preview(kind: ExportKind, filter: &Filter) -> String {
+    match &filter.outcome {
+        Err(problem) => format!(
+            "<div class=\"alert alert-danger\" role=\"alert\">{}</div>",
+            escape(problem)
+        ),
+        Ok(preview) => {
+            let head: String = kind
+                .header()
+                .iter()
+                .take(PREVIEW_COLUMNS)
+                .map(|h| format!("<th>{}</th>", escape(h)))
+                .collect();
+            let rows: String = preview
+                .first
+                .iter()
+                .map(|row| {
+                    let cells: String = row
+                        .iter()
+                        .take(PREVIEW_COLUMNS)
+                        .map(|c| format!("<td>{}</td>", escape(&c.canonical())))
+                        .collect();
+                    format!("<tr>{cells}</tr>")
+                })
+                .collect();
+            format!(
+                "<p>Menampilkan {} dari {} baris ({} s/d {}).</p>\
+                 <table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>",
+                preview.first.len(),
+                preview.total,
+                escape(&filter.start_raw),
+                escape(&filter.end_raw)
+            )
+        }
+    }
+}
+
 /// Transactions: DD/MM/YYYY text inputs; Export submits the form by POST (classic download).
-fn transactions_controls(csrf: &str, dead_button: bool) -> String {
+fn transactions_controls(csrf: &str, dead_button: bool, filter: Option<&Filter>) -> String {
+    let (start, end) = filter
+        .map(|f| (escape(&f.start_raw), escape(&f.end_raw)))
+        .unwrap_or_default();
     let export = if dead_button {
         "<button type=\"button\" class=\"btn btn-success\">Export</button>"
     } else {
@@ -121,9 +186,9 @@ fn transactions_controls(csrf: &str, dead_button: bool) -> String {
         "<form id=\"filter-form\" method=\"GET\" action=\"/transaction\">\
          <input type=\"hidden\" name=\"_token\" value=\"{csrf}\">\
          <label>Dari <input type=\"text\" name=\"start_date\" placeholder=\"DD/MM/YYYY\" \
-         autocomplete=\"off\"></label>\
+         value=\"{start}\" autocomplete=\"off\"></label>\
          <label>Sampai <input type=\"text\" name=\"end_date\" placeholder=\"DD/MM/YYYY\" \
-         autocomplete=\"off\"></label>\
+         value=\"{end}\" autocomplete=\"off\"></label>\
          <button type=\"submit\" class=\"btn btn-primary\">Filter</button>\
          <button type=\"reset\" class=\"btn\">Reset</button>\
          {export}</form>"

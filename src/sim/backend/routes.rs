@@ -10,8 +10,10 @@ use axum::http::header::{CACHE_CONTROL, CONTENT_DISPOSITION, CONTENT_TYPE, LOCAT
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
+use chrono::NaiveDate;
 
-use super::data::{ExportKind, build_xlsx};
+use super::catalog::ExportKind;
+use super::data::build_xlsx;
 use super::session::{Gate, SessionStore, session_cookie, session_id};
 use super::{BackendOptions, BackendStats, ExportRequest, Faults, pages};
 
@@ -46,7 +48,11 @@ pub(crate) fn router(shared: Shared) -> Router {
         let export_path = format!("{}/export", kind.page_path());
         router = router.route(
             kind.page_path(),
-            get(move |s: State<Shared>, h: HeaderMap| export_page(s, h, kind)),
+            get(
+                move |s: State<Shared>, h: HeaderMap, Query(q): Query<HashMap<String, String>>| {
+                    export_page(s, h, kind, q)
+                },
+            ),
         );
         router = match kind {
             ExportKind::Transactions => router.route(
@@ -173,41 +179,102 @@ async fn logout(
     found("/login")
 }
 
-/// Admits an authenticated request or answers the redirect to the login page.
-fn admit(shared: &Shared, headers: &HeaderMap) -> Result<(String, String, Faults), Response> {
+/// A request the session middleware let through.
+struct Admitted {
+    email: String,
+    csrf: String,
+    faults: Faults,
+}
+
+/// A request the session middleware refused: it is sent to the login page.
+struct ToLogin;
+
+impl IntoResponse for ToLogin {
+    fn into_response(self) -> Response {
+        found("/login")
+    }
+}
+
+/// Admits an authenticated request (spending one unit of the session's budget) or refuses it.
+fn admit(shared: &Shared, headers: &HeaderMap) -> Result<Admitted, ToLogin> {
     let id = session_id(headers);
     let mut panel = lock(shared);
     let expire_after = panel.options.faults.expire_session_after;
     match panel.sessions.authorize(id.as_deref(), expire_after) {
-        Gate::Allowed { email, csrf } => Ok((email, csrf, panel.options.faults.clone())),
-        Gate::NotLoggedIn => Err(found("/login")),
+        Gate::Allowed { email, csrf } => Ok(Admitted {
+            email,
+            csrf,
+            faults: panel.options.faults.clone(),
+        }),
+        Gate::NotLoggedIn => Err(ToLogin),
         Gate::Expired => {
             panel.stats.sessions_expired += 1;
             tracing::info!("simulated backend: session expired by fault");
-            Err(found("/login"))
+            Err(ToLogin)
         }
     }
 }
 
 async fn dashboard(State(shared): State<Shared>, headers: HeaderMap) -> Response {
     match admit(&shared, &headers) {
-        Ok((email, csrf, _)) => Html(pages::dashboard(&email, &csrf)).into_response(),
-        Err(redirect) => redirect,
+        Ok(user) => Html(pages::dashboard(&user.email, &user.csrf)).into_response(),
+        Err(refused) => refused.into_response(),
     }
 }
 
+/// How many rows the Filter preview shows.
+const PREVIEW_ROWS: usize = 10;
+
+/// An export page; with its date fields in the query (the Filter button), it also previews
+/// the first rows of that range, or says why the dates are wrong.
 async fn export_page(
     State(shared): State<Shared>,
     headers: HeaderMap,
     kind: ExportKind,
+    query: HashMap<String, String>,
 ) -> Response {
-    match admit(&shared, &headers) {
-        Ok((email, csrf, faults)) => {
-            let dead = faults.dead_button.as_deref() == Some(kind.name());
-            Html(pages::export_page(kind, &email, &csrf, dead)).into_response()
+    let user = match admit(&shared, &headers) {
+        Ok(user) => user,
+        Err(refused) => return refused.into_response(),
+    };
+    let (start_field, end_field) = kind.date_fields();
+    let filter = match (query.get(start_field), query.get(end_field)) {
+        (Some(start_raw), Some(end_raw)) => {
+            let rows_per_day = lock(&shared).options.rows_per_day;
+            let format = kind.date_format();
+            let outcome = match (format.parse(start_raw), format.parse(end_raw)) {
+                (Some(start), Some(end)) if start <= end => Ok(pages::Preview {
+                    total: kind.row_count(start, end, rows_per_day),
+                    first: kind
+                        .row_iter(start, end, rows_per_day)
+                        .take(PREVIEW_ROWS)
+                        .collect(),
+                }),
+                (start, end) => Err(date_problem(
+                    kind,
+                    start_raw,
+                    end_raw,
+                    start.is_some(),
+                    end.is_some(),
+                )),
+            };
+            Some(pages::Filter {
+                start_raw: start_raw.clone(),
+                end_raw: end_raw.clone(),
+                outcome,
+            })
         }
-        Err(redirect) => redirect,
-    }
+        _ => None,
+    };
+    let dead = user.faults.dead_button.as_deref() == Some(kind.name());
+    Html(pages::export_page(
+        kind,
+        &user.email,
+        &user.csrf,
+        dead,
+        filter.as_ref(),
+    ))
+    .into_response()
 }
 
 /// A download request: authenticated, CSRF-checked when it is a form POST, dates validated in
@@ -218,9 +285,9 @@ async fn export_download(
     kind: ExportKind,
     params: HashMap<String, String>,
 ) -> Response {
-    let (_, csrf, faults) = match admit(&shared, &headers) {
-        Ok(admitted) => admitted,
-        Err(redirect) => return redirect,
+    let Admitted { csrf, faults, .. } = match admit(&shared, &headers) {
+        Ok(user) => user,
+        Err(refused) => return refused.into_response(),
     };
     let (start_field, end_field) = kind.date_fields();
     let start_raw = params.get(start_field).cloned().unwrap_or_default();
@@ -268,24 +335,10 @@ async fn export_download(
         );
     }
     let rows_per_day = lock(&shared).options.rows_per_day;
-    let built = tokio::task::spawn_blocking(move || {
-        let rows = kind.rows(start, end, rows_per_day);
-        build_xlsx(kind.header(), &rows).map(|bytes| (bytes, rows.len()))
-    })
-    .await;
-    let (bytes, rows) = match built {
-        Ok(Ok(built)) => built,
-        Ok(Err(e)) => {
-            tracing::error!(export = kind.name(), error = %e, "simulated backend: cannot build the xlsx");
-            record(StatusCode::INTERNAL_SERVER_ERROR, 0);
-            return error_page(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "Server Error",
-                "Cannot build the export file.",
-            );
-        }
-        Err(e) => {
-            tracing::error!(export = kind.name(), error = %e, "simulated backend: xlsx task failed");
+    let (bytes, rows) = match build_file(kind, start, end, rows_per_day).await {
+        Ok(built) => built,
+        Err(problem) => {
+            tracing::error!(export = kind.name(), %problem, "simulated backend: cannot build the xlsx");
             record(StatusCode::INTERNAL_SERVER_ERROR, 0);
             return error_page(
                 StatusCode::INTERNAL_SERVER_ERROR,
@@ -312,6 +365,23 @@ async fn export_download(
         bytes,
     )
         .into_response()
+}
+
+/// The rows and the xlsx of a range, built off the async threads; the row count comes along
+/// for the stats.
+async fn build_file(
+    kind: ExportKind,
+    start: NaiveDate,
+    end: NaiveDate,
+    rows_per_day: usize,
+) -> Result<(Vec<u8>, usize), String> {
+    tokio::task::spawn_blocking(move || {
+        let rows = kind.rows(start, end, rows_per_day);
+        build_xlsx(kind.header(), &rows).map(|bytes| (bytes, rows.len()))
+    })
+    .await
+    .map_err(|e| format!("the xlsx task failed: {e}"))?
+    .map_err(|e| format!("rust_xlsxwriter refused the file: {e}"))
 }
 
 /// The 422 message: which field is wrong and what format the page expects.

