@@ -4,6 +4,8 @@
 # in with headless Chromium, downloads the four exports of yesterday and today, shows what was
 # read from one of them, upserts each into its emulated Google Sheet twice (the second run
 # writes nothing), and stops the simulators. Needs cargo and Debian's chromium (see README).
+# Until the scheduled `run` command exists, the export -> sheet mapping below mirrors
+# examples/sim.toml.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -40,6 +42,12 @@ start_sim() {
 
 backend=$(start_sim "$work/backend.log" 'http://127\.0\.0\.1:[0-9]+' backend --port 0)
 echo "backend simulator: $backend"
+# The emulator writes a secrets file whose service-account key (generated now) points at it.
+sheets=$(start_sim "$work/sheets.log" 'http://127\.0\.0\.1:[0-9]+/' sheets --port 0 \
+  --spreadsheet sim-transactions --spreadsheet sim-point-transactions \
+  --spreadsheet sim-users --spreadsheet sim-coin-payments --secrets-out "$work/google.json")
+echo "Sheets API emulator: $sheets"
+export SHEETS_API_BASE_URL="$sheets"
 
 # The simulator's demo login (printed by `exportsync sim backend`), as a secrets file.
 cat >"$work/secrets.json" <<JSON
@@ -53,3 +61,26 @@ first=$(ls "$work/out"/*.xlsx | head -n1)
 echo
 echo "what exportsync reads from $(basename "$first"):"
 "$bin" inspect "$first"
+
+# Each export into its emulated sheet, keyed as in examples/sim.toml. Twice: the second pass
+# finds nothing to change and makes zero write requests.
+upsert_all() {
+  for f in "$work/out"/*.xlsx; do
+    name=$(basename "$f" | sed -E 's/_[0-9]{4}-[0-9]{2}-[0-9]{2}_[0-9]{4}-[0-9]{2}-[0-9]{2}\.xlsx$//')
+    case "$name" in
+      transactions) target=(--spreadsheet sim-transactions --key "Transaksi ID") ;;
+      point_transactions) target=(--spreadsheet sim-point-transactions --whole-row) ;;
+      users) target=(--spreadsheet sim-users --whole-row) ;;
+      coin_payments) target=(--spreadsheet sim-coin-payments --whole-row) ;;
+      *) continue ;;
+    esac
+    printf '%-20s ' "$name"
+    "$bin" upsert "$f" "${target[@]}" --secrets-file "$work/google.json" --json
+  done
+}
+echo
+echo "upsert into the emulated Google Sheets (first pass):"
+upsert_all
+echo
+echo "upsert again with the same files (nothing to write):"
+upsert_all
