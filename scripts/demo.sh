@@ -74,7 +74,6 @@ upsert_all() {
       coin_payments) target=(--spreadsheet sim-coin-payments --whole-row) ;;
       *) continue ;;
     esac
-    printf '%-20s ' "$name"
     "$bin" upsert "$f" "${target[@]}" --secrets-file "$work/google.json" --json
   done
 }
