@@ -112,48 +112,52 @@ fn stream_rows(
 
 /// Reads the first visible worksheet of a BIFF (xls) workbook.
 pub fn read_xls(bytes: &[u8], export: &str) -> Result<Grid, TableError> {
-    let to_error = |sheet: Option<&str>, e: XlsError| match e {
-        XlsError::Password => TableError::Encrypted {
-            export: export.to_owned(),
-        },
-        other => TableError::Damaged {
-            export: export.to_owned(),
-            format: Format::Xls,
-            location: Location::default().in_sheet(sheet),
-            detail: other.to_string(),
-        },
-    };
-    let mut workbook = Xls::new(Cursor::new(bytes)).map_err(|e| to_error(None, e))?;
-    let sheet = first_sheet(workbook.sheets_metadata()).ok_or_else(|| TableError::NoSheet {
-        export: export.to_owned(),
-    })?;
-    let range = workbook
-        .worksheet_range(&sheet)
-        .map_err(|e| to_error(Some(&sheet), e))?;
-    Ok(grid_from_range(Format::Xls, sheet, &range))
+    read_whole_sheet::<Xls<_>>(bytes, export, Format::Xls, |e| {
+        matches!(e, XlsError::Password)
+    })
 }
 
 /// Reads the first visible sheet of an OpenDocument spreadsheet.
 pub fn read_ods(bytes: &[u8], export: &str) -> Result<Grid, TableError> {
-    let to_error = |sheet: Option<&str>, e: OdsError| match e {
-        OdsError::Password => TableError::Encrypted {
-            export: export.to_owned(),
-        },
-        other => TableError::Damaged {
-            export: export.to_owned(),
-            format: Format::Ods,
-            location: Location::default().in_sheet(sheet),
-            detail: other.to_string(),
-        },
+    read_whole_sheet::<Ods<_>>(bytes, export, Format::Ods, |e| {
+        matches!(e, OdsError::Password)
+    })
+}
+
+/// Opens a workbook whose reader has no streaming API and reads its first visible sheet as a
+/// whole range. `is_password` tells the reader's "password protected" error apart.
+fn read_whole_sheet<'b, R>(
+    bytes: &'b [u8],
+    export: &str,
+    format: Format,
+    is_password: impl Fn(&R::Error) -> bool,
+) -> Result<Grid, TableError>
+where
+    R: Reader<Cursor<&'b [u8]>>,
+    R::Error: std::fmt::Display,
+{
+    let to_error = |sheet: Option<&str>, e: R::Error| {
+        if is_password(&e) {
+            TableError::Encrypted {
+                export: export.to_owned(),
+            }
+        } else {
+            TableError::Damaged {
+                export: export.to_owned(),
+                format,
+                location: Location::default().in_sheet(sheet),
+                detail: e.to_string(),
+            }
+        }
     };
-    let mut workbook = Ods::new(Cursor::new(bytes)).map_err(|e| to_error(None, e))?;
+    let mut workbook = R::new(Cursor::new(bytes)).map_err(|e| to_error(None, e))?;
     let sheet = first_sheet(workbook.sheets_metadata()).ok_or_else(|| TableError::NoSheet {
         export: export.to_owned(),
     })?;
     let range = workbook
         .worksheet_range(&sheet)
         .map_err(|e| to_error(Some(&sheet), e))?;
-    Ok(grid_from_range(Format::Ods, sheet, &range))
+    Ok(grid_from_range(format, sheet, &range))
 }
 
 /// The first visible worksheet, else the first worksheet of any visibility.
