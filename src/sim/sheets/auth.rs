@@ -235,7 +235,9 @@ mod tests {
     fn grants_signed_assertions_and_refuses_others() {
         let authority = Authority::default();
         let key = authority.issue_key(URI);
-        assert!(key.private_key.starts_with("-----BEGIN PRIVATE KEY-----"));
+        // The key is PKCS#8 PEM, the form Google issues and yup-oauth2 reads.
+        use rsa::pkcs8::DecodePrivateKey;
+        rsa::RsaPrivateKey::from_pkcs8_pem(&key.private_key).expect("a PKCS#8 PEM key");
         let now = 1_700_000_000;
         let jwt = sign(&key, claims(now), "RS256");
         let token = authority
