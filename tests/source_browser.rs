@@ -340,6 +340,29 @@ async fn a_wrong_password_fails_at_once_with_a_screenshot_and_one_attempt() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_wrong_password_in_individual_mode_is_tried_once_not_once_per_export() {
+    let h = Harness::start(BackendOptions::default()).await;
+    let mut config = sim_config(&h.sim, 20);
+    config.browser.mode = BrowserMode::Individual;
+    let report = h
+        .run(&h.source(&config, "not-the-password-xyz"), &config, &ALL)
+        .await;
+    let stats = h.sim.stats();
+    assert_eq!(
+        (stats.login_attempts, stats.logins_ok),
+        (1, 0),
+        "one login attempt for the whole run, not one per export"
+    );
+    assert_eq!(report.exports.len(), ALL.len());
+    for outcome in &report.exports {
+        let err = outcome.result.as_ref().unwrap_err();
+        assert!(matches!(err, SourceError::LoginRejected { .. }), "{err:?}");
+        assert_eq!(outcome.attempts, 1, "not retried");
+    }
+    h.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_server_error_and_a_dead_button_fail_only_their_own_export() {
     // The 500 comes in the new tab of point_transactions' link; users' button does nothing.
     let faults = Faults {

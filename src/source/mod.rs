@@ -170,18 +170,29 @@ impl ExportSource {
                     .await
             }
             BrowserMode::Individual => {
-                let mut all = Vec::new();
-                for export in exports {
-                    all.extend(
-                        self.run_session(
-                            window,
-                            std::slice::from_ref(export),
-                            out_dir,
-                            round,
-                            report,
-                        )
-                        .await,
-                    );
+                let mut all = Vec::with_capacity(exports.len());
+                for (i, export) in exports.iter().enumerate() {
+                    let attempts = self
+                        .run_session(window, std::slice::from_ref(export), out_dir, round, report)
+                        .await;
+                    let rejected = attempts
+                        .iter()
+                        .find(|a| matches!(a.result, Err(SourceError::LoginRejected { .. })))
+                        .cloned();
+                    all.extend(attempts);
+                    if let Some(rejected) = rejected {
+                        // Wrong credentials: the remaining exports' sessions would only repeat
+                        // the rejected login. They all fail with the same cause.
+                        for skipped in &exports[i + 1..] {
+                            self.notify(SourceEvent::AttemptFinished {
+                                export: skipped.name.clone(),
+                                attempt: round,
+                                error: rejected.result.clone().err(),
+                            });
+                            all.push(rejected.clone());
+                        }
+                        break;
+                    }
                 }
                 all
             }
