@@ -6,7 +6,8 @@
 //!   export columns the tab lacks are added right of every column holding data;
 //!   columns only the tab has are never written;
 //! - a row's identity is its key: the compare forms ([`values::key_form`]: `123`, `123.0`
-//!   and "123" equal, "0812" not 812, dates as serials) of the key columns, length-prefixed so that multi-column keys cannot collide (`"a|b","c"` vs
+//!   and "123" equal, "0812" not 812, dates as serials, and in a key column whose export values
+//!   are dates the sheet's numbers are read as serials rounded to the second) of the key columns, length-prefixed so that multi-column keys cannot collide (`"a|b","c"` vs
 //!   `"a","b|c"`); no key columns configured = every export column is part of the key; a key
 //!   whose parts are all empty is "empty": such rows are not written, only counted;
 //! - rows are indexed by a 128-bit hash of their key, never cloned: memory stays at a few
@@ -23,7 +24,7 @@ use std::hash::Hasher;
 
 use serde_json::Value;
 
-use super::values;
+use super::values::{self, ValueKind};
 use crate::table::{Cell, Table};
 
 /// One cell to overwrite in place: 0-based grid coordinates (row 0 is the header).
@@ -96,12 +97,24 @@ pub fn plan<'t>(
     let layout = ColumnLayout::new(tab_rows, table);
     let mut counts = PlanCounts::default();
 
+    // Key columns whose export values are dates: their sheet numbers are date serials.
+    let key_kinds: Vec<ValueKind> = key_export_cols
+        .iter()
+        .map(|&c| {
+            if table.rows.iter().any(|row| values::is_date_key(&row[c])) {
+                ValueKind::DateTime
+            } else {
+                ValueKind::Plain
+            }
+        })
+        .collect();
+
     // The sheet's keys: first row per key; later rows with that key are duplicates.
     let mut sheet_rows: HashMap<u128, usize> = HashMap::with_capacity(tab_rows.len());
     for (r, row) in tab_rows.iter().enumerate().skip(1) {
-        let parts = key_export_cols.iter().map(|&c| {
+        let parts = key_export_cols.iter().zip(&key_kinds).map(|(&c, &kind)| {
             let value = layout.sheet_col[c].and_then(|s| row.get(s));
-            value.map_or("".into(), values::read_value_key_form)
+            value.map_or("".into(), |v| values::read_value_key_form(v, kind))
         });
         if let Some(key) = hash_key(parts) {
             match sheet_rows.entry(key) {
