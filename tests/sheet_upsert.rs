@@ -641,3 +641,44 @@ async fn a_server_that_does_not_answer_in_time_fails_cleanly() {
     f.sim.set_latency(Duration::ZERO);
     assert!(f.rows("Sheet1").is_empty(), "nothing was written");
 }
+
+/// Google carried out a batchUpdate but its answer came after the client's timeout (Google
+/// keeps going when the client hangs up). Sending the same appendCells again would add every
+/// row twice: the client reads the tab again instead and writes only what is missing.
+#[tokio::test]
+async fn a_write_that_landed_but_was_answered_too_late_is_not_sent_again() {
+    let f = Fixture::start().await;
+    let mut options = f.options();
+    options.retry.request_timeout = Duration::from_millis(300);
+    let client = f.client_with(options).await;
+    // Fetch the token first so that only the write meets the late answer.
+    client
+        .upsert(&target("Sheet1", &["Transaksi ID"]), &orders(), true)
+        .await
+        .unwrap();
+    f.sim.reset_counts();
+    f.sim.answer_writes_late(1, Duration::from_secs(2));
+    let report = client
+        .upsert(&target("Sheet1", &["Transaksi ID"]), &orders(), false)
+        .await
+        .unwrap();
+    assert_eq!((report.inserted, report.updated), (3, 0), "{report:?}");
+    let rows = f.rows("Sheet1");
+    assert_eq!(
+        keys_in(&rows, 0),
+        [json!("T-1"), json!("T-2"), json!("T-3")]
+    );
+    let counts = f.sim.counts();
+    assert_eq!(counts.batch_update, 1, "{counts:?}");
+    assert_eq!(
+        counts.reads(),
+        4,
+        "read again after the unanswered write: {counts:?}"
+    );
+
+    let again = client
+        .upsert(&target("Sheet1", &["Transaksi ID"]), &orders(), false)
+        .await
+        .unwrap();
+    assert_eq!((again.inserted, again.write_requests), (0, 0));
+}
