@@ -188,6 +188,41 @@ fn without_key_columns_the_whole_row_is_the_key() {
     assert!(p.updates.is_empty());
 }
 
+/// Keyed on the whole row, an export that gains a column must still find its rows: the new
+/// column is empty in every sheet row, so keying on it too would append every row again.
+#[test]
+fn whole_row_keys_ignore_a_column_the_sheet_does_not_have_yet() {
+    let mut sheet = tab(json!([["a", "b"], ["x", 1], ["y", 2]]));
+    let tb = table(
+        &["a", "b", "c"],
+        vec![
+            vec![t("x"), Cell::Int(1), t("new")],
+            vec![t("z"), Cell::Int(3), t("n3")],
+        ],
+    );
+    let p = plan(&sheet, &tb, &[]).unwrap();
+    assert_eq!(p.add_columns, ["c"]);
+    assert_eq!(
+        (p.counts.updated, p.counts.inserted, p.counts.unchanged),
+        (1, 1, 0),
+        "{p:?}"
+    );
+    apply(&p, &mut sheet);
+    assert_eq!(
+        sheet,
+        tab(json!([
+            ["a", "b", "c"],
+            ["x", 1, "new"],
+            ["y", 2],
+            ["z", 3, "n3"]
+        ]))
+    );
+    assert!(plan(&sheet, &tb, &[]).unwrap().is_empty());
+    // Into a tab that has none of the export's columns, every column is the key.
+    let p = plan(&[], &tb, &[]).unwrap();
+    assert_eq!(p.counts.inserted, 2);
+}
+
 #[test]
 fn multi_column_keys_are_joined_unambiguously() {
     let sheet = tab(json!([["a", "b", "v"], ["ab", "c", 1]]));
