@@ -641,3 +641,104 @@ async fn a_server_that_does_not_answer_in_time_fails_cleanly() {
     f.sim.set_latency(Duration::ZERO);
     assert!(f.rows("Sheet1").is_empty(), "nothing was written");
 }
+
+/// Google carried out a batchUpdate but its answer came after the client's timeout (Google
+/// keeps going when the client hangs up). Sending the same appendCells again would add every
+/// row twice: the client reads the tab again instead and writes only what is missing.
+#[tokio::test]
+async fn a_write_that_landed_but_was_answered_too_late_is_not_sent_again() {
+    let f = Fixture::start().await;
+    let mut options = f.options();
+    options.retry.request_timeout = Duration::from_millis(300);
+    let client = f.client_with(options).await;
+    // Fetch the token first so that only the write meets the late answer.
+    client
+        .upsert(&target("Sheet1", &["Transaksi ID"]), &orders(), true)
+        .await
+        .unwrap();
+    f.sim.reset_counts();
+    f.sim.answer_writes_late(1, Duration::from_secs(2));
+    let report = client
+        .upsert(&target("Sheet1", &["Transaksi ID"]), &orders(), false)
+        .await
+        .unwrap();
+    assert_eq!((report.inserted, report.updated), (3, 0), "{report:?}");
+    let rows = f.rows("Sheet1");
+    assert_eq!(
+        keys_in(&rows, 0),
+        [json!("T-1"), json!("T-2"), json!("T-3")]
+    );
+    let counts = f.sim.counts();
+    assert_eq!(counts.batch_update, 1, "{counts:?}");
+    assert_eq!(
+        counts.reads(),
+        4,
+        "read again after the unanswered write: {counts:?}"
+    );
+
+    let again = client
+        .upsert(&target("Sheet1", &["Transaksi ID"]), &orders(), false)
+        .await
+        .unwrap();
+    assert_eq!((again.inserted, again.write_requests), (0, 0));
+}
+
+/// A tab name with a quote, `#`, spaces and non-ASCII letters; a wide export (30 columns)
+/// into an existing 26-column tab whose header has a number (2024) for an export's "2024"
+/// column and whose rows are shorter than the header; values of every type round-trip so
+/// that a second run writes nothing.
+#[tokio::test]
+async fn awkward_tab_names_wide_exports_and_every_type_round_trip() {
+    let f = Fixture::start().await;
+    let tab = "Bob's #1 Daftar ü";
+    f.sim.set_rows(
+        ID,
+        "Sheet1",
+        vec![vec![json!("id"), json!(2024)], vec![json!("k0")]],
+    );
+    let client = f.client().await;
+    let day = NaiveDate::from_ymd_opt(2024, 2, 29).unwrap();
+    let mut header = vec!["id".to_string(), "2024".to_string()];
+    header.extend((2..30).map(|c| format!("c{c}")));
+    let mut row = vec![t("k0"), Cell::Int(5)];
+    row.extend((2..30).map(|c| match c % 8 {
+        0 => Cell::Date(day),
+        1 => Cell::DateTime(day.and_hms_opt(23, 59, 59).unwrap()),
+        2 => Cell::Decimal(0.1 + 0.2),
+        3 => Cell::Bool(false),
+        4 => Cell::Int(9_007_199_254_740_993),
+        5 => t("  spaced  "),
+        6 => t("ünï €"),
+        _ => t("0812"),
+    }));
+    let export = Table {
+        format: Format::Csv,
+        header,
+        rows: vec![row],
+        warnings: vec![],
+    };
+    for tab in ["Sheet1", tab] {
+        let first = client
+            .upsert(&target(tab, &["id"]), &export, false)
+            .await
+            .unwrap();
+        assert_eq!(first.inserted + first.updated, 1, "{tab}: {first:?}");
+        if tab == "Sheet1" {
+            assert!(
+                !first.added_columns.contains(&"2024".to_string()),
+                "{first:?}"
+            );
+        }
+        let second = client
+            .upsert(&target(tab, &["id"]), &export, false)
+            .await
+            .unwrap();
+        assert_eq!(
+            (second.unchanged, second.write_requests),
+            (1, 0),
+            "{tab}: {second:?}"
+        );
+        assert_eq!(f.rows(tab)[0].len(), 30, "{tab}");
+        assert_eq!(f.rows(tab)[1][1], json!(5), "{tab}");
+    }
+}

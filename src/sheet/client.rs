@@ -30,6 +30,7 @@ use crate::secrets::GoogleSecrets;
 /// The environment variable that points the client at another Sheets API server.
 pub const BASE_URL_ENV: &str = "SHEETS_API_BASE_URL";
 const GOOGLE_BASE_URL: &str = "https://sheets.googleapis.com/";
+pub(super) const BATCH_UPDATE: &str = "spreadsheets.batchUpdate";
 const USER_AGENT: &str = concat!("exportsync/", env!("CARGO_PKG_VERSION"));
 /// What a spreadsheet id may not hold unencoded in a URL path.
 const PATH_SEGMENT: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'_');
@@ -241,12 +242,27 @@ impl SheetClient {
         body: Bytes,
         deadline: Instant,
     ) -> Result<(Value, u32), SheetError> {
+        self.batch_update_with(target, body, deadline, true)
+            .await
+            .map_err(|give_up| self.error(target, BATCH_UPDATE, give_up))
+    }
+
+    /// [`batch_update`](Self::batch_update) without the mapping to [`SheetError`]; with
+    /// `retry_ambiguous` false a timeout or broken connection is not sent again (see
+    /// [`retry::retry_with`]).
+    pub(super) async fn batch_update_with(
+        &self,
+        target: &SheetTarget,
+        body: Bytes,
+        deadline: Instant,
+        retry_ambiguous: bool,
+    ) -> Result<(Value, u32), GiveUp> {
         let url = format!(
             "{}v4/spreadsheets/{}:batchUpdate",
             self.base_url,
             utf8_percent_encode(&target.spreadsheet_id, PATH_SEGMENT)
         );
-        self.call(target, "spreadsheets.batchUpdate", deadline, || async {
+        retry::retry_with(&self.options.retry, deadline, retry_ambiguous, || async {
             let token = self
                 .hub
                 .auth
@@ -302,7 +318,12 @@ impl SheetClient {
             .map_err(|give_up| self.error(target, call, give_up))
     }
 
-    fn error(&self, target: &SheetTarget, call: &'static str, give_up: GiveUp) -> SheetError {
+    pub(super) fn error(
+        &self,
+        target: &SheetTarget,
+        call: &'static str,
+        give_up: GiveUp,
+    ) -> SheetError {
         let spreadsheet_id = target.spreadsheet_id.clone();
         let tab = target.tab.clone();
         match give_up {

@@ -6,8 +6,10 @@
 //!   export columns the tab lacks are added right of every column holding data;
 //!   columns only the tab has are never written;
 //! - a row's identity is its key: the compare forms ([`values::key_form`]: `123`, `123.0`
-//!   and "123" equal, "0812" not 812, dates as serials) of the key columns, length-prefixed so that multi-column keys cannot collide (`"a|b","c"` vs
-//!   `"a","b|c"`); no key columns configured = every export column is part of the key; a key
+//!   and "123" equal, "0812" not 812, dates as serials, and in a key column whose export values
+//!   are dates the sheet's numbers are read as serials rounded to the second) of the key columns, length-prefixed so that multi-column keys cannot collide (`"a|b","c"` vs
+//!   `"a","b|c"`); no key columns configured = every export column the tab already has (all
+//!   of them when it has none) is part of the key; a key
 //!   whose parts are all empty is "empty": such rows are not written, only counted;
 //! - rows are indexed by a 128-bit hash of their key, never cloned: memory stays at a few
 //!   bytes per row whatever the width;
@@ -23,7 +25,7 @@ use std::hash::Hasher;
 
 use serde_json::Value;
 
-use super::values;
+use super::values::{self, ValueKind};
 use crate::table::{Cell, Table};
 
 /// One cell to overwrite in place: 0-based grid coordinates (row 0 is the header).
@@ -94,14 +96,42 @@ pub fn plan<'t>(
 ) -> Result<Plan<'t>, PlanError> {
     let key_export_cols = key_export_columns(table, key_columns)?;
     let layout = ColumnLayout::new(tab_rows, table);
+    // The columns a row is looked up by in the tab. Keyed on the whole row, only the columns
+    // the tab already has: a column the export gained is empty in every sheet row, and
+    // looking rows up by it would append every row again. A row's identity (repeats, empty
+    // keys) stays its whole row.
+    let mut match_cols = key_export_cols.clone();
+    if key_columns.is_empty() {
+        let existing: Vec<usize> = key_export_cols
+            .iter()
+            .copied()
+            .filter(|&c| layout.sheet_col[c].is_some_and(|s| s < layout.add_columns_at))
+            .collect();
+        if !existing.is_empty() {
+            match_cols = existing;
+        }
+    }
+    let narrowed = match_cols.len() < key_export_cols.len();
     let mut counts = PlanCounts::default();
+
+    // Key columns whose export values are dates: their sheet numbers are date serials.
+    let key_kinds: Vec<ValueKind> = match_cols
+        .iter()
+        .map(|&c| {
+            if table.rows.iter().any(|row| values::is_date_key(&row[c])) {
+                ValueKind::DateTime
+            } else {
+                ValueKind::Plain
+            }
+        })
+        .collect();
 
     // The sheet's keys: first row per key; later rows with that key are duplicates.
     let mut sheet_rows: HashMap<u128, usize> = HashMap::with_capacity(tab_rows.len());
     for (r, row) in tab_rows.iter().enumerate().skip(1) {
-        let parts = key_export_cols.iter().map(|&c| {
+        let parts = match_cols.iter().zip(&key_kinds).map(|(&c, &kind)| {
             let value = layout.sheet_col[c].and_then(|s| row.get(s));
-            value.map_or("".into(), values::read_value_key_form)
+            value.map_or("".into(), |v| values::read_value_key_form(v, kind))
         });
         if let Some(key) = hash_key(parts) {
             match sheet_rows.entry(key) {
@@ -114,10 +144,12 @@ pub fn plan<'t>(
     }
 
     // The export's keys: the last occurrence of a key wins.
+    let key_of =
+        |row: &[Cell], cols: &[usize]| hash_key(cols.iter().map(|&c| values::key_form(&row[c])));
     let export_keys: Vec<Option<u128>> = table
         .rows
         .iter()
-        .map(|row| hash_key(key_export_cols.iter().map(|&c| values::key_form(&row[c]))))
+        .map(|row| key_of(row, &key_export_cols))
         .collect();
     let mut last_occurrence: HashMap<u128, usize> = HashMap::with_capacity(export_keys.len());
     for (i, key) in export_keys.iter().enumerate() {
@@ -133,14 +165,25 @@ pub fn plan<'t>(
 
     let mut updates = Vec::new();
     let mut appends = Vec::new();
+    // Sheet rows already matched: with narrowed lookups, two export rows that differ only in
+    // new columns would find the same sheet row; the first takes it, the others are appended.
+    let mut claimed: std::collections::HashSet<usize> = std::collections::HashSet::new();
     for (i, key) in export_keys.iter().enumerate() {
         let Some(key) = key else { continue };
         if last_occurrence[key] != i {
             continue;
         }
         let export_row = &table.rows[i];
-        match sheet_rows.get(key) {
-            Some(&r) => {
+        let lookup = if narrowed {
+            key_of(export_row, &match_cols)
+        } else {
+            Some(*key)
+        };
+        let found = lookup
+            .and_then(|k| sheet_rows.get(&k).copied())
+            .filter(|&r| !narrowed || claimed.insert(r));
+        match found {
+            Some(r) => {
                 let before = updates.len();
                 let sheet_row = &tab_rows[r];
                 for (c, cell) in export_row.iter().enumerate() {

@@ -17,7 +17,9 @@ pub struct RetryPolicy {
     pub max_backoff: Duration,
     /// Attempts in all, the first one included.
     pub max_attempts: u32,
-    /// The limit for one attempt (Google gives up on requests after 180 s).
+    /// The limit for one attempt. Above Google's own 180 s processing limit, so that when an
+    /// attempt times out Google has already finished or abandoned it (a write that is still
+    /// running could otherwise land after the client re-read the tab).
     pub request_timeout: Duration,
 }
 
@@ -27,7 +29,7 @@ impl Default for RetryPolicy {
             initial_backoff: Duration::from_secs(1),
             max_backoff: Duration::from_secs(32),
             max_attempts: 8,
-            request_timeout: Duration::from_secs(120),
+            request_timeout: Duration::from_secs(190),
         }
     }
 }
@@ -73,6 +75,12 @@ impl Failure {
         }
     }
 
+    /// A timeout or a broken connection: the request may have been carried out all the same.
+    /// Sending a write again could then apply it twice (`appendCells` would duplicate rows).
+    pub fn is_ambiguous(&self) -> bool {
+        matches!(self.kind, FailureKind::Timeout | FailureKind::Connection)
+    }
+
     pub fn is_retryable(&self) -> bool {
         matches!(
             self.kind,
@@ -102,6 +110,22 @@ pub enum GiveUp {
 pub async fn retry<T, F, Fut>(
     policy: &RetryPolicy,
     deadline: Instant,
+    attempt: F,
+) -> Result<(T, u32), GiveUp>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, Failure>>,
+{
+    retry_with(policy, deadline, true, attempt).await
+}
+
+/// [`retry`], except that with `retry_ambiguous` false an [ambiguous](Failure::is_ambiguous)
+/// failure is returned at once as [`GiveUp::Permanent`]: the caller must find out what
+/// landed before writing again.
+pub async fn retry_with<T, F, Fut>(
+    policy: &RetryPolicy,
+    deadline: Instant,
+    retry_ambiguous: bool,
     mut attempt: F,
 ) -> Result<(T, u32), GiveUp>
 where
@@ -124,7 +148,7 @@ where
                 message: format!("no answer within {limit:?}"),
             },
         };
-        if !failure.is_retryable() {
+        if !failure.is_retryable() || (!retry_ambiguous && failure.is_ambiguous()) {
             return Err(GiveUp::Permanent(failure));
         }
         let delay = failure
@@ -271,6 +295,45 @@ mod tests {
             "{:?}",
             start.elapsed()
         );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn ambiguous_failures_are_not_resent_when_the_caller_says_so() {
+        let start = Instant::now();
+        let calls = Mutex::new(0);
+        let result = retry_with(
+            &policy(),
+            start + Duration::from_secs(100),
+            false,
+            || async {
+                *calls.lock().unwrap() += 1;
+                std::future::pending::<Result<(), Failure>>().await
+            },
+        )
+        .await;
+        assert!(
+            matches!(result, Err(GiveUp::Permanent(ref f)) if f.kind == FailureKind::Timeout),
+            "{result:?}"
+        );
+        assert_eq!(*calls.lock().unwrap(), 1);
+        // A 5xx is still retried: the batch was refused, not carried out.
+        let calls = Mutex::new(0);
+        let result = retry_with(
+            &policy(),
+            start + Duration::from_secs(100),
+            false,
+            || async {
+                let mut n = calls.lock().unwrap();
+                *n += 1;
+                if *n == 1 {
+                    Err(Failure::from_status(503, None, "x".into()))
+                } else {
+                    Ok(*n)
+                }
+            },
+        )
+        .await;
+        assert_eq!(result.unwrap(), (2, 2));
     }
 
     #[tokio::test(start_paused = true)]

@@ -1,14 +1,17 @@
 //! One upsert of a table into a tab: read (`spreadsheets.get` for the tab's id and grid, then
 //! `values.batchGet` of its cells: two read requests, one when the tab is missing), plan, then
 //! write (`addSheet` if the tab is missing, then the plan's batches). A dry run stops after
-//! planning. The report counts what was (or would be) done and every request made.
+//! planning. The report counts what was (or would be) done and every request made. A write
+//! that timed out or lost its connection may have landed, so it is never sent again: the tab
+//! is read and planned afresh instead.
 
 use tokio::time::Instant;
 
 use super::SheetTarget;
-use super::client::SheetClient;
+use super::client::{BATCH_UPDATE, SheetClient};
 use super::error::SheetError;
 use super::plan::{check_key_columns, plan};
+use super::retry::{self, GiveUp};
 use super::write::{self, Grid};
 use crate::table::Table;
 
@@ -49,7 +52,8 @@ impl SheetClient {
         table: &Table,
         dry_run: bool,
     ) -> Result<UpsertReport, SheetError> {
-        let deadline = Instant::now() + self.options.deadline;
+        let started = Instant::now();
+        let deadline = started + self.options.deadline;
         let mut report = UpsertReport {
             spreadsheet_id: target.spreadsheet_id.clone(),
             tab: target.tab.clone(),
@@ -64,77 +68,115 @@ impl SheetClient {
         // Bad configuration fails before any request.
         check_key_columns(table, &target.key_columns).map_err(plan_error)?;
 
-        let (grid, attempts) = self.find_tab(target, deadline).await?;
-        report.note_read(attempts);
-        let rows = match grid {
-            Some(_) => {
-                let (rows, attempts) = self.read_rows(target, deadline).await?;
-                report.note_read(attempts);
-                rows
+        // A write that timed out or lost its connection may have landed: it is not sent again
+        // (a second appendCells would duplicate rows). The tab is read and planned afresh and
+        // only what is still missing is written. The first plan's counts are the report's.
+        let mut round = 0;
+        'rounds: loop {
+            let (grid, attempts) = self.find_tab(target, deadline).await?;
+            report.note_read(attempts);
+            let rows = match grid {
+                Some(_) => {
+                    let (rows, attempts) = self.read_rows(target, deadline).await?;
+                    report.note_read(attempts);
+                    rows
+                }
+                None => Vec::new(),
+            };
+            let plan = plan(&rows, table, &target.key_columns).map_err(plan_error)?;
+            if round == 0 {
+                let counts = plan.counts;
+                report.inserted = counts.inserted;
+                report.updated = counts.updated;
+                report.unchanged = counts.unchanged;
+                report.duplicate_keys_in_export = counts.duplicate_keys_in_export;
+                report.duplicate_keys_in_sheet = counts.duplicate_keys_in_sheet;
+                report.duplicates =
+                    counts.duplicate_keys_in_export + counts.duplicate_keys_in_sheet;
+                report.empty_keys = counts.empty_keys;
+                report.added_columns = plan.add_columns.clone();
+                report.cells_updated = plan.updates.len();
+                report.tab_created = grid.is_none();
+                tracing::info!(
+                    spreadsheet = %target.spreadsheet_id,
+                    tab = %target.tab,
+                    inserted = counts.inserted,
+                    updated = counts.updated,
+                    unchanged = counts.unchanged,
+                    duplicates = report.duplicates,
+                    empty_keys = counts.empty_keys,
+                    "upsert planned"
+                );
             }
-            None => Vec::new(),
-        };
-        let plan = plan(&rows, table, &target.key_columns).map_err(plan_error)?;
-        let counts = plan.counts;
-        report.inserted = counts.inserted;
-        report.updated = counts.updated;
-        report.unchanged = counts.unchanged;
-        report.duplicate_keys_in_export = counts.duplicate_keys_in_export;
-        report.duplicate_keys_in_sheet = counts.duplicate_keys_in_sheet;
-        report.duplicates = counts.duplicate_keys_in_export + counts.duplicate_keys_in_sheet;
-        report.empty_keys = counts.empty_keys;
-        report.added_columns = plan.add_columns.clone();
-        report.cells_updated = plan.updates.len();
-        report.tab_created = grid.is_none();
-        tracing::info!(
-            spreadsheet = %target.spreadsheet_id,
-            tab = %target.tab,
-            inserted = counts.inserted,
-            updated = counts.updated,
-            unchanged = counts.unchanged,
-            duplicates = report.duplicates,
-            empty_keys = counts.empty_keys,
-            "upsert planned"
-        );
 
-        if dry_run {
-            let grid = grid.unwrap_or(Grid {
-                sheet_id: 0,
-                row_count: 1000,
-                column_count: plan.width.max(26),
-            });
-            report.payload_bytes = write::batches(&plan, grid, self.options.max_batch_bytes)
-                .map(|b| b.body.len())
-                .sum();
-            tracing::info!(
-                spreadsheet = %target.spreadsheet_id,
-                tab = %target.tab,
-                payload_bytes = report.payload_bytes,
-                "dry run: nothing written"
-            );
-            return Ok(report);
-        }
-
-        let grid = match grid {
-            Some(grid) => grid,
-            None => {
-                let (grid, attempts) = self.add_tab(target, plan.width, deadline).await?;
-                report.note_write(attempts);
-                grid
+            if dry_run {
+                let grid = grid.unwrap_or(Grid {
+                    sheet_id: 0,
+                    row_count: 1000,
+                    column_count: plan.width.max(26),
+                });
+                report.payload_bytes = write::batches(&plan, grid, self.options.max_batch_bytes)
+                    .map(|b| b.body.len())
+                    .sum();
+                tracing::info!(
+                    spreadsheet = %target.spreadsheet_id,
+                    tab = %target.tab,
+                    payload_bytes = report.payload_bytes,
+                    "dry run: nothing written"
+                );
+                return Ok(report);
             }
-        };
-        for (n, batch) in write::batches(&plan, grid, self.options.max_batch_bytes).enumerate() {
-            tracing::debug!(
-                batch = n,
-                bytes = batch.body.len(),
-                subrequests = batch.subrequests,
-                "writing batch"
-            );
-            report.payload_bytes += batch.body.len();
-            let (_, attempts) = self
-                .batch_update(target, batch.body.into(), deadline)
-                .await?;
-            report.note_write(attempts);
+
+            let grid = match grid {
+                Some(grid) => grid,
+                None => {
+                    let (grid, attempts) = self.add_tab(target, plan.width, deadline).await?;
+                    report.note_write(attempts);
+                    grid
+                }
+            };
+            for (n, batch) in write::batches(&plan, grid, self.options.max_batch_bytes).enumerate()
+            {
+                tracing::debug!(
+                    batch = n,
+                    bytes = batch.body.len(),
+                    subrequests = batch.subrequests,
+                    "writing batch"
+                );
+                report.payload_bytes += batch.body.len();
+                match self
+                    .batch_update_with(target, batch.body.into(), deadline, false)
+                    .await
+                {
+                    Ok((_, attempts)) => report.note_write(attempts),
+                    Err(GiveUp::Permanent(failure)) if failure.is_ambiguous() => {
+                        report.retries += 1;
+                        let delay = retry::backoff(&self.options.retry, round);
+                        tracing::warn!(
+                            spreadsheet = %target.spreadsheet_id,
+                            tab = %target.tab,
+                            reason = %failure.message,
+                            delay_ms = delay.as_millis() as u64,
+                            "a write may have landed without an answer: reading the tab again"
+                        );
+                        if round + 1 >= self.options.retry.max_attempts
+                            || Instant::now() + delay >= deadline
+                        {
+                            let give_up = GiveUp::Exhausted {
+                                attempts: round + 1,
+                                waited: started.elapsed(),
+                                last: failure,
+                            };
+                            return Err(self.error(target, BATCH_UPDATE, give_up));
+                        }
+                        tokio::time::sleep(delay).await;
+                        round += 1;
+                        continue 'rounds;
+                    }
+                    Err(give_up) => return Err(self.error(target, BATCH_UPDATE, give_up)),
+                }
+            }
+            break;
         }
         tracing::info!(
             spreadsheet = %target.spreadsheet_id,

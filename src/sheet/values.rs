@@ -24,7 +24,7 @@ use crate::table::Cell;
 use crate::table::cell::format_decimal;
 
 /// The largest integer magnitude a double represents exactly.
-const MAX_EXACT_INT: i64 = 1 << 53;
+const MAX_EXACT_INT: u64 = 1 << 53;
 
 pub const DATE_PATTERN: &str = "yyyy-mm-dd";
 pub const DATE_TIME_PATTERN: &str = "yyyy-mm-dd hh:mm:ss";
@@ -103,7 +103,9 @@ pub fn cell_json(cell: &Cell) -> CellJson<'_> {
         Cell::Empty => CellJson::default(),
         Cell::Text(s) if s.is_empty() => CellJson::default(),
         Cell::Text(s) => value(ValueJson::Text(Cow::Borrowed(s))),
-        Cell::Int(i) if i.abs() > MAX_EXACT_INT => value(ValueJson::Text(i.to_string().into())),
+        Cell::Int(i) if i.unsigned_abs() > MAX_EXACT_INT => {
+            value(ValueJson::Text(i.to_string().into()))
+        }
         Cell::Int(i) => value(ValueJson::Number(*i as f64)),
         Cell::Decimal(f) if !f.is_finite() => value(ValueJson::Text(cell.canonical())),
         Cell::Decimal(f) => value(ValueJson::Number(*f)),
@@ -129,7 +131,7 @@ pub fn to_read_value(cell: &Cell) -> Value {
     match cell {
         Cell::Empty => Value::String(String::new()),
         Cell::Text(s) => Value::String(s.clone()),
-        Cell::Int(i) if i.abs() > MAX_EXACT_INT => Value::String(i.to_string()),
+        Cell::Int(i) if i.unsigned_abs() > MAX_EXACT_INT => Value::String(i.to_string()),
         Cell::Int(i) => Value::from(*i),
         Cell::Decimal(f) if !f.is_finite() => Value::String(cell.canonical().into_owned()),
         Cell::Decimal(f) => Value::from(*f),
@@ -228,13 +230,43 @@ pub fn key_form(cell: &Cell) -> Cow<'_, str> {
     }
 }
 
-/// [`key_form`] of a value read from the sheet.
-pub fn read_value_key_form(value: &Value) -> Cow<'_, str> {
+/// Whether a key part spells a date or date-time (its column's sheet numbers are then read as
+/// date serials by [`read_value_key_form`]).
+pub fn is_date_key(cell: &Cell) -> bool {
+    match cell {
+        Cell::Date(_) | Cell::DateTime(_) => true,
+        Cell::Text(s) => date_text(s.trim()).is_some(),
+        _ => false,
+    }
+}
+
+/// How far (in days: 1 ms) a sheet serial may be from a whole second and still be read as
+/// that second in a date key column. Wide enough for the floating-point error of a serial that
+/// Sheets computed itself (a typed or `USER_ENTERED` date-time is `days + seconds / 86400`,
+/// not `total_seconds / 86400`), narrow enough that distinct decimals never merge.
+const SERIAL_SNAP_DAYS: f64 = 1.0 / 86_400_000.0;
+
+/// [`key_form`] of a value read from the sheet. In a column whose export keys are dates
+/// (`kind` not `Plain`), a number within [`SERIAL_SNAP_DAYS`] of a whole second is read as
+/// that second's serial: otherwise a date-time serial a few ulps off would never match the
+/// export's key and the row would be appended again on every run.
+pub fn read_value_key_form(value: &Value, kind: ValueKind) -> Cow<'_, str> {
     match value {
         Value::String(s) => match date_text(s.trim()) {
             Some(date) => serial_form(&date).into_owned().into(),
             None => read_value_compare_form(value, ValueKind::Plain),
         },
+        Value::Number(n) if kind != ValueKind::Plain => {
+            let snapped = n.as_f64().and_then(|f| {
+                let date = Cell::from_serial(f)?;
+                let exact = date.to_serial()?;
+                ((exact - f).abs() < SERIAL_SNAP_DAYS).then_some(date)
+            });
+            match snapped {
+                Some(date) => serial_form(&date).into_owned().into(),
+                None => read_value_compare_form(value, ValueKind::Plain),
+            }
+        }
         other => read_value_compare_form(other, ValueKind::Plain),
     }
 }
@@ -337,6 +369,15 @@ mod tests {
         );
         assert_eq!(json(&Cell::Empty), "{}");
         assert_eq!(json(&Cell::Text(String::new())), "{}");
+        // i64::MIN has no i64 absolute value: it must not panic, and it is beyond 2^53.
+        assert_eq!(
+            json(&Cell::Int(i64::MIN)),
+            r#"{"userEnteredValue":{"stringValue":"-9223372036854775808"}}"#
+        );
+        assert_eq!(
+            to_read_value(&Cell::Int(i64::MIN)),
+            Value::from("-9223372036854775808")
+        );
     }
 
     #[test]
@@ -398,16 +439,19 @@ mod tests {
     #[test]
     fn date_keys_match_serials_and_date_text() {
         let d = Cell::Date(NaiveDate::from_ymd_opt(2024, 3, 1).unwrap());
-        assert_eq!(key_form(&d), read_value_key_form(&Value::from(45352)));
         assert_eq!(
             key_form(&d),
-            read_value_key_form(&Value::from("2024-03-01"))
+            read_value_key_form(&Value::from(45352), ValueKind::Date)
+        );
+        assert_eq!(
+            key_form(&d),
+            read_value_key_form(&Value::from("2024-03-01"), ValueKind::Plain)
         );
         assert_eq!(key_form(&Cell::Text("2024-03-01".into())), key_form(&d));
         assert_eq!(key_form(&Cell::Text("0812".into())), "0812");
         assert_ne!(
             key_form(&Cell::Text("0812".into())),
-            read_value_key_form(&Value::from(812))
+            read_value_key_form(&Value::from(812), ValueKind::Plain)
         );
     }
 

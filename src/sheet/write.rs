@@ -60,7 +60,7 @@ pub fn batches<'p, 't>(plan: &'p Plan<'t>, grid: Grid, max_batch_bytes: usize) -
         update_cells(grid.sheet_id, 0, plan.add_columns_at, &cells, VALUE_MASK)
     });
     let updates = runs(&plan.updates).map(move |run| {
-        let mask = if run.iter().any(|u| values::is_dated(u.value)) {
+        let mask = if values::is_dated(run[0].value) {
             VALUE_AND_FORMAT_MASK
         } else {
             VALUE_MASK
@@ -248,9 +248,15 @@ fn to_json(request: &SubRequest<'_>) -> Vec<u8> {
     serde_json::to_vec(request).expect("writing JSON to memory")
 }
 
-/// Splits sorted updates into runs of adjacent cells in one row.
+/// Splits sorted updates into runs of adjacent cells in one row, dated and undated cells in
+/// separate runs: a run's field mask covers all its cells, and the number-format mask a date
+/// needs would wipe the format of an undated cell (a currency column, a cleared cell).
 fn runs<'p, 't>(updates: &'p [CellUpdate<'t>]) -> impl Iterator<Item = &'p [CellUpdate<'t>]> {
-    updates.chunk_by(|a, b| a.row == b.row && a.col + 1 == b.col)
+    updates.chunk_by(|a, b| {
+        a.row == b.row
+            && a.col + 1 == b.col
+            && values::is_dated(a.value) == values::is_dated(b.value)
+    })
 }
 
 /// A row without its trailing empty cells (they would write nothing).

@@ -188,6 +188,41 @@ fn without_key_columns_the_whole_row_is_the_key() {
     assert!(p.updates.is_empty());
 }
 
+/// Keyed on the whole row, an export that gains a column must still find its rows: the new
+/// column is empty in every sheet row, so keying on it too would append every row again.
+#[test]
+fn whole_row_keys_ignore_a_column_the_sheet_does_not_have_yet() {
+    let mut sheet = tab(json!([["a", "b"], ["x", 1], ["y", 2]]));
+    let tb = table(
+        &["a", "b", "c"],
+        vec![
+            vec![t("x"), Cell::Int(1), t("new")],
+            vec![t("z"), Cell::Int(3), t("n3")],
+        ],
+    );
+    let p = plan(&sheet, &tb, &[]).unwrap();
+    assert_eq!(p.add_columns, ["c"]);
+    assert_eq!(
+        (p.counts.updated, p.counts.inserted, p.counts.unchanged),
+        (1, 1, 0),
+        "{p:?}"
+    );
+    apply(&p, &mut sheet);
+    assert_eq!(
+        sheet,
+        tab(json!([
+            ["a", "b", "c"],
+            ["x", 1, "new"],
+            ["y", 2],
+            ["z", 3, "n3"]
+        ]))
+    );
+    assert!(plan(&sheet, &tb, &[]).unwrap().is_empty());
+    // Into a tab that has none of the export's columns, every column is the key.
+    let p = plan(&[], &tb, &[]).unwrap();
+    assert_eq!(p.counts.inserted, 2);
+}
+
 #[test]
 fn multi_column_keys_are_joined_unambiguously() {
     let sheet = tab(json!([["a", "b", "v"], ["ab", "c", 1]]));
@@ -210,6 +245,41 @@ fn dates_compare_with_the_serials_the_sheet_returns() {
     let p = plan(&sheet, &tb, &keys(&["day"])).unwrap();
     assert!(p.is_empty(), "{p:?}");
     assert_eq!(p.counts.unchanged, 1);
+}
+
+/// A date-time serial that Sheets computed itself (typed by a person, written by an older
+/// tool with `USER_ENTERED`) is `days + seconds / 86400`, a few ulps away from the
+/// `total_seconds / 86400` exportsync computes. As a key part (whole-row keys include every
+/// date-time column) it must still match the export's date-time, or the row is appended
+/// again on every run.
+#[test]
+fn date_time_keys_match_serials_with_floating_point_error() {
+    let at = NaiveDate::from_ymd_opt(2021, 7, 7)
+        .unwrap()
+        .and_hms_opt(17, 14, 33)
+        .unwrap();
+    let exact = Cell::DateTime(at).to_serial().unwrap();
+    for off in [3e-11, -2e-10, 5e-9] {
+        let sheet = tab(json!([["at", "amount"], [exact + off, 5]]));
+        let tb = table(
+            &["at", "amount"],
+            vec![vec![Cell::DateTime(at), Cell::Int(5)]],
+        );
+        for key in [keys(&[]), keys(&["at"])] {
+            let p = plan(&sheet, &tb, &key).unwrap();
+            assert!(p.is_empty(), "off {off}, key {key:?}: {p:?}");
+            assert_eq!((p.counts.unchanged, p.counts.inserted), (1, 0));
+        }
+    }
+    // A number in such a column that is not within a millisecond of a whole second keeps its
+    // own key, so distinct decimals never merge.
+    let sheet = tab(json!([["at"], [1e-7]]));
+    let tb = table(
+        &["at"],
+        vec![vec![Cell::Decimal(1e-7)], vec![Cell::DateTime(at)]],
+    );
+    let p = plan(&sheet, &tb, &[]).unwrap();
+    assert_eq!((p.counts.unchanged, p.counts.inserted), (1, 1));
 }
 
 #[test]
@@ -377,8 +447,13 @@ proptest! {
         // Appends keep the export's order: their keys appear in the order of the export rows.
         let id_col = export.column("id").unwrap();
         let id_sheet = owned[id_col];
+        let id_kind = if export.rows.iter().any(|r| values::is_date_key(&r[id_col])) {
+            values::ValueKind::DateTime
+        } else {
+            values::ValueKind::Plain
+        };
         let appended: Vec<String> = after[before.len().max(1)..].iter()
-            .map(|r| values::read_value_key_form(r.get(id_sheet).unwrap_or(&blank)).into_owned())
+            .map(|r| values::read_value_key_form(r.get(id_sheet).unwrap_or(&blank), id_kind).into_owned())
             .collect();
         if !whole_row {
             let positions: Vec<_> = appended.iter()

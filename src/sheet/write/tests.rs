@@ -158,7 +158,44 @@ fn dated_updates_also_set_the_number_format_and_clears_are_empty_cells() {
         update["rows"][0]["values"][0]["userEnteredFormat"]["numberFormat"]["pattern"],
         "yyyy-mm-dd"
     );
-    assert_eq!(update["rows"][0]["values"][1], json!({}));
+    assert_eq!(update["rows"][0]["values"].as_array().unwrap().len(), 1);
+    // The clear next to it is its own run under the value-only mask: a `{}` cell under a
+    // numberFormat mask would also wipe the format a person chose for that column.
+    let clear = &body["requests"][1]["updateCells"];
+    assert_eq!(clear["fields"], "userEnteredValue");
+    assert_eq!(clear["start"]["columnIndex"], 2);
+    assert_eq!(clear["rows"][0]["values"], json!([{}]));
+}
+
+#[test]
+fn a_number_next_to_a_changed_date_keeps_its_number_format() {
+    let sheet: Vec<Vec<Value>> =
+        serde_json::from_value(json!([["id", "day", "amount"], [1, 1, 5]])).unwrap();
+    let day = chrono::NaiveDate::from_ymd_opt(2024, 1, 1).unwrap();
+    let t = Table {
+        format: Format::Csv,
+        header: ["id", "day", "amount"].map(String::from).to_vec(),
+        rows: vec![vec![Cell::Int(1), Cell::Date(day), Cell::Decimal(6.5)]],
+        warnings: vec![],
+    };
+    let p = plan(&sheet, &t, &["id".to_string()]).unwrap();
+    let out: Vec<Batch> = batches(&p, grid(), DEFAULT_MAX_BATCH_BYTES).collect();
+    let (body, _) = typed_roundtrip(&out[0].body);
+    for request in body["requests"].as_array().unwrap() {
+        let update = &request["updateCells"];
+        let dated = update["rows"][0]["values"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|c| c.get("userEnteredFormat").is_some());
+        let expected = if dated {
+            "userEnteredValue,userEnteredFormat.numberFormat"
+        } else {
+            "userEnteredValue"
+        };
+        assert_eq!(update["fields"], expected, "{update}");
+    }
+    assert_eq!(body["requests"].as_array().unwrap().len(), 2, "{body}");
 }
 
 #[test]

@@ -74,6 +74,7 @@ impl SheetsSim {
             faults: Mutex::default(),
             counts: Mutex::default(),
             latency: Mutex::default(),
+            late_write_answers: Mutex::default(),
         });
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let app = routes::router(shared.clone());
@@ -156,6 +157,16 @@ impl SheetsSim {
     /// Delay added before answering every request.
     pub fn set_latency(&self, delay: Duration) {
         *self.shared.latency.lock().expect("latency lock") = delay;
+    }
+
+    /// The next `n` batchUpdates that succeed are applied, then answered `delay` late (a client
+    /// whose timeout is shorter sees a timeout for a write that landed).
+    pub fn answer_writes_late(&self, n: usize, delay: Duration) {
+        *self
+            .shared
+            .late_write_answers
+            .lock()
+            .expect("late answers lock") = (n, delay);
     }
 
     pub fn counts(&self) -> RequestCounts {

@@ -38,6 +38,9 @@ pub struct Shared {
     pub faults: Mutex<FaultQueue>,
     pub counts: Mutex<RequestCounts>,
     pub latency: Mutex<Duration>,
+    /// `(n, delay)`: the next `n` batchUpdates that succeed are applied at once and answered
+    /// `delay` late, as Google finishes a write whose answer reaches a client after it gave up.
+    pub late_write_answers: Mutex<(usize, Duration)>,
 }
 
 type AppState = Arc<Shared>;
@@ -163,6 +166,18 @@ async fn api(
     shared.counts.lock().expect("counts lock").record(call.kind);
     let outcome = serve_api(&shared, &call, &uri, &headers, &body).await;
     let kind = call.kind;
+    if kind == RequestKind::BatchUpdate && outcome.is_ok() {
+        let late = {
+            let mut late = shared.late_write_answers.lock().expect("late answers lock");
+            (late.0 > 0).then(|| {
+                late.0 -= 1;
+                late.1
+            })
+        };
+        if let Some(delay) = late {
+            tokio::time::sleep(delay).await;
+        }
+    }
     let spreadsheet_id = call.spreadsheet_id.as_str();
     match outcome {
         Ok(value) => {
