@@ -15,7 +15,8 @@ use exportsync::config::{BrowserMode, Config, FillMethod};
 use exportsync::secrets::Secret;
 use exportsync::sim::backend::{BackendOptions, BackendSim, DEMO_EMAIL, Faults, export_rows};
 use exportsync::source::{
-    BackendCredentials, DateWindow, ExportSource, SourceError, SourceEvent, SourceReport, procs,
+    BackendCredentials, BrowserSession, DateWindow, ExportSource, SourceError, SourceEvent,
+    SourceReport, procs,
 };
 use exportsync::table::Cell;
 use tokio::sync::Semaphore;
@@ -670,6 +671,33 @@ async fn the_export_command_downloads_and_reports_json() {
         "{stderr}"
     );
     assert_eq!(h.sim.stats().login_attempts, 2);
+    assert_nothing_left(&h.temp_root());
+    h.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_launch_that_times_out_leaves_no_helper_process_and_no_directory() {
+    // A "Chromium" that never opens its DevTools socket but has started a helper that carries
+    // the session's directories on its command line, as Chromium's zygote and crashpad do.
+    let h = Harness::start(BackendOptions::default()).await;
+    let fake = h.work.path().join("fake-chromium");
+    std::fs::write(
+        &fake,
+        "#!/bin/sh\nsh -c 'while :; do sleep 1; done' helper \"$@\" &\nexec sleep 60\n",
+    )
+    .unwrap();
+    let mut perms = std::fs::metadata(&fake).unwrap().permissions();
+    std::os::unix::fs::PermissionsExt::set_mode(&mut perms, 0o755);
+    std::fs::set_permissions(&fake, perms).unwrap();
+    let mut config = sim_config(&h.sim, 20).browser;
+    config.chromium_path = Some(fake);
+    config.launch_timeout = std::time::Duration::from_secs(1);
+    let result = BrowserSession::launch(&config, Some(&h.temp_root())).await;
+    assert!(
+        matches!(result, Err(SourceError::Launch { .. })),
+        "{:?}",
+        result.err()
+    );
     assert_nothing_left(&h.temp_root());
     h.stop().await;
 }

@@ -121,9 +121,15 @@ impl BrowserSession {
             builder = builder.no_sandbox();
         }
         let cdp_config = builder.build().map_err(launch_err)?;
-        let (mut browser, mut handler) = Browser::launch(cdp_config)
-            .await
-            .map_err(|e| launch_err(e.to_string()))?;
+        let (mut browser, mut handler) = match Browser::launch(cdp_config).await {
+            Ok(launched) => launched,
+            Err(e) => {
+                // chromiumoxide kills the browser process it started, but not the helpers that
+                // process had already spawned (zygote, crashpad): they would outlive the run.
+                reap_leftovers(dir.path());
+                return Err(launch_err(e.to_string()));
+            }
+        };
         let pid = browser.get_mut_child().and_then(|c| c.inner.id());
         let handler = tokio::spawn(async move {
             while let Some(event) = handler.next().await {
