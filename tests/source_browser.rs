@@ -701,3 +701,72 @@ async fn a_launch_that_times_out_leaves_no_helper_process_and_no_directory() {
     assert_nothing_left(&h.temp_root());
     h.stop().await;
 }
+
+/// Serves one page on 127.0.0.1 whose script, once loaded, never returns: the renderer stops
+/// answering DevTools requests.
+async fn serve_hanging_page() -> (String, tokio::task::JoinHandle<()>) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/hang", listener.local_addr().unwrap());
+    let task = tokio::spawn(async move {
+        let body = "<!doctype html><html><body><p>busy</p><script>\
+                    addEventListener('load', () => setTimeout(() => { for (;;) {} }, 50));\
+                    </script></body></html>";
+        while let Ok((mut stream, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let mut buf = [0u8; 4096];
+                let _ = stream.read(&mut buf).await;
+                let reply = format!(
+                    "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+                let _ = stream.write_all(reply.as_bytes()).await;
+            });
+        }
+    });
+    (url, task)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_page_that_stops_answering_fails_at_the_page_deadline() {
+    // Every DevTools request to a busy renderer hangs until chromiumoxide's own 30 s request
+    // timeout; the configured page deadline (2 s here) must bound the wait instead.
+    let h = Harness::start(BackendOptions::default()).await;
+    let (url, server) = serve_hanging_page().await;
+    let mut config = sim_config(&h.sim, 3);
+    config.defaults.page_timeout = std::time::Duration::from_secs(2);
+    config.exports.retain(|e| e.name == "users");
+    config.exports[0].page = Some(url);
+    let marks = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let seen = marks.clone();
+    let source = h
+        .source(&config, "demo-password")
+        .with_observer(move |event| {
+            let at = std::time::Instant::now();
+            match event {
+                SourceEvent::SessionOpened { .. } => seen.lock().unwrap().push(("open", at)),
+                SourceEvent::AttemptFinished { .. } => seen.lock().unwrap().push(("done", at)),
+            }
+        });
+    let report = h.run(&source, &config, &["users"]).await;
+    server.abort();
+    let outcome = &report.exports[0];
+    assert!(
+        matches!(
+            outcome.result,
+            Err(SourceError::ElementMissing { waited, .. }) if waited.as_secs() == 2
+        ),
+        "{:?}",
+        outcome.result
+    );
+    let marks = marks.lock().unwrap().clone();
+    assert_eq!(marks[0].0, "open");
+    assert_eq!(marks[1].0, "done");
+    let first_attempt = marks[1].1 - marks[0].1;
+    // The page deadline (2 s) plus the screenshot's own limit (at most 15 s on a dead page).
+    assert!(
+        first_attempt < std::time::Duration::from_secs(22),
+        "the first attempt took {first_attempt:?}"
+    );
+    h.stop().await;
+}
