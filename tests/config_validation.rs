@@ -416,3 +416,15 @@ fn an_absurd_deadline_is_a_problem_not_a_panic_at_run_time() {
         "exports.toml: export \"users\": field \"download_timeout_secs\": must be at most",
     );
 }
+
+#[test]
+fn selecting_a_name_twice_runs_it_once_in_file_order() {
+    let config = Config::from_str(BASE, "exports.toml").unwrap();
+    let picked: Vec<&str> = config
+        .select(&["transactions".into(), "users".into(), "transactions".into()])
+        .unwrap()
+        .iter()
+        .map(|e| e.name.as_str())
+        .collect();
+    assert_eq!(picked, ["users", "transactions"]);
+}

@@ -770,3 +770,38 @@ async fn a_page_that_stops_answering_fails_at_the_page_deadline() {
     );
     h.stop().await;
 }
+
+#[tokio::test]
+async fn the_export_command_refuses_a_range_that_ends_before_it_starts() {
+    let dir = tempfile::tempdir().unwrap();
+    let secrets = write_secrets(dir.path(), "demo-password");
+    let out = dir.path().join("out");
+    let common = [
+        "export",
+        "--config",
+        "examples/sim.toml",
+        "--secrets-file",
+        secrets.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ];
+    let output =
+        run_cli(&[&common[..], &["--from", "2024-11-22", "--to", "2024-11-20"]].concat()).await;
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("--from 2024-11-22 is after --to 2024-11-20"),
+        "{stderr}"
+    );
+    // Without --to, the end is today: the message must not blame a --to nobody gave.
+    let output = run_cli(&[&common[..], &["--from", "2999-01-01"]].concat()).await;
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("--from 2999-01-01 is after today (")
+            && stderr.contains("Asia/Jakarta")
+            && !stderr.contains("--to"),
+        "{stderr}"
+    );
+    assert!(!out.exists(), "nothing is created for a refused range");
+}

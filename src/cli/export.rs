@@ -120,6 +120,7 @@ fn date_window(
     let today = Utc::now()
         .with_timezone(&config.defaults.timezone)
         .date_naive();
+    let to_given = to.is_some();
     let to = to.unwrap_or(today);
     let from = match from {
         Some(from) => from,
@@ -128,7 +129,13 @@ fn date_window(
             .context("lookback_days reaches before the calendar")?,
     };
     if from > to {
-        anyhow::bail!("--from {from} is after --to {to}");
+        if to_given {
+            anyhow::bail!("--from {from} is after --to {to}");
+        }
+        anyhow::bail!(
+            "--from {from} is after today ({to} in {}); give an earlier date",
+            config.defaults.timezone
+        );
     }
     Ok(DateWindow { from, to })
 }
