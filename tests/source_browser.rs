@@ -805,3 +805,39 @@ async fn the_export_command_refuses_a_range_that_ends_before_it_starts() {
     );
     assert!(!out.exists(), "nothing is created for a refused range");
 }
+
+#[tokio::test]
+async fn the_export_command_checks_a_base_url_from_the_secrets_file() {
+    // The shipped config names its base URL; this one leaves it to the secrets file.
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("exports.toml");
+    std::fs::write(
+        &config,
+        SIM_CONFIG.replace("base_url = \"http://127.0.0.1:8080\"", ""),
+    )
+    .unwrap();
+    let secrets = dir.path().join("secrets.json");
+    let doc = serde_json::json!({ "backend": {
+        "base_url": "backend.example.com", "email": DEMO_EMAIL, "password": "pw-123" } });
+    std::fs::write(&secrets, doc.to_string()).unwrap();
+    let out = dir.path().join("out");
+    let output = run_cli(&[
+        "export",
+        "--config",
+        config.to_str().unwrap(),
+        "--secrets-file",
+        secrets.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ])
+    .await;
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains(&format!("secrets file {}", secrets.display()))
+            && stderr.contains("\"backend.base_url\": \"backend.example.com\" is not an http")
+            && !stderr.contains("pw-123"),
+        "{stderr}"
+    );
+    assert!(!out.exists(), "no browser started, nothing created");
+}

@@ -80,6 +80,17 @@ pub async fn run(args: ExportArgs) -> anyhow::Result<ExitCode> {
     if let Some(url) = &args.backend_url {
         check_base_url(url).map_err(|why| anyhow::anyhow!("--backend-url \"{url}\" {why}"))?;
     }
+    if args.backend_url.is_none()
+        && config.backend.base_url.is_none()
+        && let Some(url) = &backend.base_url
+    {
+        check_base_url(url).map_err(|why| {
+            anyhow::anyhow!(
+                "secrets file {}: field \"backend.base_url\": \"{url}\" {why}",
+                args.secrets_file.display()
+            )
+        })?;
+    }
     config.backend.base_url =
         config.base_url(args.backend_url.as_deref(), backend.base_url.as_deref());
     if args.headful {
