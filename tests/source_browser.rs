@@ -841,3 +841,23 @@ async fn the_export_command_checks_a_base_url_from_the_secrets_file() {
     );
     assert!(!out.exists(), "no browser started, nothing created");
 }
+
+#[tokio::test]
+async fn a_configured_chromium_that_does_not_exist_is_named_and_not_retried() {
+    let config = Config::from_str(SIM_CONFIG, "examples/sim.toml").unwrap();
+    let mut browser = config.browser.clone();
+    browser.chromium_path = Some(PathBuf::from("/nonexistent/chromium"));
+    let err = BrowserSession::launch(&browser, None)
+        .await
+        .err()
+        .expect("no browser");
+    assert!(
+        matches!(err, SourceError::ChromiumNotFound { .. }) && !err.is_retryable(),
+        "{err:?}"
+    );
+    let message = err.to_string();
+    assert!(
+        message.contains("[browser] chromium_path is /nonexistent/chromium"),
+        "{message}"
+    );
+}

@@ -44,11 +44,20 @@ pub struct BrowserSession {
 
 /// Where the Chromium binary is: the configuration, `CHROMIUM_PATH`, else `PATH`.
 pub fn chromium_path(config: &BrowserConfig) -> Result<PathBuf, SourceError> {
+    let given = |path: PathBuf, from: &str| {
+        if path.is_file() {
+            Ok(path)
+        } else {
+            Err(SourceError::ChromiumNotFound {
+                tried: format!("{from} is {}, which is not a file", path.display()),
+            })
+        }
+    };
     if let Some(path) = &config.chromium_path {
-        return Ok(path.clone());
+        return given(path.clone(), "[browser] chromium_path");
     }
     if let Some(path) = std::env::var_os("CHROMIUM_PATH").filter(|p| !p.is_empty()) {
-        return Ok(PathBuf::from(path));
+        return given(PathBuf::from(path), "CHROMIUM_PATH");
     }
     let names = ["chromium", "chromium-browser", "google-chrome", "chrome"];
     let dirs: Vec<PathBuf> = std::env::var_os("PATH")
