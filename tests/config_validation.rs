@@ -330,3 +330,101 @@ fn load_names_the_file_and_reports_a_missing_one() {
         "{e}"
     );
 }
+
+#[test]
+fn a_wrongly_typed_or_unknown_field_is_the_only_problem_reported_for_its_export() {
+    // A typo or a wrong type in one field used to discard the whole export, so every other
+    // field of it was reported "missing" as well (and the type error named no field).
+    // The typo leaves the real field unset, which is then (rightly) reported too, and only it.
+    let p = problems(&BASE.replacen("date_format = \"html5\"", "date_fromat = \"html5\"", 1));
+    assert_has(
+        &p,
+        "exports.toml: export \"users\": field \"date_fromat\": unknown field",
+    );
+    assert_has(
+        &p,
+        "exports.toml: export \"users\": field \"date_format\": missing",
+    );
+    assert_eq!(p.len(), 2, "{p:#?}");
+    let cases = [
+        (
+            BASE.replacen(
+                "spreadsheet_id = \"abc_DEF-123\"",
+                "spreadsheet_id = \"abc_DEF-123\"\nkey_columns = \"User ID\"",
+                1,
+            ),
+            "exports.toml: export \"users\": field \"key_columns\": invalid type",
+        ),
+        (
+            BASE.replacen(
+                "button = { selector = \".expot-pdf\" }",
+                "button = { selector = \".expot-pdf\", txt = \"Export\" }",
+                1,
+            ),
+            "exports.toml: export \"users\": field \"button.txt\": unknown field",
+        ),
+        (
+            BASE.replacen("page = \"/user-front\"", "page = 5", 1),
+            "exports.toml: export \"users\": field \"page\": invalid type",
+        ),
+        (
+            format!("[login]\ntimeout_secs = \"60\"\n{BASE}"),
+            "exports.toml: [login]: field \"timeout_secs\": invalid type",
+        ),
+    ];
+    for (text, expected) in cases {
+        let p = problems(&text);
+        assert_has(&p, expected);
+        assert_eq!(p.len(), 1, "{p:#?}");
+    }
+}
+
+#[test]
+fn a_date_format_with_time_fields_is_a_problem_not_a_panic() {
+    for format in ["%d/%m/%Y %H:%M", "%s", "%Y-%m-%d %z"] {
+        let text = BASE.replacen(
+            "date_format = \"html5\"",
+            &format!("date_format = \"{format}\""),
+            1,
+        );
+        let p = problems(&text);
+        assert_has(
+            &p,
+            &format!("exports.toml: export \"users\": field \"date_format\": \"{format}\""),
+        );
+        assert_eq!(p.len(), 1, "{p:#?}");
+    }
+}
+
+#[test]
+fn an_absurd_deadline_is_a_problem_not_a_panic_at_run_time() {
+    // A deadline is added to the current instant; a huge one overflows it.
+    let text = format!("{BASE}\n[defaults]\ndownload_timeout_secs = 9223372036854775807\n");
+    let p = problems(&text);
+    assert_has(
+        &p,
+        "exports.toml: [defaults]: field \"download_timeout_secs\": must be at most",
+    );
+    let text = BASE.replacen(
+        "spreadsheet_id = \"abc_DEF-123\"",
+        "spreadsheet_id = \"abc_DEF-123\"\ndownload_timeout_secs = 100000000000",
+        1,
+    );
+    let p = problems(&text);
+    assert_has(
+        &p,
+        "exports.toml: export \"users\": field \"download_timeout_secs\": must be at most",
+    );
+}
+
+#[test]
+fn selecting_a_name_twice_runs_it_once_in_file_order() {
+    let config = Config::from_str(BASE, "exports.toml").unwrap();
+    let picked: Vec<&str> = config
+        .select(&["transactions".into(), "users".into(), "transactions".into()])
+        .unwrap()
+        .iter()
+        .map(|e| e.name.as_str())
+        .collect();
+    assert_eq!(picked, ["users", "transactions"]);
+}

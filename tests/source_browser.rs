@@ -15,7 +15,8 @@ use exportsync::config::{BrowserMode, Config, FillMethod};
 use exportsync::secrets::Secret;
 use exportsync::sim::backend::{BackendOptions, BackendSim, DEMO_EMAIL, Faults, export_rows};
 use exportsync::source::{
-    BackendCredentials, DateWindow, ExportSource, SourceError, SourceEvent, SourceReport, procs,
+    BackendCredentials, BrowserSession, DateWindow, ExportSource, SourceError, SourceEvent,
+    SourceReport, procs,
 };
 use exportsync::table::Cell;
 use tokio::sync::Semaphore;
@@ -672,4 +673,191 @@ async fn the_export_command_downloads_and_reports_json() {
     assert_eq!(h.sim.stats().login_attempts, 2);
     assert_nothing_left(&h.temp_root());
     h.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_launch_that_times_out_leaves_no_helper_process_and_no_directory() {
+    // A "Chromium" that never opens its DevTools socket but has started a helper that carries
+    // the session's directories on its command line, as Chromium's zygote and crashpad do.
+    let h = Harness::start(BackendOptions::default()).await;
+    let fake = h.work.path().join("fake-chromium");
+    std::fs::write(
+        &fake,
+        "#!/bin/sh\nsh -c 'while :; do sleep 1; done' helper \"$@\" &\nexec sleep 60\n",
+    )
+    .unwrap();
+    let mut perms = std::fs::metadata(&fake).unwrap().permissions();
+    std::os::unix::fs::PermissionsExt::set_mode(&mut perms, 0o755);
+    std::fs::set_permissions(&fake, perms).unwrap();
+    let mut config = sim_config(&h.sim, 20).browser;
+    config.chromium_path = Some(fake);
+    config.launch_timeout = std::time::Duration::from_secs(1);
+    let result = BrowserSession::launch(&config, Some(&h.temp_root())).await;
+    assert!(
+        matches!(result, Err(SourceError::Launch { .. })),
+        "{:?}",
+        result.err()
+    );
+    assert_nothing_left(&h.temp_root());
+    h.stop().await;
+}
+
+/// Serves one page on 127.0.0.1 whose script, once loaded, never returns: the renderer stops
+/// answering DevTools requests.
+async fn serve_hanging_page() -> (String, tokio::task::JoinHandle<()>) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/hang", listener.local_addr().unwrap());
+    let task = tokio::spawn(async move {
+        let body = "<!doctype html><html><body><p>busy</p><script>\
+                    addEventListener('load', () => setTimeout(() => { for (;;) {} }, 50));\
+                    </script></body></html>";
+        while let Ok((mut stream, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let mut buf = [0u8; 4096];
+                let _ = stream.read(&mut buf).await;
+                let reply = format!(
+                    "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+                let _ = stream.write_all(reply.as_bytes()).await;
+            });
+        }
+    });
+    (url, task)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_page_that_stops_answering_fails_at_the_page_deadline() {
+    // Every DevTools request to a busy renderer hangs until chromiumoxide's own 30 s request
+    // timeout; the configured page deadline (2 s here) must bound the wait instead.
+    let h = Harness::start(BackendOptions::default()).await;
+    let (url, server) = serve_hanging_page().await;
+    let mut config = sim_config(&h.sim, 3);
+    config.defaults.page_timeout = std::time::Duration::from_secs(2);
+    config.exports.retain(|e| e.name == "users");
+    config.exports[0].page = Some(url);
+    let marks = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let seen = marks.clone();
+    let source = h
+        .source(&config, "demo-password")
+        .with_observer(move |event| {
+            let at = std::time::Instant::now();
+            match event {
+                SourceEvent::SessionOpened { .. } => seen.lock().unwrap().push(("open", at)),
+                SourceEvent::AttemptFinished { .. } => seen.lock().unwrap().push(("done", at)),
+            }
+        });
+    let report = h.run(&source, &config, &["users"]).await;
+    server.abort();
+    let outcome = &report.exports[0];
+    assert!(
+        matches!(
+            outcome.result,
+            Err(SourceError::ElementMissing { waited, .. }) if waited.as_secs() == 2
+        ),
+        "{:?}",
+        outcome.result
+    );
+    let marks = marks.lock().unwrap().clone();
+    assert_eq!(marks[0].0, "open");
+    assert_eq!(marks[1].0, "done");
+    let first_attempt = marks[1].1 - marks[0].1;
+    // The page deadline (2 s) plus the screenshot's own limit (at most 15 s on a dead page).
+    assert!(
+        first_attempt < std::time::Duration::from_secs(22),
+        "the first attempt took {first_attempt:?}"
+    );
+    h.stop().await;
+}
+
+#[tokio::test]
+async fn the_export_command_refuses_a_range_that_ends_before_it_starts() {
+    let dir = tempfile::tempdir().unwrap();
+    let secrets = write_secrets(dir.path(), "demo-password");
+    let out = dir.path().join("out");
+    let common = [
+        "export",
+        "--config",
+        "examples/sim.toml",
+        "--secrets-file",
+        secrets.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ];
+    let output =
+        run_cli(&[&common[..], &["--from", "2024-11-22", "--to", "2024-11-20"]].concat()).await;
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("--from 2024-11-22 is after --to 2024-11-20"),
+        "{stderr}"
+    );
+    // Without --to, the end is today: the message must not blame a --to nobody gave.
+    let output = run_cli(&[&common[..], &["--from", "2999-01-01"]].concat()).await;
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("--from 2999-01-01 is after today (")
+            && stderr.contains("Asia/Jakarta")
+            && !stderr.contains("--to"),
+        "{stderr}"
+    );
+    assert!(!out.exists(), "nothing is created for a refused range");
+}
+
+#[tokio::test]
+async fn the_export_command_checks_a_base_url_from_the_secrets_file() {
+    // The shipped config names its base URL; this one leaves it to the secrets file.
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("exports.toml");
+    std::fs::write(
+        &config,
+        SIM_CONFIG.replace("base_url = \"http://127.0.0.1:8080\"", ""),
+    )
+    .unwrap();
+    let secrets = dir.path().join("secrets.json");
+    let doc = serde_json::json!({ "backend": {
+        "base_url": "backend.example.com", "email": DEMO_EMAIL, "password": "pw-123" } });
+    std::fs::write(&secrets, doc.to_string()).unwrap();
+    let out = dir.path().join("out");
+    let output = run_cli(&[
+        "export",
+        "--config",
+        config.to_str().unwrap(),
+        "--secrets-file",
+        secrets.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ])
+    .await;
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains(&format!("secrets file {}", secrets.display()))
+            && stderr.contains("\"backend.base_url\": \"backend.example.com\" is not an http")
+            && !stderr.contains("pw-123"),
+        "{stderr}"
+    );
+    assert!(!out.exists(), "no browser started, nothing created");
+}
+
+#[tokio::test]
+async fn a_configured_chromium_that_does_not_exist_is_named_and_not_retried() {
+    let config = Config::from_str(SIM_CONFIG, "examples/sim.toml").unwrap();
+    let mut browser = config.browser.clone();
+    browser.chromium_path = Some(PathBuf::from("/nonexistent/chromium"));
+    let err = BrowserSession::launch(&browser, None)
+        .await
+        .err()
+        .expect("no browser");
+    assert!(
+        matches!(err, SourceError::ChromiumNotFound { .. }) && !err.is_retryable(),
+        "{err:?}"
+    );
+    let message = err.to_string();
+    assert!(
+        message.contains("[browser] chromium_path is /nonexistent/chromium"),
+        "{message}"
+    );
 }

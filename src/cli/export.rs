@@ -80,6 +80,17 @@ pub async fn run(args: ExportArgs) -> anyhow::Result<ExitCode> {
     if let Some(url) = &args.backend_url {
         check_base_url(url).map_err(|why| anyhow::anyhow!("--backend-url \"{url}\" {why}"))?;
     }
+    if args.backend_url.is_none()
+        && config.backend.base_url.is_none()
+        && let Some(url) = &backend.base_url
+    {
+        check_base_url(url).map_err(|why| {
+            anyhow::anyhow!(
+                "secrets file {}: field \"backend.base_url\": \"{url}\" {why}",
+                args.secrets_file.display()
+            )
+        })?;
+    }
     config.backend.base_url =
         config.base_url(args.backend_url.as_deref(), backend.base_url.as_deref());
     if args.headful {
@@ -120,6 +131,7 @@ fn date_window(
     let today = Utc::now()
         .with_timezone(&config.defaults.timezone)
         .date_naive();
+    let to_given = to.is_some();
     let to = to.unwrap_or(today);
     let from = match from {
         Some(from) => from,
@@ -128,7 +140,13 @@ fn date_window(
             .context("lookback_days reaches before the calendar")?,
     };
     if from > to {
-        anyhow::bail!("--from {from} is after --to {to}");
+        if to_given {
+            anyhow::bail!("--from {from} is after --to {to}");
+        }
+        anyhow::bail!(
+            "--from {from} is after today ({to} in {}); give an earlier date",
+            config.defaults.timezone
+        );
     }
     Ok(DateWindow { from, to })
 }

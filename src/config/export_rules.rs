@@ -1,6 +1,8 @@
 //! Validation of the `[[export]]` tables: every field of every export checked, problems
 //! collected with the export's name (or `#N` when it has none).
 
+use std::fmt::Write;
+
 use chrono::NaiveDate;
 use chrono::format::{Item, StrftimeItems};
 
@@ -239,7 +241,10 @@ pub fn parse_date_format(text: &str) -> Result<DateFormat, String> {
         return Err("is not a valid strftime pattern (use e.g. \"%d/%m/%Y\", or \"html5\")".into());
     }
     let probe = NaiveDate::from_ymd_opt(2024, 11, 23).expect("valid date");
-    let written = probe.format(text).to_string();
+    let mut written = String::new();
+    if write!(written, "{}", probe.format(text)).is_err() {
+        return Err("asks for a time or a time zone, which a date does not have (use only the day, the month and the year, e.g. \"%d/%m/%Y\")".into());
+    }
     match NaiveDate::parse_from_str(&written, text) {
         Ok(back) if back == probe => Ok(DateFormat::Pattern(text.to_owned())),
         _ => Err("does not write a full date (it needs the day, the month and the year, e.g. \"%d/%m/%Y\")".into()),

@@ -46,16 +46,31 @@ impl fmt::Display for Problem {
     }
 }
 
+/// The longest deadline accepted: deadlines are added to the current instant, and nothing in a
+/// run should wait longer than a day.
+const MAX_SECONDS: u64 = 86_400;
+
 const SECTIONS: [&str; 5] = ["backend", "login", "browser", "defaults", "export"];
 
 /// Collects problems for one place.
 pub(super) struct Checker<'a> {
     origin: &'a str,
     problems: Vec<Problem>,
+    /// Fields already reported as unreadable (wrong type, unknown): the rules that run on the
+    /// readable rest stay quiet about them instead of calling them "missing".
+    unreadable: Vec<(Place, String)>,
 }
 
 impl Checker<'_> {
     pub(super) fn push(&mut self, place: &Place, field: Option<&str>, message: impl Into<String>) {
+        if let Some(root) = field.and_then(|f| f.split('.').next())
+            && self
+                .unreadable
+                .iter()
+                .any(|(p, key)| p == place && key == root)
+        {
+            return;
+        }
         self.problems.push(Problem {
             origin: self.origin.to_owned(),
             place: place.clone(),
@@ -95,11 +110,21 @@ impl Checker<'_> {
         let secs = value.unwrap_or(default);
         if secs == 0 {
             self.push(place, Some(field), "must be at least 1 second");
+        } else if secs > MAX_SECONDS {
+            self.push(
+                place,
+                Some(field),
+                format!("must be at most {MAX_SECONDS} seconds (one day)"),
+            );
+            return Duration::from_secs(MAX_SECONDS);
         }
         Duration::from_secs(secs)
     }
 
-    /// Deserializes one table; a serde error becomes a problem naming the offending field.
+    /// Deserializes one table. When that fails, each field is tried on its own: every field
+    /// that cannot be read becomes one problem naming it, and the table is read from the
+    /// fields that can, so the other rules still check them (and do not call the unreadable
+    /// ones "missing").
     pub(super) fn section<T: DeserializeOwned + Default>(
         &mut self,
         place: Place,
@@ -108,14 +133,43 @@ impl Checker<'_> {
         let Some(value) = value else {
             return T::default();
         };
-        match value.try_into::<T>() {
-            Ok(v) => v,
-            Err(e) => {
-                let (field, message) = split_serde_message(e.message());
-                self.push(&place, field.as_deref(), message);
-                T::default()
+        let whole = match value.clone().try_into::<T>() {
+            Ok(v) => return v,
+            Err(e) => e,
+        };
+        let toml::Value::Table(table) = value else {
+            let (field, message) = split_serde_message(whole.message());
+            self.push(&place, field.as_deref(), message);
+            return T::default();
+        };
+        let mut readable = toml::Table::new();
+        let mut found = false;
+        for (key, item) in table {
+            let alone = toml::Table::from_iter([(key.clone(), item.clone())]);
+            match toml::Value::Table(alone).try_into::<T>() {
+                Ok(_) => {
+                    readable.insert(key, item);
+                }
+                Err(e) => {
+                    found = true;
+                    let (field, message) = split_serde_message(e.message());
+                    let field = match field {
+                        Some(inner) if inner != key => format!("{key}.{inner}"),
+                        _ => key.clone(),
+                    };
+                    self.push(&place, Some(&field), message);
+                    self.unreadable.push((place.clone(), key));
+                }
             }
         }
+        if !found {
+            let (field, message) = split_serde_message(whole.message());
+            self.push(&place, field.as_deref(), message);
+            return T::default();
+        }
+        toml::Value::Table(readable)
+            .try_into::<T>()
+            .unwrap_or_default()
     }
 }
 
@@ -150,6 +204,7 @@ pub fn validate(origin: &str, text: &str) -> Result<Config, Vec<Problem>> {
     let mut c = Checker {
         origin,
         problems: Vec::new(),
+        unreadable: Vec::new(),
     };
     let mut doc: toml::Table = match toml::from_str(text) {
         Ok(doc) => doc,

@@ -16,11 +16,14 @@ use crate::config::FillMethod;
 /// How often page state is re-read while waiting for it.
 pub const POLL_INTERVAL: Duration = Duration::from_millis(25);
 
-/// The first element matching `selector`, waiting until `deadline` for it to appear.
+/// The first element matching `selector`, waiting until `deadline` for it to appear. A page
+/// that stops answering (a script in an endless loop) does not hold it past the deadline.
 pub async fn wait_element(page: &Page, selector: &str, deadline: Instant) -> Option<Element> {
     loop {
-        if let Ok(element) = page.find_element(selector).await {
-            return Some(element);
+        match tokio::time::timeout_at(deadline, page.find_element(selector)).await {
+            Ok(Ok(element)) => return Some(element),
+            Ok(Err(_)) => {}
+            Err(_) => return None,
         }
         if Instant::now() >= deadline {
             return None;
@@ -33,6 +36,18 @@ pub async fn wait_element(page: &Page, selector: &str, deadline: Instant) -> Opt
 /// navigating (no execution context) or when the value does not decode.
 pub async fn eval<T: DeserializeOwned>(page: &Page, expression: &str) -> Option<T> {
     page.evaluate(expression).await.ok()?.into_value().ok()
+}
+
+/// [`eval`], giving up (`None`) at `deadline` if the page does not answer.
+pub async fn eval_until<T: DeserializeOwned>(
+    page: &Page,
+    expression: &str,
+    deadline: Instant,
+) -> Option<T> {
+    tokio::time::timeout_at(deadline, eval(page, expression))
+        .await
+        .ok()
+        .flatten()
 }
 
 /// The page's current URL, or an empty string while it has none.
@@ -115,7 +130,11 @@ pub async fn fill(
 pub async fn settle(page: &Page, limit: Duration) {
     let deadline = Instant::now() + limit;
     while Instant::now() < deadline {
-        if eval::<String>(page, "document.readyState").await.as_deref() == Some("complete") {
+        if eval_until::<String>(page, "document.readyState", deadline)
+            .await
+            .as_deref()
+            == Some("complete")
+        {
             return;
         }
         tokio::time::sleep(POLL_INTERVAL).await;

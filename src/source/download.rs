@@ -201,7 +201,8 @@ impl DownloadWatch {
                     None => return Err(browser_error(ctx.export, "downloading", "the browser connection closed")),
                 },
                 _ = tokio::time::sleep_until(deadline) => {
-                    let _ = browser.execute(CancelDownloadParams::new(begun.guid.clone())).await;
+                    let cancel = browser.execute(CancelDownloadParams::new(begun.guid.clone()));
+                    let _ = tokio::time::timeout(TAB_CHECK_INTERVAL * 5, cancel).await;
                     return Err(SourceError::DownloadTimeout {
                         export: ctx.export.to_owned(),
                         file: begun.suggested_filename.clone(),

@@ -57,9 +57,17 @@ pub async fn fill_dates(
             });
         };
         let value = export.date_format.format(date);
-        let actual = dom::fill(&input, &value, export.fill, false)
-            .await
-            .map_err(|e| browser_error(&export.name, &format!("filling {selector}"), e))?;
+        let actual =
+            tokio::time::timeout_at(deadline, dom::fill(&input, &value, export.fill, false))
+                .await
+                .map_err(|_| {
+                    browser_error(
+                        &export.name,
+                        &format!("filling {selector}"),
+                        format!("the page did not answer within {}s", waited.as_secs()),
+                    )
+                })?
+                .map_err(|e| browser_error(&export.name, &format!("filling {selector}"), e))?;
         if actual != value {
             return Err(SourceError::DateRejected {
                 export: export.name.clone(),
@@ -109,9 +117,10 @@ pub async fn find_button(
     );
     let mut last = None;
     loop {
-        if let Some(result) = dom::eval::<ButtonSearch>(page, &search).await {
+        if let Some(result) = dom::eval_until::<ButtonSearch>(page, &search, deadline).await {
             if result.found
-                && let Ok(element) = page.find_element(format!("[{MARK}]")).await
+                && let Ok(Ok(element)) =
+                    tokio::time::timeout_at(deadline, page.find_element(format!("[{MARK}]"))).await
             {
                 return Ok(element);
             }

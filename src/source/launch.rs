@@ -44,11 +44,20 @@ pub struct BrowserSession {
 
 /// Where the Chromium binary is: the configuration, `CHROMIUM_PATH`, else `PATH`.
 pub fn chromium_path(config: &BrowserConfig) -> Result<PathBuf, SourceError> {
+    let given = |path: PathBuf, from: &str| {
+        if path.is_file() {
+            Ok(path)
+        } else {
+            Err(SourceError::ChromiumNotFound {
+                tried: format!("{from} is {}, which is not a file", path.display()),
+            })
+        }
+    };
     if let Some(path) = &config.chromium_path {
-        return Ok(path.clone());
+        return given(path.clone(), "[browser] chromium_path");
     }
     if let Some(path) = std::env::var_os("CHROMIUM_PATH").filter(|p| !p.is_empty()) {
-        return Ok(PathBuf::from(path));
+        return given(PathBuf::from(path), "CHROMIUM_PATH");
     }
     let names = ["chromium", "chromium-browser", "google-chrome", "chrome"];
     let dirs: Vec<PathBuf> = std::env::var_os("PATH")
@@ -121,9 +130,15 @@ impl BrowserSession {
             builder = builder.no_sandbox();
         }
         let cdp_config = builder.build().map_err(launch_err)?;
-        let (mut browser, mut handler) = Browser::launch(cdp_config)
-            .await
-            .map_err(|e| launch_err(e.to_string()))?;
+        let (mut browser, mut handler) = match Browser::launch(cdp_config).await {
+            Ok(launched) => launched,
+            Err(e) => {
+                // chromiumoxide kills the browser process it started, but not the helpers that
+                // process had already spawned (zygote, crashpad): they would outlive the run.
+                reap_leftovers(dir.path());
+                return Err(launch_err(e.to_string()));
+            }
+        };
         let pid = browser.get_mut_child().and_then(|c| c.inner.id());
         let handler = tokio::spawn(async move {
             while let Some(event) = handler.next().await {

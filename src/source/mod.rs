@@ -364,7 +364,7 @@ impl ExportSource {
         let url = dom::page_url(&self.base_url, page_path);
         let page = &live.page;
         export::open(page, &export.name, &url, page_deadline, page_timeout).await?;
-        if session::on_login_page(page, &self.config.login).await {
+        if session::on_login_page(page, &self.config.login, page_deadline).await {
             return Err(SourceError::SessionExpired {
                 export: export.name.clone(),
                 url: dom::url(page).await,
@@ -394,9 +394,20 @@ impl ExportSource {
             &export.name,
         )
         .await?;
-        button
-            .click()
+        // The download deadline runs from the click (which itself may not outlast it).
+        let deadline = tokio::time::Instant::now() + export.download_timeout;
+        tokio::time::timeout_at(deadline, button.click())
             .await
+            .map_err(|_| {
+                error::browser_error(
+                    &export.name,
+                    "clicking the Export button",
+                    format!(
+                        "the page did not answer within {}s",
+                        export.download_timeout.as_secs()
+                    ),
+                )
+            })?
             .map_err(|e| error::browser_error(&export.name, "clicking the Export button", e))?;
         let context = download::WaitContext {
             export: &export.name,
@@ -405,7 +416,6 @@ impl ExportSource {
             timeout: export.download_timeout,
             download_dir: live.browser.download_dir(),
         };
-        let deadline = tokio::time::Instant::now() + export.download_timeout;
         let finished = watch
             .wait(&live.browser.browser, deadline, &context)
             .await?;

@@ -50,6 +50,30 @@ pub async fn log_in(
     credentials: &BackendCredentials,
 ) -> Result<(), SourceError> {
     let deadline = Instant::now() + login.timeout;
+    // Every step below has the same deadline, also those that talk to a page that stopped
+    // answering (a script in an endless loop).
+    match tokio::time::timeout_at(
+        deadline,
+        log_in_until(page, login, base_url, credentials, deadline),
+    )
+    .await
+    {
+        Ok(result) => result,
+        Err(_) => Err(SourceError::LoginTimeout {
+            url: dom::url(page).await,
+            waited: login.timeout,
+            message: "the login page stopped answering".into(),
+        }),
+    }
+}
+
+async fn log_in_until(
+    page: &Page,
+    login: &LoginConfig,
+    base_url: &str,
+    credentials: &BackendCredentials,
+    deadline: Instant,
+) -> Result<(), SourceError> {
     let url = dom::page_url(base_url, &login.path);
     let timeout = |message: String, at: &str| SourceError::LoginTimeout {
         url: at.to_owned(),
@@ -113,7 +137,7 @@ pub async fn log_in(
 
     let probe = after_submit_probe(login);
     loop {
-        if let Some(state) = dom::eval::<AfterSubmit>(page, &probe).await
+        if let Some(state) = dom::eval_until::<AfterSubmit>(page, &probe, deadline).await
             && state.fresh
             && state.ready == "complete"
         {
@@ -180,11 +204,14 @@ async fn success_now(page: &Page, login: &LoginConfig) -> bool {
 }
 
 /// Whether `page` shows the login form instead of what was asked: the session has expired.
-pub async fn on_login_page(page: &Page, login: &LoginConfig) -> bool {
+/// A page that does not answer by `deadline` counts as not the login page.
+pub async fn on_login_page(page: &Page, login: &LoginConfig, deadline: Instant) -> bool {
     let probe = format!(
         "location.pathname.replace(/\\/+$/, '') === {path} || !!document.querySelector({form})",
         path = js_str(login.path.trim_end_matches('/')),
         form = js_str(&login.password_selector),
     );
-    dom::eval::<bool>(page, &probe).await.unwrap_or(false)
+    dom::eval_until::<bool>(page, &probe, deadline)
+        .await
+        .unwrap_or(false)
 }
