@@ -243,8 +243,9 @@ fn become_subreaper() {
 /// Kills every process whose command line mentions `session_dir` (the browser, its zygotes,
 /// renderers and `chrome_crashpad_handler`, whose database lives under the session's HOME) and
 /// reaps the Chromium zombies adopted through [`become_subreaper`]. Helpers die and are
-/// re-parented asynchronously, so this repeats until a pass finds nothing (at most
-/// [`REAP_LIMIT`]). Live browsers of other sessions are left alone.
+/// re-parented asynchronously (and a dying process has no command line before it is a zombie),
+/// so this repeats until a pass finds nothing (at most [`REAP_LIMIT`]). Live browsers of other
+/// sessions are left alone.
 pub fn reap_leftovers(session_dir: &Path) {
     let needle = session_dir.display().to_string();
     let me = std::process::id();
@@ -254,6 +255,9 @@ pub fn reap_leftovers(session_dir: &Path) {
         for proc in super::procs::list() {
             let ours = proc.state != 'Z' && proc.cmdline.contains(&needle);
             let adopted_zombie = proc.state == 'Z' && proc.ppid == me && proc.is_chromium();
+            // A process in the middle of exiting has already lost its command line but is not
+            // a zombie yet: wait for it to become one, so it can be reaped in a later pass.
+            let exiting = proc.state != 'Z' && proc.cmdline.is_empty() && proc.is_chromium();
             if ours {
                 tracing::debug!(pid = proc.pid, name = %proc.name, "killing a leftover chromium process");
                 // SAFETY: kill(2) with a pid read from /proc; a stale pid only yields ESRCH.
@@ -270,7 +274,7 @@ pub fn reap_leftovers(session_dir: &Path) {
                     libc::waitpid(proc.pid as i32, &mut status, libc::WNOHANG);
                 }
             }
-            found |= ours || adopted_zombie;
+            found |= ours || adopted_zombie || exiting;
         }
         if !found {
             return;
