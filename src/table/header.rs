@@ -201,14 +201,27 @@ fn text_column_mask(
 /// midnight arrives as a [`Cell::Date`]. In a column that holds date-times, such dates are
 /// date-times at 00:00:00, so the column keeps one type (and one Sheets number format).
 fn date_times_at_midnight(rows: &mut [Vec<Cell>], width: usize) {
-    for column in 0..width {
-        let column_cells = || rows.iter().filter_map(|row| row.get(column));
-        if !column_cells().any(|c| matches!(c, Cell::DateTime(_)))
-            || !column_cells().any(|c| matches!(c, Cell::Date(_)))
-        {
-            continue;
+    // One row-major pass to find the mixed columns, a second only when there are some.
+    let (mut dates, mut date_times) = (vec![false; width], vec![false; width]);
+    for row in rows.iter() {
+        for ((cell, date), date_time) in row.iter().zip(&mut dates).zip(&mut date_times) {
+            match cell {
+                Cell::Date(_) => *date = true,
+                Cell::DateTime(_) => *date_time = true,
+                _ => {}
+            }
         }
-        for cell in rows.iter_mut().filter_map(|row| row.get_mut(column)) {
+    }
+    let mixed: Vec<bool> = dates
+        .iter()
+        .zip(&date_times)
+        .map(|(d, t)| *d && *t)
+        .collect();
+    if !mixed.contains(&true) {
+        return;
+    }
+    for row in rows.iter_mut() {
+        for (cell, _) in row.iter_mut().zip(&mixed).filter(|(_, m)| **m) {
             if let Cell::Date(date) = cell {
                 *cell = Cell::DateTime(date.and_time(chrono::NaiveTime::MIN));
             }
