@@ -143,3 +143,10 @@ fn quoting_encodings_markup_prefixes_and_text_columns() {
         ]
     );
 }
+
+#[test]
+fn a_header_narrower_than_its_numeric_rows_is_an_error_not_a_data_row_taken_as_header() {
+    let csv = "ID,Amount\n1,2,3,4\n5,6,7,8\n";
+    let err = parse(csv.as_bytes(), &options("users")).unwrap_err();
+    assert!(matches!(err, TableError::RaggedRow { .. }), "{err}");
+}

@@ -106,7 +106,8 @@ fn configured_header(rows: &[GridRow], wanted: usize) -> Option<usize> {
 /// The first row that looks like a header: at least 60% as many non-empty cells as the
 /// widest of the first rows, and at least 80% of them text. That skips title rows (one or two
 /// cells) and blank rows above the header. When no row qualifies (a header of years such as
-/// `Region, 2023, 2024`), the first row that wide, never a title row above it.
+/// `Region, 2023, 2024`), the first row with two or more cells (a one-cell title row above
+/// it is skipped; a narrower header than that is better an error than a guess).
 pub fn detect_header(rows: &[GridRow], text_source: bool) -> Option<usize> {
     let window = &rows[..rows.len().min(HEADER_SCAN_ROWS)];
     let widest = window.iter().map(GridRow::non_empty_count).max()?;
@@ -125,7 +126,10 @@ pub fn detect_header(rows: &[GridRow], text_source: bool) -> Option<usize> {
             let text = row.cells.iter().filter(|c| is_text(c)).count();
             wide(row) && text * 10 >= filled * 8
         })
-        .or_else(|| window.iter().position(wide))
+        .or_else(|| {
+            let cells = widest.min(2);
+            window.iter().position(|r| r.non_empty_count() >= cells)
+        })
 }
 
 /// Trimmed, unique column names, up to the last non-empty header cell. Unnamed columns are
