@@ -404,7 +404,8 @@ fn ods_cells_keep_their_types() {
                 text("7e30"),
                 Cell::Int(42),
                 Cell::Empty,
-                date(2024, 3, 2),
+                // A date in a column of date-times is that day at midnight: one type a column.
+                date_time("2024-03-02 00:00:00"),
                 Cell::Empty
             ],
         ]

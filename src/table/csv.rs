@@ -76,12 +76,17 @@ pub fn read(bytes: &[u8], export: &str) -> Result<Grid, TableError> {
 fn excel_separator_line(text: &str) -> Option<(u8, &str)> {
     let rest = text.strip_prefix("sep=")?;
     let delimiter = *rest.as_bytes().first()?;
+    // Only a single ASCII character can name a delimiter (slicing past a multi-byte one
+    // would split it); a quote or a line break cannot be one.
+    if !delimiter.is_ascii() || matches!(delimiter, b'"' | b'\r' | b'\n') {
+        return None;
+    }
     let after = &rest[1..];
     let after = after
         .strip_prefix("\r\n")
         .or_else(|| after.strip_prefix('\n'))
         .or_else(|| after.strip_prefix('\r'))?;
-    (delimiter.is_ascii() && delimiter != b'"').then_some((delimiter, after))
+    Some((delimiter, after))
 }
 
 /// Picks the delimiter that splits the first records into the most rows of one same width
@@ -253,6 +258,8 @@ mod tests {
             vec![Cell::Text("a".into()), Cell::Text("b,c".into())]
         );
         assert_eq!(excel_separator_line("sep=,"), None);
+        assert_eq!(excel_separator_line("sep=\u{e9}\na"), None);
+        assert_eq!(excel_separator_line("sep=\n\na"), None);
     }
 
     #[test]

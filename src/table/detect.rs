@@ -25,6 +25,8 @@ pub enum Sniffed {
     SpreadsheetMl,
     /// Text starting with markup but holding no table (a login or error page, XML).
     MarkupWithoutTable,
+    /// A JSON document (typically an error answer from the backend), not a table.
+    Json,
     /// Binary content that is none of the above.
     Binary,
     /// Anything else: delimited text.
@@ -61,7 +63,7 @@ pub fn sniff(bytes: &[u8]) -> Sniffed {
     if is_utf16_bom(head) {
         return Sniffed::Text;
     }
-    if text.starts_with(b"<") {
+    if starts_with_markup(text) {
         if contains(head, b"urn:schemas-microsoft-com:office:spreadsheet")
             && contains(head, b"<Workbook")
         {
@@ -76,7 +78,21 @@ pub fn sniff(bytes: &[u8]) -> Sniffed {
     if head.contains(&0) {
         return Sniffed::Binary;
     }
+    if (text.starts_with(b"{") || text.starts_with(b"["))
+        && serde_json::from_slice::<serde::de::IgnoredAny>(strip_bom_and_space(bytes)).is_ok()
+    {
+        return Sniffed::Json;
+    }
     Sniffed::Text
+}
+
+/// Markup starts with `<` and a tag name, `!` (doctype, comment) or `?` (XML declaration);
+/// a CSV whose first field is `<100` does not.
+fn starts_with_markup(text: &[u8]) -> bool {
+    text.starts_with(b"<")
+        && text
+            .get(1)
+            .is_some_and(|&b| b.is_ascii_alphabetic() || b == b'!' || b == b'?')
 }
 
 /// Zip local file headers carry each entry's name in clear text, and the central directory at
@@ -154,6 +170,13 @@ mod tests {
         );
         assert_eq!(sniff(b"\x01\x02\x00\x03"), Sniffed::Binary);
         assert_eq!(sniff(&[0xFF, 0xFE, b'a', 0]), Sniffed::Text);
+        assert_eq!(sniff(b"<100,count\n<50,3\n"), Sniffed::Text);
+        assert_eq!(
+            sniff(b"\xEF\xBB\xBF {\"message\":\"Server Error\"}\n"),
+            Sniffed::Json
+        );
+        assert_eq!(sniff(b"[1,2]"), Sniffed::Json);
+        assert_eq!(sniff(b"[ID],[Name]\n1,x\n"), Sniffed::Text);
     }
 
     #[test]

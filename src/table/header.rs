@@ -79,6 +79,9 @@ pub fn into_table(grid: Grid, options: &TableOptions) -> Result<Table, TableErro
         }
         table_rows.push(cells);
     }
+    if !text_source {
+        date_times_at_midnight(&mut table_rows, width);
+    }
     if !footers.is_empty() {
         let list: Vec<String> = footers.iter().map(usize::to_string).collect();
         warnings.push(format!(
@@ -102,7 +105,9 @@ fn configured_header(rows: &[GridRow], wanted: usize) -> Option<usize> {
 
 /// The first row that looks like a header: at least 60% as many non-empty cells as the
 /// widest of the first rows, and at least 80% of them text. That skips title rows (one or two
-/// cells) and blank rows above the header. When no row qualifies, the first non-empty row.
+/// cells) and blank rows above the header. When no row qualifies (a header of years such as
+/// `Region, 2023, 2024`), the first row with two or more cells (a one-cell title row above
+/// it is skipped; a narrower header than that is better an error than a guess).
 pub fn detect_header(rows: &[GridRow], text_source: bool) -> Option<usize> {
     let window = &rows[..rows.len().min(HEADER_SCAN_ROWS)];
     let widest = window.iter().map(GridRow::non_empty_count).max()?;
@@ -113,14 +118,18 @@ pub fn detect_header(rows: &[GridRow], text_source: bool) -> Option<usize> {
         Cell::Text(s) => !text_source || stays_text(s),
         _ => false,
     };
+    let wide = |row: &GridRow| row.non_empty_count() * 10 >= widest * 6;
     window
         .iter()
         .position(|row| {
             let filled = row.non_empty_count();
             let text = row.cells.iter().filter(|c| is_text(c)).count();
-            filled * 10 >= widest * 6 && text * 10 >= filled * 8
+            wide(row) && text * 10 >= filled * 8
         })
-        .or_else(|| window.iter().position(|r| r.non_empty_count() > 0))
+        .or_else(|| {
+            let cells = widest.min(2);
+            window.iter().position(|r| r.non_empty_count() >= cells)
+        })
 }
 
 /// Trimmed, unique column names, up to the last non-empty header cell. Unnamed columns are
@@ -190,6 +199,38 @@ fn text_column_mask(
         }
     }
     mask
+}
+
+/// Workbook readers see only "a date format", not whether it shows a time, so a date-time at
+/// midnight arrives as a [`Cell::Date`]. In a column that holds date-times, such dates are
+/// date-times at 00:00:00, so the column keeps one type (and one Sheets number format).
+fn date_times_at_midnight(rows: &mut [Vec<Cell>], width: usize) {
+    // One row-major pass to find the mixed columns, a second only when there are some.
+    let (mut dates, mut date_times) = (vec![false; width], vec![false; width]);
+    for row in rows.iter() {
+        for ((cell, date), date_time) in row.iter().zip(&mut dates).zip(&mut date_times) {
+            match cell {
+                Cell::Date(_) => *date = true,
+                Cell::DateTime(_) => *date_time = true,
+                _ => {}
+            }
+        }
+    }
+    let mixed: Vec<bool> = dates
+        .iter()
+        .zip(&date_times)
+        .map(|(d, t)| *d && *t)
+        .collect();
+    if !mixed.contains(&true) {
+        return;
+    }
+    for row in rows.iter_mut() {
+        for (cell, _) in row.iter_mut().zip(&mixed).filter(|(_, m)| **m) {
+            if let Cell::Date(date) = cell {
+                *cell = Cell::DateTime(date.and_time(chrono::NaiveTime::MIN));
+            }
+        }
+    }
 }
 
 fn is_footer(cells: &[Cell], prefixes: &[String]) -> bool {

@@ -115,6 +115,12 @@ pub fn parse(bytes: &[u8], options: &TableOptions) -> Result<Table, TableError> 
                 "it is a zip archive that holds no xlsx or ods workbook",
             ));
         }
+        Sniffed::Json => {
+            return Err(unknown(
+                export,
+                "it is a JSON document, not a table (often an error answer from the backend); check the export's page and button",
+            ));
+        }
         Sniffed::Binary => {
             return Err(unknown(
                 export,

@@ -268,7 +268,7 @@ pub fn excel_date_time(dt: &ExcelDateTime) -> Cell {
     let as_duration = |serial: f64| {
         let seconds = (serial * 86_400.0).round() as i64;
         let sign = if seconds < 0 { "-" } else { "" };
-        let s = seconds.abs();
+        let s = seconds.unsigned_abs();
         Cell::Text(format!(
             "{sign}{:02}:{:02}:{:02}",
             s / 3600,
@@ -325,7 +325,10 @@ impl RoundToSecond for NaiveDateTime {
         let nanos = self.nanosecond();
         let whole = self.with_nanosecond(0).unwrap_or(self);
         if nanos >= 500_000_000 {
-            whole + TimeDelta::seconds(1)
+            // The last representable second stays as it is rather than overflow.
+            whole
+                .checked_add_signed(TimeDelta::seconds(1))
+                .unwrap_or(whole)
         } else {
             whole
         }
@@ -378,5 +381,16 @@ mod tests {
             "2024-05-06 07:08:10"
         );
         assert_eq!(iso_date_time("PT1H"), Cell::Text("PT1H".into()));
+        // Rounding up at the last representable second must not overflow (and panic).
+        let last = format!("{}T23:59:59.9", NaiveDate::MAX.format("%Y-%m-%d"));
+        let _ = iso_date_time(&last);
+    }
+
+    #[test]
+    fn extreme_serials_do_not_panic() {
+        let huge = ExcelDateTime::new(-1e300, ExcelDateTimeType::TimeDelta, false);
+        let _ = excel_date_time(&huge);
+        let _ = date_time(1e300, false);
+        let _ = date_time(f64::NAN, false);
     }
 }
