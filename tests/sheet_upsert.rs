@@ -186,6 +186,36 @@ async fn a_missing_tab_is_created_and_filled() {
 }
 
 #[tokio::test]
+async fn an_export_without_rows_writes_nothing_and_creates_no_tab() {
+    let f = Fixture::start().await;
+    f.sim.set_rows(
+        ID,
+        "Sheet1",
+        vec![vec![json!("Transaksi ID")], vec![json!("T-1")]],
+    );
+    let empty = table(&["Transaksi ID", "Amount"], vec![]);
+    let client = f.client().await;
+    for tab in ["Sheet1", "Quiet day"] {
+        let report = client
+            .upsert(&target(tab, &["Transaksi ID"]), &empty, false)
+            .await
+            .unwrap();
+        assert_eq!(report.write_requests, 0, "{tab}: {report:?}");
+        assert!(
+            report.added_columns.is_empty() && !report.tab_created,
+            "{report:?}"
+        );
+    }
+    assert_eq!(f.sim.counts().writes(), 0);
+    let state = f.sim.state(ID).unwrap();
+    assert_eq!(state.tabs.len(), 1, "no tab created for an empty export");
+    assert_eq!(
+        f.rows("Sheet1"),
+        vec![vec![json!("Transaksi ID")], vec![json!("T-1")]]
+    );
+}
+
+#[tokio::test]
 async fn changes_update_in_place_new_columns_go_right_and_sheet_only_columns_stay() {
     let f = Fixture::start().await;
     f.sim.set_rows(

@@ -4,7 +4,7 @@
 //!
 //! - the tab's first row is its header; columns are matched by (trimmed) name, never position;
 //!   export columns the tab lacks are added right of every column holding data;
-//!   columns only the tab has are never written;
+//!   columns only the tab has are never written; an export without rows changes nothing;
 //! - a row's identity is its key: the compare forms ([`values::key_form`]: `123`, `123.0`
 //!   and "123" equal, "0812" not 812, dates as serials, and in a key column whose export values
 //!   are dates the sheet's numbers are read as serials rounded to the second) of the key columns, length-prefixed so that multi-column keys cannot collide (`"a|b","c"` vs
@@ -213,9 +213,16 @@ pub fn plan<'t>(
         }
     }
     updates.sort_by_key(|u| (u.row, u.col));
+    // An export without data rows (a quiet day, or an error page that parsed as a lone header)
+    // changes nothing: its header alone is no reason to touch the tab.
+    let add_columns = if table.rows.is_empty() {
+        Vec::new()
+    } else {
+        layout.add_columns
+    };
 
     Ok(Plan {
-        add_columns: layout.add_columns,
+        add_columns,
         add_columns_at: layout.add_columns_at,
         updates,
         appends,

@@ -96,7 +96,7 @@ impl SheetClient {
                 report.empty_keys = counts.empty_keys;
                 report.added_columns = plan.add_columns.clone();
                 report.cells_updated = plan.updates.len();
-                report.tab_created = grid.is_none();
+                report.tab_created = grid.is_none() && !plan.is_empty();
                 tracing::info!(
                     spreadsheet = %target.spreadsheet_id,
                     tab = %target.tab,
@@ -129,6 +129,8 @@ impl SheetClient {
 
             let grid = match grid {
                 Some(grid) => grid,
+                // Nothing to write: a missing tab is not created for an empty export.
+                None if plan.is_empty() => break,
                 None => {
                     let (grid, attempts) = self.add_tab(target, plan.width, deadline).await?;
                     report.note_write(attempts);
