@@ -22,12 +22,17 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# Starts a simulator in the background and waits (at most 20 s) for the line giving its URL.
+# Starts a simulator in the background (in this shell, so that cleanup can stop it).
 start_sim() {
-  local log=$1 pattern=$2
-  shift 2
+  local log=$1
+  shift
   "$bin" sim "$@" >"$log" 2>&1 &
   pids+=($!)
+}
+
+# Prints the first match of a URL pattern in a simulator's log, waiting at most 20 s for it.
+wait_for_url() {
+  local log=$1 pattern=$2 url
   for _ in $(seq 200); do
     if url=$(grep -oE "$pattern" "$log" | head -n1) && [ -n "$url" ]; then
       echo "$url"
@@ -40,12 +45,14 @@ start_sim() {
   return 1
 }
 
-backend=$(start_sim "$work/backend.log" 'http://127\.0\.0\.1:[0-9]+' backend --port 0)
+start_sim "$work/backend.log" backend --port 0
+backend=$(wait_for_url "$work/backend.log" 'http://127\.0\.0\.1:[0-9]+')
 echo "backend simulator: $backend"
 # The emulator writes a secrets file whose service-account key (generated now) points at it.
-sheets=$(start_sim "$work/sheets.log" 'http://127\.0\.0\.1:[0-9]+/' sheets --port 0 \
+start_sim "$work/sheets.log" sheets --port 0 \
   --spreadsheet sim-transactions --spreadsheet sim-point-transactions \
-  --spreadsheet sim-users --spreadsheet sim-coin-payments --secrets-out "$work/google.json")
+  --spreadsheet sim-users --spreadsheet sim-coin-payments --secrets-out "$work/google.json"
+sheets=$(wait_for_url "$work/sheets.log" 'http://127\.0\.0\.1:[0-9]+/')
 echo "Sheets API emulator: $sheets"
 export SHEETS_API_BASE_URL="$sheets"
 
