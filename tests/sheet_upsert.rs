@@ -216,6 +216,26 @@ async fn an_export_without_rows_writes_nothing_and_creates_no_tab() {
 }
 
 #[tokio::test]
+async fn a_tab_named_in_another_case_is_the_same_tab() {
+    // Google refuses a second tab whose title differs only in case, so "sheet1" must find
+    // "Sheet1" instead of trying (and failing, every run) to add it.
+    let f = Fixture::start().await;
+    let report = f
+        .client()
+        .await
+        .upsert(&target("sheet1", &["Transaksi ID"]), &orders(), false)
+        .await
+        .unwrap();
+    assert!(!report.tab_created, "{report:?}");
+    assert_eq!(report.inserted, 3);
+    assert_eq!(f.sim.state(ID).unwrap().tabs.len(), 1);
+    assert_eq!(
+        keys_in(&f.rows("Sheet1"), 0),
+        [json!("T-1"), json!("T-2"), json!("T-3")]
+    );
+}
+
+#[tokio::test]
 async fn changes_update_in_place_new_columns_go_right_and_sheet_only_columns_stay() {
     let f = Fixture::start().await;
     f.sim.set_rows(

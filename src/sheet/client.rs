@@ -159,13 +159,23 @@ impl SheetClient {
                     .map_err(|e| recorder.classify(e))
             })
             .await?;
-        let grid = spreadsheet
+        let tabs: Vec<_> = spreadsheet
             .sheets
             .unwrap_or_default()
             .into_iter()
             .filter_map(|s| s.properties)
+            .collect();
+        // Sheets tab titles are unique regardless of case ("Sheet1" and "sheet1" cannot both
+        // exist), so a configured "sheet1" means the tab "Sheet1": adding it would fail.
+        let wanted = target.tab.to_lowercase();
+        let grid = tabs
+            .iter()
             .find(|p| p.title.as_deref() == Some(target.tab.as_str()))
-            .map(|p| grid_of(&p));
+            .or_else(|| {
+                tabs.iter()
+                    .find(|p| p.title.as_deref().map(str::to_lowercase) == Some(wanted.clone()))
+            })
+            .map(grid_of);
         Ok((grid, attempts))
     }
 
