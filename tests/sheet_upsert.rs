@@ -579,6 +579,46 @@ async fn a_tab_named_with_a_hash_is_read_correctly() {
 }
 
 #[tokio::test]
+async fn a_failing_token_endpoint_is_retried_but_a_refused_key_is_not() {
+    let f = Fixture::start().await;
+    f.sim.inject(Fault {
+        kind: Some(RequestKind::Token),
+        status: 503,
+        times: 2,
+        retry_after: None,
+    });
+    let report = f
+        .client()
+        .await
+        .upsert(&target("Sheet1", &["Transaksi ID"]), &orders(), false)
+        .await
+        .unwrap();
+    assert_eq!(report.inserted, 3);
+    assert_eq!(
+        f.sim.counts().token,
+        3,
+        "two failed grants, then one that worked"
+    );
+
+    // A key this emulator never issued: the grant is refused, once, with a clear error.
+    let stranger = SheetsSim::start(SheetsSimOptions::default()).await.unwrap();
+    let mut key = stranger.service_account_key();
+    key.token_uri = f.sim.token_uri();
+    f.sim.reset_counts();
+    let client = SheetClient::new(&GoogleSecrets::new(key), f.options())
+        .await
+        .unwrap();
+    let err = client
+        .upsert(&target("Sheet1", &["Transaksi ID"]), &orders(), false)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, SheetError::Token { .. }), "{err}");
+    assert_eq!(f.sim.counts().token, 1, "a refused key is not retried");
+    assert!(!err.to_string().contains("PRIVATE KEY"), "{err}");
+    stranger.shutdown().await;
+}
+
+#[tokio::test]
 async fn no_access_names_the_service_account_email() {
     let f = Fixture::start().await;
     f.sim.deny_access(ID);

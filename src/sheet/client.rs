@@ -17,6 +17,11 @@ use google_sheets4::hyper::{self, header};
 use google_sheets4::hyper_rustls::HttpsConnector;
 use google_sheets4::hyper_util::client::legacy::connect::HttpConnector;
 use google_sheets4::{Sheets, hyper_rustls, hyper_util, yup_oauth2};
+
+/// The service-account authenticator as yup-oauth2 builds it by default.
+type Authenticator = yup_oauth2::authenticator::Authenticator<
+    yup_oauth2::hyper_rustls::HttpsConnector<HttpConnector>,
+>;
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use serde_json::Value;
 use tokio::time::Instant;
@@ -63,6 +68,9 @@ impl Default for SheetClientOptions {
 /// An authenticated Sheets API client. Cheap to share by reference; tokens are cached.
 pub struct SheetClient {
     hub: Sheets<HttpsConnector<HttpConnector>>,
+    /// The same authenticator the hub holds (it is a shared handle), kept typed so that a
+    /// token can be force-refreshed; see [`SheetClient::access_token`].
+    authenticator: Authenticator,
     client_email: String,
     token_uri: String,
     base_url: String,
@@ -108,7 +116,7 @@ impl SheetClient {
             .build()
             .await
             .map_err(|e| SheetError::Setup(format!("service-account authenticator: {e}")))?;
-        let mut hub = Sheets::new(http, auth);
+        let mut hub = Sheets::new(http, auth.clone());
         let mut base_url = options
             .base_url
             .clone()
@@ -120,6 +128,7 @@ impl SheetClient {
         hub.base_url(base_url.clone());
         Ok(SheetClient {
             hub,
+            authenticator: auth,
             client_email: google.client_email().to_owned(),
             token_uri: google.token_uri().to_owned(),
             base_url,
@@ -273,18 +282,11 @@ impl SheetClient {
             utf8_percent_encode(&target.spreadsheet_id, PATH_SEGMENT)
         );
         retry::retry_with(&self.options.retry, deadline, retry_ambiguous, || async {
-            let token = self
-                .hub
-                .auth
-                .get_token(&[Scope::Spreadsheet.as_ref()])
-                .await
-                .map_err(|e| failure(FailureKind::Auth, e.to_string()))?;
-            let mut request = hyper::Request::post(url.as_str())
+            let token = self.access_token().await?;
+            let request = hyper::Request::post(url.as_str())
                 .header(header::CONTENT_TYPE, "application/json")
-                .header(header::USER_AGENT, USER_AGENT);
-            if let Some(token) = token {
-                request = request.header(header::AUTHORIZATION, format!("Bearer {token}"));
-            }
+                .header(header::USER_AGENT, USER_AGENT)
+                .header(header::AUTHORIZATION, format!("Bearer {token}"));
             let request = request
                 .body(common::to_body(Some(body.clone())))
                 .map_err(|e| failure(FailureKind::Permanent, e.to_string()))?;
@@ -311,6 +313,30 @@ impl SheetClient {
         .await
     }
 
+    /// A usable access token. yup-oauth2 caches whatever the token endpoint answered, also an
+    /// answer without an access token (a JSON error body that is not OAuth-shaped), and would
+    /// then send every later request unauthenticated. Such a cached answer is replaced by a
+    /// forced refresh; a failure is classified for the retry policy.
+    async fn access_token(&self) -> Result<String, Failure> {
+        let scopes = &[Scope::Spreadsheet.as_ref()];
+        let cached = self.authenticator.token(scopes).await;
+        let token = match cached {
+            Ok(token) if token.token().is_some() => token,
+            Ok(_) => self
+                .authenticator
+                .force_refreshed_token(scopes)
+                .await
+                .map_err(|e| token_failure(&e))?,
+            Err(e) => return Err(token_failure(&e)),
+        };
+        token.token().map(str::to_owned).ok_or_else(|| {
+            failure(
+                FailureKind::Connection,
+                "the OAuth token endpoint answered without an access token".to_owned(),
+            )
+        })
+    }
+
     /// Runs one API call under the retry policy and names the target in its errors.
     async fn call<T, F, Fut>(
         &self,
@@ -323,9 +349,17 @@ impl SheetClient {
         F: FnMut() -> Fut,
         Fut: Future<Output = Result<T, Failure>>,
     {
-        retry::retry(&self.options.retry, deadline, attempt)
-            .await
-            .map_err(|give_up| self.error(target, call, give_up))
+        let mut attempt = attempt;
+        retry::retry(&self.options.retry, deadline, || {
+            let call = attempt();
+            async move {
+                // The hub then finds the token in the authenticator's cache.
+                self.access_token().await?;
+                call.await
+            }
+        })
+        .await
+        .map_err(|give_up| self.error(target, call, give_up))
     }
 
     pub(super) fn error(
@@ -404,6 +438,34 @@ fn retry_after(headers: &hyper::HeaderMap) -> Option<Duration> {
         .map(Duration::from_secs)
 }
 
+/// How a token-endpoint failure is retried: an unreachable endpoint, a garbled answer or an
+/// OAuth "server error" is transient; an OAuth refusal (invalid_grant: a wrong or revoked key)
+/// stays what it is and is not retried.
+fn token_failure(error: &yup_oauth2::Error) -> Failure {
+    use yup_oauth2::error::AuthErrorCode;
+    let transient = match error {
+        yup_oauth2::Error::HttpError(_)
+        | yup_oauth2::Error::HttpClientError(_)
+        | yup_oauth2::Error::LowLevelError(_)
+        | yup_oauth2::Error::JSONError(_)
+        | yup_oauth2::Error::MissingAccessToken => true,
+        yup_oauth2::Error::AuthError(auth) => matches!(
+            &auth.error,
+            AuthErrorCode::Other(code)
+                if matches!(code.as_str(), "server_error" | "temporarily_unavailable" | "internal_failure")
+        ),
+        _ => false,
+    };
+    if transient {
+        failure(
+            FailureKind::Connection,
+            format!("the OAuth token endpoint failed: {error}"),
+        )
+    } else {
+        failure(FailureKind::Auth, error.to_string())
+    }
+}
+
 fn failure(kind: FailureKind, message: String) -> Failure {
     Failure {
         kind,
@@ -455,7 +517,10 @@ impl Recorder {
             }
             E::HttpError(e) => failure(FailureKind::Connection, format!("connection failed: {e}")),
             E::Io(e) => failure(FailureKind::Connection, format!("connection failed: {e}")),
-            E::MissingToken(e) => failure(FailureKind::Auth, e.to_string()),
+            E::MissingToken(e) => match e.downcast_ref::<yup_oauth2::Error>() {
+                Some(e) => token_failure(e),
+                None => failure(FailureKind::Auth, e.to_string()),
+            },
             other => failure(FailureKind::Permanent, other.to_string().trim().to_owned()),
         }
     }

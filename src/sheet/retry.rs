@@ -45,7 +45,8 @@ pub enum FailureKind {
     Timeout,
     /// The connection failed; retried.
     Connection,
-    /// The OAuth token could not be obtained: not retried (a wrong key stays wrong).
+    /// The OAuth token endpoint refused the key: not retried (a wrong key stays wrong). An
+    /// unreachable or garbled token endpoint is a `Connection` failure instead.
     Auth,
     /// Anything else (400, 403, 404...): not retried.
     Permanent,
