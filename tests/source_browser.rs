@@ -570,6 +570,68 @@ async fn run_cli(args: &[&str]) -> std::process::Output {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_interrupted_export_command_leaves_no_browser_and_no_temporary_files() {
+    let h = Harness::start(BackendOptions {
+        faults: Faults {
+            slow_export: Some(("transactions".into(), std::time::Duration::from_secs(60))),
+            ..Faults::default()
+        },
+        ..BackendOptions::default()
+    })
+    .await;
+    let secrets = write_secrets(h.work.path(), "demo-password");
+    let out = h.out();
+    let base = h.sim.base_url();
+    let child = tokio::process::Command::new(env!("CARGO_BIN_EXE_exportsync"))
+        .args([
+            "export",
+            "--config",
+            "examples/sim.toml",
+            "--backend-url",
+            &base,
+        ])
+        .args(["--secrets-file", secrets.to_str().unwrap()])
+        .args([
+            "--from",
+            "2024-11-20",
+            "--to",
+            "2024-11-20",
+            "--only",
+            "transactions",
+        ])
+        .args(["--out", out.to_str().unwrap()])
+        .env("TMPDIR", h.temp_root())
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .stderr(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("the binary runs");
+
+    // Wait until the (slow) download has been requested: the browser is then mid-export.
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(30);
+    while h.sim.stats().exports.is_empty() {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the export never started"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    // SAFETY: kill(2) on our own child's pid.
+    unsafe {
+        libc::kill(child.id().unwrap() as i32, libc::SIGINT);
+    }
+    let output = tokio::time::timeout(std::time::Duration::from_secs(20), child.wait_with_output())
+        .await
+        .expect("the command stops soon after Ctrl-C")
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(130), "{stderr}");
+    assert!(stderr.contains("interrupted: stopped"), "{stderr}");
+    assert_nothing_left(&h.temp_root());
+    h.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_export_command_downloads_and_reports_json() {
     let h = Harness::start(BackendOptions::default()).await;
     let secrets = write_secrets(h.work.path(), "demo-password");

@@ -107,7 +107,19 @@ pub async fn run(args: ExportArgs) -> anyhow::Result<ExitCode> {
         .filter(|e| selected.contains(&e.name))
         .collect();
     tracing::info!(from = %window.from, to = %window.to, exports = ?selected, "exporting");
-    let report = source.export_all(window, &exports, &args.out).await;
+    let report = tokio::select! {
+        report = source.export_all(window, &exports, &args.out) => report,
+        signal = interrupted() => {
+            // Dropping the export drops its browser session, which kills and reaps Chromium
+            // and deletes the session's temporary directory.
+            eprintln!(
+                "{signal}: stopped; the browser was closed and its temporary files deleted \
+                 (files already downloaded stay in {})",
+                args.out.display()
+            );
+            return Ok(ExitCode::from(130));
+        }
+    };
 
     let json = to_json(&report);
     if args.json {
@@ -120,6 +132,29 @@ pub async fn run(args: ExportArgs) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::from(1)
     })
+}
+
+/// Resolves on Ctrl-C (SIGINT) or SIGTERM, naming which.
+async fn interrupted() -> &'static str {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => tokio::select! {
+                _ = tokio::signal::ctrl_c() => "interrupted",
+                _ = term.recv() => "terminated",
+            },
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+                "interrupted"
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+        "interrupted"
+    }
 }
 
 /// The explicit range, else the last `lookback_days` up to today in the configured zone.

@@ -108,7 +108,11 @@ impl BrowserSession {
         let profile_dir = dir.path().join("profile");
         let download_dir = dir.path().join("downloads");
         let home = dir.path().join("home");
-        for d in [&profile_dir, &download_dir, &home] {
+        // Chromium's own temporary files (`org.chromium.Chromium.*`) go here too, so that a
+        // browser that had to be killed leaves nothing in the shared /tmp (a warm Lambda
+        // container keeps /tmp between runs).
+        let tmp = dir.path().join("tmp");
+        for d in [&profile_dir, &download_dir, &home, &tmp] {
             std::fs::create_dir_all(d)
                 .map_err(|e| launch_err(format!("cannot create {}: {e}", d.display())))?;
         }
@@ -116,6 +120,7 @@ impl BrowserSession {
             .chrome_executable(&path)
             .user_data_dir(&profile_dir)
             .env("HOME", home.display().to_string())
+            .env("TMPDIR", tmp.display().to_string())
             .launch_timeout(config.launch_timeout)
             .request_timeout(Duration::from_secs(30))
             .window_size(1280, 900)
