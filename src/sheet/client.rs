@@ -431,11 +431,18 @@ pub fn a1_sheet_range(tab: &str) -> String {
 
 /// The seconds of a `Retry-After` header (the HTTP-date form is not used by Google).
 fn retry_after(headers: &hyper::HeaderMap) -> Option<Duration> {
-    headers
-        .get(header::RETRY_AFTER)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.trim().parse::<u64>().ok())
-        .map(Duration::from_secs)
+    let value = headers.get(header::RETRY_AFTER)?.to_str().ok()?.trim();
+    retry_after_value(value, std::time::SystemTime::now())
+}
+
+/// `Retry-After` is either delay-seconds or an HTTP date (RFC 9110); a date in the past means
+/// "now".
+fn retry_after_value(value: &str, now: std::time::SystemTime) -> Option<Duration> {
+    if let Ok(seconds) = value.parse::<u64>() {
+        return Some(Duration::from_secs(seconds));
+    }
+    let at = httpdate::parse_http_date(value).ok()?;
+    Some(at.duration_since(now).unwrap_or(Duration::ZERO))
 }
 
 /// How a token-endpoint failure is retried: an unreachable endpoint, a garbled answer or an
@@ -537,14 +544,20 @@ mod tests {
     }
 
     #[test]
-    fn retry_after_seconds_are_read() {
+    fn retry_after_seconds_and_dates_are_read() {
         let mut headers = hyper::HeaderMap::new();
         headers.insert(header::RETRY_AFTER, "7".parse().unwrap());
         assert_eq!(retry_after(&headers), Some(Duration::from_secs(7)));
-        headers.insert(
-            header::RETRY_AFTER,
-            "Wed, 21 Oct 2015 07:28:00 GMT".parse().unwrap(),
+        let now = httpdate::parse_http_date("Wed, 21 Oct 2015 07:28:00 GMT").unwrap();
+        assert_eq!(
+            retry_after_value("Wed, 21 Oct 2015 07:28:30 GMT", now),
+            Some(Duration::from_secs(30))
         );
-        assert_eq!(retry_after(&headers), None);
+        assert_eq!(
+            retry_after_value("Wed, 21 Oct 2015 07:27:00 GMT", now),
+            Some(Duration::ZERO),
+            "a date in the past means now"
+        );
+        assert_eq!(retry_after_value("soon", now), None);
     }
 }
