@@ -93,15 +93,7 @@ pub async fn fill(
                  this.dispatchEvent(new Event('input', {{ bubbles: true, composed: true }})); \
                  this.dispatchEvent(new Event('change', {{ bubbles: true }})); {readback} }}"
             );
-            let result = element
-                .call_js_fn(function, false)
-                .await
-                .map_err(|e| e.to_string())?;
-            Ok(result
-                .result
-                .value
-                .and_then(|v| v.as_str().map(str::to_owned))
-                .unwrap_or_default())
+            call_returning_text(element, function).await
         }
         FillMethod::Type => {
             element
@@ -112,17 +104,22 @@ pub async fn fill(
             let function = format!(
                 "function() {{ const v = {js}; this.dispatchEvent(new Event('change', {{ bubbles: true }})); {readback} }}"
             );
-            let result = element
-                .call_js_fn(function, false)
-                .await
-                .map_err(|e| e.to_string())?;
-            Ok(result
-                .result
-                .value
-                .and_then(|v| v.as_str().map(str::to_owned))
-                .unwrap_or_default())
+            call_returning_text(element, function).await
         }
     }
+}
+
+/// Calls `function` on `element` and returns the string it returns ("" for anything else).
+async fn call_returning_text(element: &Element, function: String) -> Result<String, String> {
+    let result = element
+        .call_js_fn(function, false)
+        .await
+        .map_err(|e| e.to_string())?;
+    Ok(result
+        .result
+        .value
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default())
 }
 
 /// Waits (at most `limit`) until the page has a loaded document, e.g. an error page still
