@@ -21,12 +21,15 @@
 //!   and by the demo.
 //! - [`cli`]: the command line (clap); `main.rs` only calls [`cli::main`].
 //! - [`logging`]: tracing subscriber setup writing to a writer that tests can silence.
+//! - [`report`]: the run report (Lambda response, `run --json`) and the Telegram summary.
 
 pub mod cli;
 pub mod config;
 pub mod logging;
+pub mod report;
 pub mod secrets;
 pub mod sheet;
+#[cfg(feature = "sim")]
 pub mod sim;
 pub mod source;
 pub mod table;

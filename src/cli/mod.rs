@@ -7,6 +7,7 @@ use clap::{Parser, Subcommand};
 
 pub mod export;
 pub mod inspect;
+#[cfg(feature = "sim")]
 pub mod sim;
 pub mod upsert;
 
@@ -33,6 +34,7 @@ pub enum Command {
     /// Upsert an export file into a Google Sheets tab, keyed by columns.
     Upsert(upsert::UpsertArgs),
     /// Run a loopback simulator (the backend panel or the Sheets API).
+    #[cfg(feature = "sim")]
     Sim(sim::SimArgs),
 }
 
@@ -51,6 +53,7 @@ pub fn main() -> ExitCode {
             Command::Export(args) => export::run(args).await,
             Command::Inspect(args) => inspect::run(args).await,
             Command::Upsert(args) => upsert::run(args).await,
+            #[cfg(feature = "sim")]
             Command::Sim(args) => sim::run(args).await,
         }
     });

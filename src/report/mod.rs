@@ -1,0 +1,9 @@
+//! What a run tells: the machine-readable [`RunReport`] (the Lambda response, `run --json`),
+//! its terminal table, and the Telegram summary ([`telegram`]).
+
+pub mod model;
+
+pub use model::{
+    ExportReport, ExportStatus, FailedStage, RunReport, RunStatus, Screenshot, TelegramOutcome,
+    TelegramStatus, Totals, Window,
+};

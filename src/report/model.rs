@@ -1,0 +1,247 @@
+//! The run report: serde types shared by the job ([`crate::run`]), the CLI, the Lambda handler
+//! and the Telegram summary. Pure data; no secret ever goes in here (errors are one line and
+//! come from error types that never carry one).
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+
+/// The dates a run covered, both inclusive, and the zone "today" was computed in.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Window {
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+    pub timezone: String,
+}
+
+/// How the whole run ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RunStatus {
+    /// Every selected export is `ok`.
+    Ok,
+    /// At least one export failed or was skipped.
+    Failed,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ExportStatus {
+    Ok,
+    Failed,
+    /// Not started because the run's deadline was near (or an earlier step made it pointless).
+    Skipped,
+}
+
+/// Where a failed export stopped.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FailedStage {
+    /// Launch, login, the export page or the download.
+    Download,
+    /// The file could not be read into a table.
+    Parse,
+    /// Reading or writing the Google Sheet.
+    Upsert,
+    /// The run's deadline arrived.
+    Deadline,
+}
+
+/// The failure screenshot of an export. The PNG itself travels in memory (to Telegram); the
+/// report says how large it was and where it was kept, if anywhere.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Screenshot {
+    pub bytes: usize,
+    /// Where the CLI saved it (`None` in Lambda, where the run directory is deleted).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub saved_to: Option<String>,
+    /// The page the screenshot shows.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub page_url: Option<String>,
+    #[serde(skip)]
+    pub png: Vec<u8>,
+}
+
+/// One export's line in the report.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ExportReport {
+    pub name: String,
+    pub status: ExportStatus,
+    /// The spreadsheet and tab it goes to.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub spreadsheet_id: Option<String>,
+    pub tab: String,
+    /// The downloaded file's name (not a path: the run directory is gone after the run).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub file: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bytes: Option<u64>,
+    /// Data rows read from the file.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rows: Option<usize>,
+    pub inserted: usize,
+    pub updated: usize,
+    pub unchanged: usize,
+    pub duplicates: usize,
+    pub empty_keys: usize,
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub added_columns: Vec<String>,
+    pub read_requests: u32,
+    pub write_requests: u32,
+    /// Browser sessions the download took (2 after a fresh-session retry).
+    pub attempts: u32,
+    /// Download + parse + upsert.
+    pub seconds: f64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stage: Option<FailedStage>,
+    /// One line, no secrets.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub screenshot: Option<Screenshot>,
+    /// Things a user should know that did not fail the export (renamed headers, dropped
+    /// footers).
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub warnings: Vec<String>,
+}
+
+impl ExportReport {
+    /// A report line for an export that has not run yet.
+    pub fn new(name: &str, spreadsheet_id: Option<String>, tab: &str) -> Self {
+        ExportReport {
+            name: name.to_owned(),
+            status: ExportStatus::Skipped,
+            spreadsheet_id,
+            tab: tab.to_owned(),
+            file: None,
+            bytes: None,
+            rows: None,
+            inserted: 0,
+            updated: 0,
+            unchanged: 0,
+            duplicates: 0,
+            empty_keys: 0,
+            added_columns: Vec::new(),
+            read_requests: 0,
+            write_requests: 0,
+            attempts: 0,
+            seconds: 0.0,
+            stage: None,
+            error: None,
+            screenshot: None,
+            warnings: Vec::new(),
+        }
+    }
+}
+
+/// Sums over the exports.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Totals {
+    pub exports: usize,
+    pub ok: usize,
+    pub failed: usize,
+    pub skipped: usize,
+    pub rows: usize,
+    pub inserted: usize,
+    pub updated: usize,
+    pub unchanged: usize,
+    pub duplicates: usize,
+    pub empty_keys: usize,
+    pub read_requests: u32,
+    pub write_requests: u32,
+}
+
+/// How the Telegram summary went.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TelegramStatus {
+    /// Every message and photo was delivered.
+    Sent,
+    /// `notify = "failures"` and nothing failed, or a dry run.
+    NotNeeded,
+    /// The secrets have no `telegram` section.
+    NotConfigured,
+    /// Telegram could not be reached or refused; the run itself is not failed for it.
+    Failed,
+    /// Not attempted yet (the report is being built).
+    Pending,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TelegramOutcome {
+    pub status: TelegramStatus,
+    pub messages: usize,
+    pub photos: usize,
+    /// Why it failed, one line, never the bot token.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+impl Default for TelegramOutcome {
+    fn default() -> Self {
+        TelegramOutcome {
+            status: TelegramStatus::Pending,
+            messages: 0,
+            photos: 0,
+            error: None,
+        }
+    }
+}
+
+/// Everything one run did.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RunReport {
+    pub status: RunStatus,
+    pub window: Window,
+    pub dry_run: bool,
+    pub started_at: DateTime<Utc>,
+    pub seconds: f64,
+    /// Browser launch and login of the first session.
+    pub launch_seconds: f64,
+    pub login_seconds: f64,
+    pub exports: Vec<ExportReport>,
+    pub totals: Totals,
+    pub telegram: TelegramOutcome,
+    /// The Lambda request id, when run by Lambda.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
+}
+
+impl RunReport {
+    /// Recomputes `totals` and `status` from `exports`.
+    pub fn finish(&mut self) {
+        let mut t = Totals {
+            exports: self.exports.len(),
+            ..Totals::default()
+        };
+        for e in &self.exports {
+            match e.status {
+                ExportStatus::Ok => t.ok += 1,
+                ExportStatus::Failed => t.failed += 1,
+                ExportStatus::Skipped => t.skipped += 1,
+            }
+            t.rows += e.rows.unwrap_or(0);
+            t.inserted += e.inserted;
+            t.updated += e.updated;
+            t.unchanged += e.unchanged;
+            t.duplicates += e.duplicates;
+            t.empty_keys += e.empty_keys;
+            t.read_requests += e.read_requests;
+            t.write_requests += e.write_requests;
+        }
+        self.status = if t.failed == 0 && t.skipped == 0 {
+            RunStatus::Ok
+        } else {
+            RunStatus::Failed
+        };
+        self.totals = t;
+    }
+
+    /// The exports that did not end `ok`, by name.
+    pub fn not_ok(&self) -> Vec<&str> {
+        self.exports
+            .iter()
+            .filter(|e| e.status != ExportStatus::Ok)
+            .map(|e| e.name.as_str())
+            .collect()
+    }
+}
