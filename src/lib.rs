@@ -25,8 +25,10 @@
 
 pub mod cli;
 pub mod config;
+pub mod lambda;
 pub mod logging;
 pub mod report;
+pub mod run;
 pub mod secrets;
 pub mod sheet;
 #[cfg(feature = "sim")]

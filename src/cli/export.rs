@@ -135,7 +135,7 @@ pub async fn run(args: ExportArgs) -> anyhow::Result<ExitCode> {
 }
 
 /// Resolves on Ctrl-C (SIGINT) or SIGTERM, naming which.
-async fn interrupted() -> &'static str {
+pub(crate) async fn interrupted() -> &'static str {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{SignalKind, signal};

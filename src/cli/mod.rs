@@ -5,8 +5,11 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+#[cfg(feature = "sim")]
+pub mod demo;
 pub mod export;
 pub mod inspect;
+pub mod run;
 #[cfg(feature = "sim")]
 pub mod sim;
 pub mod upsert;
@@ -27,6 +30,15 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// The scheduled job: download every export, upsert each into its sheet, report (and
+    /// Telegram).
+    Run(run::RunArgs),
+    /// The whole job against bundled simulators on loopback (needs only Chromium).
+    #[cfg(feature = "sim")]
+    Demo(demo::DemoArgs),
+    /// Serve the AWS Lambda Runtime API loop (the container image's entry point).
+    #[cfg(feature = "lambda")]
+    Lambda,
     /// Log in once and download exports from the backend into a folder.
     Export(export::ExportArgs),
     /// Show what exportsync reads from an export file: format, header, column types.
@@ -39,8 +51,17 @@ pub enum Command {
 }
 
 pub fn main() -> ExitCode {
+    // Inside Lambda the image's entry point may be the bare binary.
+    #[cfg(feature = "lambda")]
+    if std::env::args_os().len() == 1 && std::env::var_os("AWS_LAMBDA_RUNTIME_API").is_some() {
+        return crate::lambda::handler::main();
+    }
     let cli = Cli::parse();
-    crate::logging::init(std::io::stderr, cli.log_json);
+    #[cfg(feature = "lambda")]
+    if matches!(cli.command, Command::Lambda) {
+        return crate::lambda::handler::main();
+    }
+    crate::logging::init_stderr(cli.log_json);
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(rt) => rt,
         Err(e) => {
@@ -50,6 +71,11 @@ pub fn main() -> ExitCode {
     };
     let result = runtime.block_on(async move {
         match cli.command {
+            Command::Run(args) => run::run(args).await,
+            #[cfg(feature = "sim")]
+            Command::Demo(args) => demo::run(args).await,
+            #[cfg(feature = "lambda")]
+            Command::Lambda => unreachable!("handled before the runtime starts"),
             Command::Export(args) => export::run(args).await,
             Command::Inspect(args) => inspect::run(args).await,
             Command::Upsert(args) => upsert::run(args).await,

@@ -7,3 +7,4 @@ pub use model::{
     ExportReport, ExportStatus, FailedStage, RunReport, RunStatus, Screenshot, TelegramOutcome,
     TelegramStatus, Totals, Window,
 };
+pub mod table;

@@ -1,0 +1,141 @@
+//! `exportsync run`: the scheduled job from a terminal. Downloads every selected export in one
+//! browser session, upserts each into its sheet, sends the Telegram summary, and prints the run
+//! report as a table (or JSON). Exit status 1 when an export failed or was skipped.
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use chrono::NaiveDate;
+
+use crate::config::Config;
+use crate::report::{ExportStatus, RunStatus};
+use crate::run::{self, Endpoints, Progress, RunRequest, Services};
+use crate::secrets::{SecretSource, SecretsProvider};
+
+#[derive(Debug, clap::Args)]
+pub struct RunArgs {
+    /// First day (YYYY-MM-DD). Default: `lookback_days` before --to.
+    #[arg(long, value_name = "YYYY-MM-DD")]
+    pub from: Option<NaiveDate>,
+    /// Last day (YYYY-MM-DD), inclusive. Default: today in the configured time zone.
+    #[arg(long, value_name = "YYYY-MM-DD")]
+    pub to: Option<NaiveDate>,
+    /// Run only this export (repeatable). Default: every enabled export.
+    #[arg(long = "only", value_name = "NAME")]
+    pub only: Vec<String>,
+    /// Download, read and plan, but write nothing to the sheets.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Print the run report as JSON on stdout.
+    #[arg(long)]
+    pub json: bool,
+    /// The export definitions.
+    #[arg(long, value_name = "FILE", default_value = "exports.toml")]
+    pub config: PathBuf,
+    /// The secrets JSON document in a local file.
+    #[arg(long, value_name = "FILE", conflicts_with = "secret_id", required_unless_present = "secret_id")]
+    pub secrets_file: Option<PathBuf>,
+    /// The secret's name or ARN in AWS Secrets Manager (same document).
+    #[arg(long, value_name = "ID", env = "EXPORTSYNC_SECRET_ID")]
+    pub secret_id: Option<String>,
+    /// Override the backend base URL (staging servers, the simulator).
+    #[arg(long, value_name = "URL")]
+    pub backend_url: Option<String>,
+    /// Show the browser window (to debug selectors).
+    #[arg(long)]
+    pub headful: bool,
+    /// Keep failure screenshots in this folder.
+    #[arg(long, value_name = "DIR", default_value = "exportsync-failures")]
+    pub screenshots: PathBuf,
+    /// Give up starting new work after this many seconds (the report is still sent).
+    #[arg(long, value_name = "SECONDS", default_value_t = 3600)]
+    pub timeout: u64,
+}
+
+pub async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
+    let mut config = Config::load(&args.config)?;
+    if args.headful {
+        config.browser.headless = false;
+    }
+    let source = match (&args.secrets_file, &args.secret_id) {
+        (Some(path), _) => SecretSource::File(path.clone()),
+        (None, Some(id)) => SecretSource::SecretsManager {
+            secret_id: id.clone(),
+        },
+        (None, None) => anyhow::bail!("give --secrets-file FILE or --secret-id ID"),
+    };
+    let provider = SecretsProvider::new(source, Duration::from_secs(300)).await?;
+    let secrets = provider.get().await?;
+    let services = Services::new(Endpoints::default())?;
+    let request = RunRequest {
+        from: args.from,
+        to: args.to,
+        only: args.only.clone(),
+        dry_run: args.dry_run,
+        backend_url: args.backend_url.clone(),
+        screenshots_dir: Some(args.screenshots.clone()),
+        ..RunRequest::now(Duration::from_secs(args.timeout))
+    };
+    let show_progress = std::io::stderr().is_terminal();
+    let progress = move |p: Progress<'_>| {
+        if show_progress {
+            print_progress(&p);
+        }
+    };
+    let job = run::run(&config, &secrets, provider.origin(), &services, request, &progress);
+    let outcome = tokio::select! {
+        outcome = job => outcome?,
+        signal = super::export::interrupted() => {
+            eprintln!("{signal}: stopped; the browser was closed and the run's files deleted");
+            return Ok(ExitCode::from(130));
+        }
+    };
+    let report = outcome.report;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        print!("{}", crate::report::table::render(&report));
+    }
+    Ok(match report.status {
+        RunStatus::Ok => ExitCode::SUCCESS,
+        RunStatus::Failed => ExitCode::from(1),
+    })
+}
+
+fn print_progress(p: &Progress<'_>) {
+    match p {
+        Progress::SessionOpened {
+            launch_seconds,
+            login_seconds,
+        } => eprintln!(
+            "browser ready: launch {launch_seconds:.2} s, login {login_seconds:.2} s"
+        ),
+        Progress::Downloaded { export, error } => match error {
+            None => eprintln!("{export}: downloaded"),
+            Some(e) => eprintln!("{export}: download failed: {e}"),
+        },
+        Progress::Finished(line) => match line.status {
+            ExportStatus::Ok => eprintln!(
+                "{}: ok, {} rows: {} inserted, {} updated, {} unchanged ({:.1} s)",
+                line.name,
+                line.rows.unwrap_or(0),
+                line.inserted,
+                line.updated,
+                line.unchanged,
+                line.seconds
+            ),
+            ExportStatus::Failed => eprintln!(
+                "{}: FAILED: {}",
+                line.name,
+                line.error.as_deref().unwrap_or("unknown error")
+            ),
+            ExportStatus::Skipped => eprintln!(
+                "{}: skipped: {}",
+                line.name,
+                line.error.as_deref().unwrap_or("")
+            ),
+        },
+    }
+}

@@ -1,0 +1,244 @@
+//! The Lambda handler. [`Function`] is built once per container (outside the handler): the
+//! config, the secrets provider (cached with a TTL, fetched again after a refused credential)
+//! and the clients; every invocation runs the job with the invocation's deadline. When an export
+//! failed or was skipped, the invocation ends as a function error (`ExportsFailed`) after the
+//! report was logged and sent to Telegram, so the Errors metric, alarms and the on-failure
+//! destination act; otherwise the report is the response.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use chrono::Utc;
+use lambda_runtime::{Diagnostic, LambdaEvent, service_fn};
+use serde_json::Value;
+use tokio::time::Instant;
+
+use super::event::{self, EventError};
+use super::{CONFIG_ENV, SECRETS_TTL_ENV};
+use crate::config::Config;
+use crate::report::RunReport;
+use crate::run::{self, Endpoints, RunError, RunRequest, Services};
+use crate::secrets::{SECRET_ID_ENV, SecretSource, SecretsError, SecretsProvider};
+
+/// Variables lambda_runtime needs (it panics without them); checked first for a clear error.
+const RUNTIME_VARS: [&str; 4] = [
+    "AWS_LAMBDA_RUNTIME_API",
+    "AWS_LAMBDA_FUNCTION_NAME",
+    "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
+    "AWS_LAMBDA_FUNCTION_VERSION",
+];
+const DEFAULT_SECRETS_TTL: Duration = Duration::from_secs(300);
+/// Used when the context has no deadline (a test calling the handler directly).
+const DEFAULT_BUDGET: Duration = Duration::from_secs(900);
+
+/// Why an invocation failed. `error_type` names are stable: alarms and destinations may match
+/// on them.
+#[derive(Debug, thiserror::Error)]
+pub enum FunctionError {
+    #[error(transparent)]
+    Event(#[from] EventError),
+    #[error("{0}")]
+    Config(String),
+    #[error(transparent)]
+    Secrets(#[from] SecretsError),
+    #[error(transparent)]
+    Run(#[from] RunError),
+    #[error("{summary}")]
+    ExportsFailed {
+        summary: String,
+        report: Box<RunReport>,
+    },
+}
+
+impl FunctionError {
+    pub fn error_type(&self) -> &'static str {
+        match self {
+            FunctionError::Event(_) => "InvalidEvent",
+            FunctionError::Config(_) => "ConfigInvalid",
+            FunctionError::Secrets(_) => "SecretsUnavailable",
+            FunctionError::Run(e) => e.error_type(),
+            FunctionError::ExportsFailed { .. } => "ExportsFailed",
+        }
+    }
+}
+
+impl From<FunctionError> for Diagnostic {
+    fn from(e: FunctionError) -> Diagnostic {
+        Diagnostic {
+            error_type: e.error_type().to_owned(),
+            error_message: e.to_string(),
+        }
+    }
+}
+
+/// What a container keeps between invocations.
+pub struct Function {
+    config: Result<Config, String>,
+    secrets: Result<SecretsProvider, SecretsError>,
+    pub services: Services,
+    /// Parent of each run's directory (Lambda: /tmp).
+    work_dir: Option<PathBuf>,
+}
+
+impl Function {
+    /// Reads `EXPORTSYNC_CONFIG`, `EXPORTSYNC_SECRET_ID` and `EXPORTSYNC_SECRETS_TTL_SECS`.
+    /// Problems are reported by every invocation (so they reach the alarms), not at start.
+    pub async fn from_env() -> Result<Function, String> {
+        let path = std::env::var_os(CONFIG_ENV)
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+            .unwrap_or_else(|| PathBuf::from("exports.toml"));
+        let config = Config::load(&path).map_err(|e| e.to_string());
+        let ttl = match std::env::var(SECRETS_TTL_ENV) {
+            Ok(v) if !v.trim().is_empty() => Duration::from_secs(v.trim().parse().map_err(|_| {
+                format!("{SECRETS_TTL_ENV} must be a whole number of seconds")
+            })?),
+            _ => DEFAULT_SECRETS_TTL,
+        };
+        let secrets = match std::env::var(SECRET_ID_ENV) {
+            Ok(id) if !id.trim().is_empty() => {
+                SecretsProvider::new(
+                    SecretSource::SecretsManager {
+                        secret_id: id.trim().to_owned(),
+                    },
+                    ttl,
+                )
+                .await
+            }
+            _ => Err(SecretsError::NotConfigured {
+                hint: "set EXPORTSYNC_SECRET_ID to the name or ARN of the secret",
+            }),
+        };
+        let services = Services::new(Endpoints::default())
+            .map_err(|e| format!("cannot build the HTTP client: {e}"))?;
+        Ok(Function {
+            config,
+            secrets,
+            services,
+            work_dir: None,
+        })
+    }
+
+    /// One invocation.
+    pub async fn handle(&self, event: LambdaEvent<Value>) -> Result<RunReport, FunctionError> {
+        let (payload, context) = (event.payload, event.context);
+        let (shape, input) = event::parse(&payload)?;
+        tracing::info!(
+            shape = shape.as_str(),
+            trigger = input.trigger.as_deref().unwrap_or(""),
+            "invocation"
+        );
+        let config = self.config.as_ref().map_err(|e| FunctionError::Config(e.clone()))?;
+        let secrets = self.secrets.as_ref().map_err(Clone::clone)?;
+        let document = secrets.get().await?;
+        let deadline = deadline_of(context.deadline);
+        let request = RunRequest {
+            from: input.from,
+            to: input.to,
+            now: input.scheduled_time.unwrap_or_else(Utc::now),
+            only: input.exports,
+            dry_run: input.dry_run,
+            deadline,
+            request_id: Some(context.request_id.clone()).filter(|id| !id.is_empty()),
+            backend_url: None,
+            work_dir: self.work_dir.clone(),
+            screenshots_dir: None,
+        };
+        let outcome = run::run(
+            config,
+            &document,
+            secrets.origin(),
+            &self.services,
+            request,
+            &|_| {},
+        )
+        .await?;
+        if outcome.credentials_refused {
+            tracing::warn!("a credential was refused: the secret is fetched again next time");
+            secrets.invalidate();
+        }
+        let report = outcome.report;
+        if report.status == crate::report::RunStatus::Ok {
+            return Ok(report);
+        }
+        let failed: Vec<String> = report
+            .exports
+            .iter()
+            .filter(|e| e.status != crate::report::ExportStatus::Ok)
+            .map(|e| {
+                format!(
+                    "{} ({}: {})",
+                    e.name,
+                    match e.status {
+                        crate::report::ExportStatus::Skipped => "skipped",
+                        _ => "failed",
+                    },
+                    e.error.as_deref().unwrap_or("unknown error")
+                )
+            })
+            .collect();
+        Err(FunctionError::ExportsFailed {
+            summary: format!(
+                "{} of {} exports did not complete: {}",
+                failed.len(),
+                report.exports.len(),
+                failed.join("; ")
+            ),
+            report: Box::new(report),
+        })
+    }
+}
+
+/// The invocation's deadline (ms since the epoch) as a tokio instant.
+fn deadline_of(deadline_ms: u64) -> Instant {
+    if deadline_ms == 0 {
+        return Instant::now() + DEFAULT_BUDGET;
+    }
+    let now_ms = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0);
+    Instant::now() + Duration::from_millis(deadline_ms.saturating_sub(now_ms))
+}
+
+/// `exportsync lambda`: the Runtime API loop. Logs are JSON lines when
+/// `AWS_LAMBDA_LOG_FORMAT=JSON`.
+pub fn main() -> ExitCode {
+    let json = std::env::var("AWS_LAMBDA_LOG_FORMAT").is_ok_and(|v| v.eq_ignore_ascii_case("json"));
+    crate::logging::init(std::io::stderr, json);
+    let missing: Vec<&str> = RUNTIME_VARS
+        .iter()
+        .copied()
+        .filter(|v| std::env::var_os(v).is_none_or(|x| x.is_empty()))
+        .collect();
+    if !missing.is_empty() {
+        eprintln!(
+            "error: `exportsync lambda` runs inside AWS Lambda (or an emulator); missing {}. Use `exportsync run` on a laptop.",
+            missing.join(", ")
+        );
+        return ExitCode::FAILURE;
+    }
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(async {
+        let function = Function::from_env().await.map_err(lambda_runtime::Error::from)?;
+        let function = &function;
+        lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
+            function.handle(event).await
+        }))
+        .await
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: the Lambda runtime stopped: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,285 @@
+//! The per-export part of a run: download all in one browser session, then for each file parse
+//! (on a blocking thread) and upsert, filling that export's report line. Every step is bounded
+//! by the run's work deadline.
+
+use std::path::Path;
+
+use tokio::sync::mpsc;
+use tokio::time::Instant;
+use tracing::Instrument;
+
+use super::{Progress, SharedProgress, fail, one_line};
+use crate::config::{Config, ExportConfig};
+use crate::report::{ExportReport, ExportStatus, FailedStage, RunReport, Screenshot};
+use crate::secrets::GoogleSecrets;
+use crate::sheet::{SheetError, SheetTarget};
+use crate::source::{
+    BackendCredentials, DateWindow, Downloaded, ExportOutcome, ExportSource, SourceError,
+    SourceEvent,
+};
+use crate::table;
+
+pub(super) struct StepContext<'a> {
+    pub config: &'a Config,
+    pub services: &'a super::Services,
+    pub google: &'a GoogleSecrets,
+    pub dry_run: bool,
+    pub work_deadline: Instant,
+    pub run_dir: &'a Path,
+    pub screenshots_dir: Option<&'a Path>,
+    pub request_id: &'a str,
+    pub progress: SharedProgress<'a>,
+}
+
+/// Runs every selected export; returns whether a credential was refused.
+pub(super) async fn run_exports(
+    ctx: &StepContext<'_>,
+    credentials: BackendCredentials,
+    window: DateWindow,
+    selected: &[&ExportConfig],
+    report: &mut RunReport,
+) -> bool {
+    if Instant::now() >= ctx.work_deadline {
+        for line in &mut report.exports {
+            skip(line, "not started: the run's deadline was too near");
+            (ctx.progress)(Progress::Finished(line));
+        }
+        return false;
+    }
+    let outcomes = download_all(ctx, credentials, window, selected, report).await;
+    let mut refused = false;
+    for ((export, outcome), line) in selected.iter().zip(outcomes).zip(&mut report.exports) {
+        let span = tracing::info_span!("export", export = %export.name, request_id = %ctx.request_id);
+        refused |= finish_export(ctx, export, outcome, line)
+            .instrument(span)
+            .await;
+        (ctx.progress)(Progress::Finished(line));
+    }
+    refused
+}
+
+/// One browser session for all exports, bounded by the work deadline.
+async fn download_all(
+    ctx: &StepContext<'_>,
+    credentials: BackendCredentials,
+    window: DateWindow,
+    selected: &[&ExportConfig],
+    report: &mut RunReport,
+) -> Vec<Result<ExportOutcome, String>> {
+    let source = match ExportSource::new(ctx.config, credentials) {
+        Ok(source) => source,
+        Err(e) => return selected.iter().map(|_| Err(one_line(&e))).collect(),
+    };
+    let (tx, mut rx) = mpsc::unbounded_channel::<SourceEvent>();
+    let source = source
+        .with_temp_root(ctx.run_dir.join("browser"))
+        .with_observer(move |event| {
+            let _ = tx.send(event.clone());
+        });
+    let downloads = ctx.run_dir.join("downloads");
+    let forward = |event: SourceEvent, report: &mut RunReport| match event {
+        SourceEvent::SessionOpened {
+            launch_seconds,
+            login_seconds,
+        } => {
+            if report.launch_seconds == 0.0 {
+                report.launch_seconds = launch_seconds;
+                report.login_seconds = login_seconds;
+            }
+            (ctx.progress)(Progress::SessionOpened {
+                launch_seconds,
+                login_seconds,
+            });
+        }
+        SourceEvent::AttemptFinished { export, error, .. } => {
+            (ctx.progress)(Progress::Downloaded {
+                export: &export,
+                error: error.as_ref(),
+            });
+        }
+    };
+    let work = tokio::time::timeout_at(
+        ctx.work_deadline,
+        source.export_all(window, selected, &downloads),
+    );
+    tokio::pin!(work);
+    let result = loop {
+        tokio::select! {
+            result = &mut work => break result,
+            Some(event) = rx.recv() => forward(event, report),
+        }
+    };
+    while let Ok(event) = rx.try_recv() {
+        forward(event, report);
+    }
+    match result {
+        Ok(source_report) => source_report.exports.into_iter().map(Ok).collect(),
+        Err(_) => selected
+            .iter()
+            .map(|_| {
+                Err("the run's deadline arrived while the browser was still downloading".into())
+            })
+            .collect(),
+    }
+}
+
+/// Parses and upserts one downloaded export; returns whether a credential was refused.
+async fn finish_export(
+    ctx: &StepContext<'_>,
+    export: &ExportConfig,
+    outcome: Result<ExportOutcome, String>,
+    line: &mut ExportReport,
+) -> bool {
+    let outcome = match outcome {
+        Ok(outcome) => outcome,
+        Err(why) => {
+            fail(line, FailedStage::Deadline, why);
+            return false;
+        }
+    };
+    line.attempts = outcome.attempts;
+    line.screenshot = keep_screenshot(ctx, &outcome);
+    let downloaded = match outcome.result {
+        Ok(downloaded) => downloaded,
+        Err(e) => {
+            let refused = matches!(e, SourceError::LoginRejected { .. });
+            fail(line, FailedStage::Download, one_line(&e));
+            return refused;
+        }
+    };
+    line.file = downloaded
+        .path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned());
+    line.bytes = Some(downloaded.bytes);
+    line.seconds = downloaded.seconds;
+    let started = Instant::now();
+    let refused = parse_and_upsert(ctx, export, &downloaded, line).await;
+    line.seconds += started.elapsed().as_secs_f64();
+    refused
+}
+
+async fn parse_and_upsert(
+    ctx: &StepContext<'_>,
+    export: &ExportConfig,
+    downloaded: &Downloaded,
+    line: &mut ExportReport,
+) -> bool {
+    if Instant::now() >= ctx.work_deadline {
+        skip(line, "downloaded, but not written: the run's deadline was near");
+        return false;
+    }
+    let path = downloaded.path.clone();
+    let options = export.table_options();
+    let parsed = tokio::task::spawn_blocking(move || {
+        let bytes = std::fs::read(&path).map_err(|e| {
+            format!("cannot read the downloaded file {}: {e}", path.display())
+        })?;
+        table::parse(&bytes, &options).map_err(|e| one_line(&e))
+    })
+    .await;
+    let table = match parsed {
+        Ok(Ok(table)) => table,
+        Ok(Err(why)) => {
+            fail(line, FailedStage::Parse, why);
+            return false;
+        }
+        Err(e) => {
+            fail(line, FailedStage::Parse, format!("the parser stopped: {e}"));
+            return false;
+        }
+    };
+    for warning in &table.warnings {
+        tracing::warn!(file = line.file.as_deref().unwrap_or(""), "{warning}");
+    }
+    line.warnings = table.warnings.clone();
+    line.rows = Some(table.rows.len());
+    tracing::info!(rows = table.rows.len(), columns = table.header.len(), format = %table.format, "export parsed");
+
+    let Some(spreadsheet_id) = export.spreadsheet_id.clone() else {
+        fail(
+            line,
+            FailedStage::Upsert,
+            format!("export {} has no spreadsheet_id in the configuration", export.name),
+        );
+        return false;
+    };
+    let target = SheetTarget {
+        spreadsheet_id,
+        tab: export.tab.clone(),
+        key_columns: export.key_columns.clone(),
+    };
+    let client = match ctx.services.sheet_client(ctx.google).await {
+        Ok(client) => client,
+        Err(e) => {
+            let refused = matches!(e, SheetError::Token { .. });
+            fail(line, FailedStage::Upsert, one_line(&e));
+            return refused;
+        }
+    };
+    match tokio::time::timeout_at(ctx.work_deadline, client.upsert(&target, &table, ctx.dry_run))
+        .await
+    {
+        Ok(Ok(r)) => {
+            line.status = ExportStatus::Ok;
+            line.inserted = r.inserted;
+            line.updated = r.updated;
+            line.unchanged = r.unchanged;
+            line.duplicates = r.duplicates;
+            line.empty_keys = r.empty_keys;
+            line.added_columns = r.added_columns;
+            line.read_requests = r.read_requests;
+            line.write_requests = r.write_requests;
+            false
+        }
+        Ok(Err(e)) => {
+            let refused = matches!(e, SheetError::Token { .. });
+            if refused {
+                ctx.services.forget_sheet_client().await;
+            }
+            fail(line, FailedStage::Upsert, one_line(&e));
+            refused
+        }
+        Err(_) => {
+            fail(
+                line,
+                FailedStage::Deadline,
+                "the run's deadline arrived during the upsert; the next run completes it".into(),
+            );
+            false
+        }
+    }
+}
+
+/// Reads the failure screenshot into memory, and keeps a copy where the caller asked.
+fn keep_screenshot(ctx: &StepContext<'_>, outcome: &ExportOutcome) -> Option<Screenshot> {
+    let path = outcome.screenshot.as_ref()?;
+    let png = std::fs::read(path).ok()?;
+    let saved_to = ctx.screenshots_dir.and_then(|dir| {
+        let name = format!(
+            "{}-{}.png",
+            outcome.name,
+            chrono::Utc::now().format("%Y%m%dT%H%M%S")
+        );
+        let to = dir.join(name);
+        match std::fs::create_dir_all(dir).and_then(|_| std::fs::write(&to, &png)) {
+            Ok(()) => Some(to.display().to_string()),
+            Err(e) => {
+                tracing::warn!(path = %to.display(), error = %e, "cannot keep the failure screenshot");
+                None
+            }
+        }
+    });
+    Some(Screenshot {
+        bytes: png.len(),
+        saved_to,
+        page_url: outcome.page_url.clone(),
+        png,
+    })
+}
+
+fn skip(line: &mut ExportReport, why: &str) {
+    line.status = ExportStatus::Skipped;
+    line.stage = Some(FailedStage::Deadline);
+    line.error = Some(why.to_owned());
+}
