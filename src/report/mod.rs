@@ -2,8 +2,11 @@
 //! its terminal table, and the Telegram summary ([`telegram`]).
 
 pub mod model;
+pub mod summary;
+pub mod telegram;
 
 pub use model::{
     ExportReport, ExportStatus, FailedStage, RunReport, RunStatus, Screenshot, TelegramOutcome,
     TelegramStatus, Totals, Window,
 };
+pub use telegram::{TelegramClient, should_notify};
