@@ -99,13 +99,16 @@ async fn scheduler_input_then_empty_event_in_one_warm_container() {
     assert_ok_report(&report, "2026-11-20", "2026-11-21");
     let after_first = world.tmp_entries();
     let calls_after_first = world.secrets.calls();
+    assert_eq!(world.sheets.counts().token, 1);
 
     // `{}` (a console test event): the default window ends today, whatever today is; the
     // overlapping day is unchanged and nothing is duplicated.
     let report = world.invoke(json!({})).await.response().clone();
     assert_eq!(report["status"], "ok", "{report:#}");
-    // Warm invocation: the secret came from the cache and nothing piled up in /tmp.
+    // Warm invocation: the secret came from the cache, the Sheets client (and its token) was
+    // reused, and nothing piled up in /tmp.
     assert_eq!(world.secrets.calls(), calls_after_first, "secret fetched again");
+    assert_eq!(world.sheets.counts().token, 1, "one access token for both invocations");
     assert_eq!(world.tmp_entries(), after_first);
     assert!(world.tmp_entries().is_empty(), "{:?}", world.tmp_entries());
     assert_eq!(world.api.next_calls(), 3, "two invocations, then waiting for the next");

@@ -17,6 +17,7 @@ pub struct Config {
     pub login: LoginConfig,
     pub browser: BrowserConfig,
     pub defaults: Defaults,
+    pub telegram: TelegramConfig,
     pub exports: Vec<ExportConfig>,
 }
 
@@ -70,6 +71,21 @@ pub struct Defaults {
     pub page_timeout: Duration,
     pub lookback_days: u32,
     pub timezone: chrono_tz::Tz,
+}
+
+/// When the Telegram summary is sent (`[telegram] notify`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Notify {
+    /// After every run (the default).
+    #[default]
+    Always,
+    /// Only when an export failed or was skipped.
+    Failures,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct TelegramConfig {
+    pub notify: Notify,
 }
 
 /// How a date is written into an export page's date inputs.

@@ -49,6 +49,12 @@ pub struct RawDefaults {
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
+pub struct RawTelegram {
+    pub notify: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct RawExport {
     pub name: Option<String>,
     pub enabled: Option<bool>,

@@ -50,7 +50,9 @@ impl fmt::Display for Problem {
 /// run should wait longer than a day.
 const MAX_SECONDS: u64 = 86_400;
 
-const SECTIONS: [&str; 5] = ["backend", "login", "browser", "defaults", "export"];
+const SECTIONS: [&str; 6] = [
+    "backend", "login", "browser", "defaults", "telegram", "export",
+];
 
 /// Collects problems for one place.
 pub(super) struct Checker<'a> {
@@ -239,6 +241,8 @@ pub fn validate(origin: &str, text: &str) -> Result<Config, Vec<Problem>> {
     let browser = browser(&mut c, raw_browser);
     let raw_defaults = c.section(Place::Section("defaults"), doc.remove("defaults"));
     let defaults = defaults(&mut c, raw_defaults);
+    let raw_telegram = c.section(Place::Section("telegram"), doc.remove("telegram"));
+    let telegram = telegram(&mut c, raw_telegram);
     let exports = super::export_rules::exports(&mut c, doc.remove("export"), &defaults);
 
     if c.problems.is_empty() {
@@ -248,6 +252,7 @@ pub fn validate(origin: &str, text: &str) -> Result<Config, Vec<Problem>> {
             login,
             browser,
             defaults,
+            telegram,
             exports,
         })
     } else {
@@ -388,4 +393,22 @@ fn defaults(c: &mut Checker, raw: RawDefaults) -> Defaults {
         lookback_days: raw.lookback_days.unwrap_or(1),
         timezone,
     }
+}
+
+fn telegram(c: &mut Checker, raw: RawTelegram) -> TelegramConfig {
+    let notify = match raw.notify.as_deref() {
+        None | Some("always") => Notify::Always,
+        Some("failures") => Notify::Failures,
+        Some(other) => {
+            c.push(
+                &Place::Section("telegram"),
+                Some("notify"),
+                format!(
+                    "\"{other}\" is not one of \"always\" (a summary after every run), \"failures\" (only when an export failed or was skipped)"
+                ),
+            );
+            Notify::Always
+        }
+    };
+    TelegramConfig { notify }
 }

@@ -2,9 +2,12 @@
 //! its terminal table, and the Telegram summary ([`telegram`]).
 
 pub mod model;
+pub mod summary;
+pub mod table;
+pub mod telegram;
 
 pub use model::{
     ExportReport, ExportStatus, FailedStage, RunReport, RunStatus, Screenshot, TelegramOutcome,
     TelegramStatus, Totals, Window,
 };
-pub mod table;
+pub use telegram::{TelegramClient, should_notify};

@@ -2,3 +2,4 @@
 
 pub mod backend;
 pub mod sheets;
+pub mod telegram;
