@@ -1,11 +1,24 @@
 //! The secrets document: one JSON object with `backend`, `google` and `telegram` sections, read
-//! from a local file (CLI) or AWS Secrets Manager (Lambda, later). Every secret value is wrapped
-//! in [`Secret`], whose `Debug` and `Display` print `[redacted]`.
+//! from a local file (`file`) or AWS Secrets Manager (`aws`), cached by a [`SecretsProvider`].
+//! Every secret value is wrapped in [`Secret`], whose `Debug` and `Display` print `[redacted]`;
+//! no error built here carries a value, only the origin, the section and the field.
+//!
+//! - `parse`: the document's checks (types per field, the two `google` forms).
+//! - `file`, `aws`: where the text comes from. `provider`: the cache and the CLI flags.
+
+mod aws;
+mod file;
+mod parse;
+mod provider;
 
 use std::fmt;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use serde::Deserialize;
+
+pub use file::SecretsFile;
+pub use parse::parse;
+pub use provider::{DEFAULT_TTL, SECRET_ID_ENV, SecretSource, SecretSourceArgs, SecretsProvider};
 
 /// A value that must never reach a log, a report or an error message.
 #[derive(Clone, Default, Deserialize, PartialEq, Eq)]
@@ -42,6 +55,32 @@ pub struct Secrets {
     pub backend: Option<BackendSecrets>,
     pub google: Option<GoogleSecrets>,
     pub telegram: Option<TelegramSecrets>,
+}
+
+impl Secrets {
+    /// The `backend` section; `origin` (see [`SecretsProvider::origin`]) names the document in
+    /// the error.
+    pub fn backend(&self, origin: &str) -> Result<&BackendSecrets, SecretsError> {
+        self.backend.as_ref().ok_or_else(|| SecretsError::Missing {
+            origin: origin.to_owned(),
+            section: "backend",
+            hint: "add {\"backend\": {\"email\": ..., \"password\": ...}}",
+        })
+    }
+
+    /// The `google` section: the service-account key.
+    pub fn google(&self, origin: &str) -> Result<&GoogleSecrets, SecretsError> {
+        self.google.as_ref().ok_or_else(|| SecretsError::Missing {
+            origin: origin.to_owned(),
+            section: "google",
+            hint: "add {\"google\": <the service-account key JSON issued by Google>}",
+        })
+    }
+
+    /// The `telegram` section, optional: without it no message is sent.
+    pub fn telegram(&self) -> Option<&TelegramSecrets> {
+        self.telegram.as_ref()
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -86,126 +125,63 @@ impl fmt::Debug for GoogleSecrets {
 #[serde(deny_unknown_fields)]
 pub struct TelegramSecrets {
     pub bot_token: Secret<String>,
+    /// Given as a string or a number in the document (`-100123...` for a group).
     pub chat_id: String,
 }
 
+/// Why the secrets could not be had. `origin` is "secrets file PATH" or "secret ID in AWS
+/// Secrets Manager"; no variant holds a secret value.
 #[derive(Debug, thiserror::Error)]
 pub enum SecretsError {
-    #[error("cannot read secrets file {path}: {source}")]
-    Read {
+    #[error("cannot read secrets file {path}: {source}; check the path given to --secrets-file")]
+    ReadFile {
         path: PathBuf,
         source: std::io::Error,
     },
-    /// serde_json errors carry only a position and a field name, never the input text.
+    /// `problem` is serde_json's syntax message, which names a position and never the input.
     #[error(
-        "secrets file {path} is not valid: {message} (expected a JSON object with `backend`, `google` and `telegram` sections)"
+        "{origin} is not valid JSON: {problem}; it must be one JSON object with `backend`, \
+         `google` and `telegram` sections"
     )]
-    Parse { path: PathBuf, message: String },
-    #[error("secrets file {path} has no `{section}` section; {hint}")]
+    Malformed { origin: String, problem: String },
+    /// A section or field of the wrong type, empty, missing or unknown.
+    #[error("{origin}: {place} {problem}")]
+    Invalid {
+        origin: String,
+        /// `section "google"` or `field "backend.password"`.
+        place: String,
+        problem: String,
+    },
+    #[error("{origin} has no `{section}` section; {hint}")]
     Missing {
-        path: PathBuf,
+        origin: String,
         section: &'static str,
         hint: &'static str,
     },
-}
-
-/// Secrets read from a file, remembering where they came from for error messages.
-#[derive(Debug)]
-pub struct SecretsFile {
-    pub path: PathBuf,
-    pub secrets: Secrets,
-}
-
-impl SecretsFile {
-    pub fn load(path: &Path) -> Result<Self, SecretsError> {
-        let text = std::fs::read_to_string(path).map_err(|source| SecretsError::Read {
-            path: path.to_owned(),
-            source,
-        })?;
-        let secrets = parse(&text).map_err(|message| SecretsError::Parse {
-            path: path.to_owned(),
-            message,
-        })?;
-        Ok(SecretsFile {
-            path: path.to_owned(),
-            secrets,
-        })
-    }
-
-    pub fn backend(&self) -> Result<&BackendSecrets, SecretsError> {
-        self.secrets.backend.as_ref().ok_or(SecretsError::Missing {
-            path: self.path.clone(),
-            section: "backend",
-            hint: "add {\"backend\": {\"email\": ..., \"password\": ...}}",
-        })
-    }
-
-    pub fn google(&self) -> Result<&GoogleSecrets, SecretsError> {
-        self.secrets.google.as_ref().ok_or(SecretsError::Missing {
-            path: self.path.clone(),
-            section: "google",
-            hint: "add {\"google\": <the service-account key JSON issued by Google>}",
-        })
-    }
-}
-
-/// Parses the secrets document. The error keeps serde's field names and positions but never
-/// the offending value: serde quotes values between backticks ("invalid type: string `...`"),
-/// and those are blanked unless they are field names.
-pub fn parse(text: &str) -> Result<Secrets, String> {
-    serde_json::from_str(text).map_err(|e| redact_serde_message(&e.to_string()))
-}
-
-fn redact_serde_message(message: &str) -> String {
-    if message.starts_with("unknown field") || message.starts_with("missing field") {
-        return message.to_owned();
-    }
-    let mut out = String::with_capacity(message.len());
-    let mut inside = false;
-    for ch in message.chars() {
-        if ch == '`' {
-            if inside {
-                out.push_str("`[redacted]`");
-            }
-            inside = !inside;
-        } else if !inside {
-            out.push(ch);
-        }
-    }
-    out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn debug_never_prints_secret_values() {
-        let s = parse(
-            r#"{"backend":{"email":"ops@example.com","password":"hunter2-very-secret"},
-                "telegram":{"bot_token":"123:ABCsecret","chat_id":"42"}}"#,
-        )
-        .unwrap();
-        let shown = format!("{s:?}");
-        assert!(shown.contains("ops@example.com"));
-        assert!(!shown.contains("hunter2"), "{shown}");
-        assert!(!shown.contains("ABCsecret"), "{shown}");
-        assert!(shown.contains("[redacted]"));
-    }
-
-    #[test]
-    fn parse_error_does_not_echo_values() {
-        let err = parse(r#"{"backend":{"email":"a","password":12345678}}"#).unwrap_err();
-        assert!(!err.contains("12345678"), "{err}");
-    }
-
-    #[test]
-    fn missing_section_names_it() {
-        let f = SecretsFile {
-            path: "s.json".into(),
-            secrets: Secrets::default(),
-        };
-        let e = f.backend().unwrap_err().to_string();
-        assert!(e.contains("s.json") && e.contains("`backend`"), "{e}");
-    }
+    #[error(
+        "secret {secret_id} was not found in AWS Secrets Manager (region {region}): check the \
+         secret's name or ARN (--secret-id or {}) and the region (AWS_REGION)",
+        SECRET_ID_ENV
+    )]
+    NotFound { secret_id: String, region: String },
+    #[error(
+        "access to secret {secret_id} in AWS Secrets Manager was denied: the caller's IAM role \
+         needs secretsmanager:GetSecretValue on that secret's ARN (and kms:Decrypt on its key \
+         when the secret uses a customer-managed KMS key)"
+    )]
+    AccessDenied { secret_id: String },
+    #[error(
+        "secret {secret_id} in AWS Secrets Manager holds no SecretString (a binary secret?): \
+         store the JSON document as the secret's text value"
+    )]
+    NotText { secret_id: String },
+    #[error(
+        "no AWS region is configured to read secret {secret_id} from AWS Secrets Manager: set \
+         AWS_REGION (Lambda sets it) or a region in the AWS profile"
+    )]
+    NoRegion { secret_id: String },
+    /// Unreachable endpoint, missing credentials, throttling and other service errors, on one
+    /// line.
+    #[error("cannot read secret {secret_id} from AWS Secrets Manager: {detail}")]
+    Service { secret_id: String, detail: String },
 }
