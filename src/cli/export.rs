@@ -9,7 +9,7 @@ use chrono::{Days, NaiveDate, Utc};
 use serde::Serialize;
 
 use crate::config::{Config, check_base_url};
-use crate::secrets::SecretsFile;
+use crate::secrets::{SecretSourceArgs, SecretsProvider};
 use crate::source::{BackendCredentials, DateWindow, ExportSource, SourceReport};
 
 #[derive(Debug, clap::Args)]
@@ -36,9 +36,9 @@ pub struct ExportArgs {
     /// Override the backend base URL (staging servers, the simulator).
     #[arg(long, value_name = "URL")]
     pub backend_url: Option<String>,
-    /// The secrets JSON; only `backend.email` and `backend.password` are used here.
-    #[arg(long, value_name = "FILE")]
-    pub secrets_file: PathBuf,
+    /// The secrets document; only `backend.email` and `backend.password` are used here.
+    #[command(flatten)]
+    pub secrets: SecretSourceArgs,
     /// Print the result as one JSON document on stdout.
     #[arg(long)]
     pub json: bool,
@@ -75,8 +75,9 @@ pub async fn run(args: ExportArgs) -> anyhow::Result<ExitCode> {
     if selected.is_empty() {
         anyhow::bail!("{}: no enabled export to run", config.origin);
     }
-    let secrets = SecretsFile::load(&args.secrets_file)?;
-    let backend = secrets.backend()?;
+    let provider = SecretsProvider::new(args.secrets.source(), crate::secrets::DEFAULT_TTL).await?;
+    let secrets = provider.get().await?;
+    let backend = secrets.backend(provider.origin())?;
     if let Some(url) = &args.backend_url {
         check_base_url(url).map_err(|why| anyhow::anyhow!("--backend-url \"{url}\" {why}"))?;
     }
@@ -86,8 +87,8 @@ pub async fn run(args: ExportArgs) -> anyhow::Result<ExitCode> {
     {
         check_base_url(url).map_err(|why| {
             anyhow::anyhow!(
-                "secrets file {}: field \"backend.base_url\": \"{url}\" {why}",
-                args.secrets_file.display()
+                "{}: field \"backend.base_url\": \"{url}\" {why}",
+                provider.origin()
             )
         })?;
     }

@@ -20,6 +20,8 @@ pub enum Simulator {
     Sheets(crate::sim::sheets::SheetsArgs),
     /// The Telegram Bot API: prints every message and photo it receives.
     Telegram(TelegramArgs),
+    /// AWS Secrets Manager's GetSecretValue, serving secrets from files.
+    Secrets(crate::sim::secretsmanager::SecretsArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -46,6 +48,7 @@ pub async fn run(args: SimArgs) -> anyhow::Result<ExitCode> {
         Simulator::Backend(a) => crate::sim::backend::run_cli(a).await?,
         Simulator::Sheets(a) => crate::sim::sheets::run_cli(a).await?,
         Simulator::Telegram(a) => run_telegram(a).await?,
+        Simulator::Secrets(a) => crate::sim::secretsmanager::run_cli(a).await?,
     }
     Ok(ExitCode::SUCCESS)
 }

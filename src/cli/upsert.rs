@@ -1,5 +1,5 @@
-//! `exportsync upsert FILE --spreadsheet ID [--tab NAME] --key COL... --secrets-file S
-//! [--dry-run] [--json]`: loads an export file a user already has (a backfill, an archived
+//! `exportsync upsert FILE --spreadsheet ID [--tab NAME] --key COL...
+//! (--secrets-file S | --secret-id ID) [--dry-run] [--json]`: loads an export file a user already has (a backfill, an archived
 //! file) into a Google Sheets tab with the same keyed upsert a scheduled run uses.
 //! `SHEETS_API_BASE_URL` points the client at another server (an emulator).
 
@@ -8,7 +8,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 
-use crate::secrets::SecretsFile;
+use crate::secrets::{SecretSourceArgs, SecretsProvider};
 use crate::sheet::{SheetClient, SheetClientOptions, SheetTarget, UpsertReport};
 use crate::table::{self, TableOptions};
 
@@ -28,9 +28,9 @@ pub struct UpsertArgs {
     /// Identify rows by all their columns instead of by key columns.
     #[arg(long, conflicts_with = "key")]
     pub whole_row: bool,
-    /// The secrets JSON file; its `google` section is the service-account key.
-    #[arg(long)]
-    pub secrets_file: PathBuf,
+    /// The secrets document; its `google` section is the service-account key.
+    #[command(flatten)]
+    pub secrets: SecretSourceArgs,
     /// Read the tab and report what would change, without writing.
     #[arg(long)]
     pub dry_run: bool,
@@ -41,8 +41,9 @@ pub struct UpsertArgs {
 
 pub async fn run(args: UpsertArgs) -> anyhow::Result<ExitCode> {
     // Everything that can be checked locally is checked before the first request.
-    let secrets = SecretsFile::load(&args.secrets_file)?;
-    let google = secrets.google()?;
+    let provider = SecretsProvider::new(args.secrets.source(), crate::secrets::DEFAULT_TTL).await?;
+    let secrets = provider.get().await?;
+    let google = secrets.google(provider.origin())?;
     let bytes = std::fs::read(&args.file)
         .with_context(|| format!("cannot read export file {}", args.file.display()))?;
     let options = TableOptions {
