@@ -4,6 +4,9 @@
 //! upserts through the real Google client into the Sheets emulator and reports to the Telegram
 //! fake. One test per event shape, one per failure path.
 
+#[path = "support/runtime_api.rs"]
+mod runtime_api;
+#[path = "support/lambda_world.rs"]
 mod lambda_world;
 
 use std::time::Duration;
@@ -303,7 +306,7 @@ async fn telegram_down_or_rate_limited_never_fails_the_run() {
     assert!(!why.contains(BOT_TOKEN) && !why.contains("AAH-bot"), "{why}");
 
     world.telegram.set_down(false);
-    world.telegram.fail_next_with_429(1, 1);
+    world.telegram.fail_next(1, 0);
     let report = world
         .invoke(json!({"from": "2026-11-05", "to": "2026-11-05"}))
         .await

@@ -12,7 +12,7 @@ use chrono::NaiveDate;
 use crate::config::Config;
 use crate::report::{ExportStatus, RunStatus};
 use crate::run::{self, Endpoints, Progress, RunRequest, Services};
-use crate::secrets::{SecretSource, SecretsProvider};
+use crate::secrets::{SecretSourceArgs, SecretsProvider};
 
 #[derive(Debug, clap::Args)]
 pub struct RunArgs {
@@ -34,12 +34,8 @@ pub struct RunArgs {
     /// The export definitions.
     #[arg(long, value_name = "FILE", default_value = "exports.toml")]
     pub config: PathBuf,
-    /// The secrets JSON document in a local file.
-    #[arg(long, value_name = "FILE", conflicts_with = "secret_id", required_unless_present = "secret_id")]
-    pub secrets_file: Option<PathBuf>,
-    /// The secret's name or ARN in AWS Secrets Manager (same document).
-    #[arg(long, value_name = "ID", env = "EXPORTSYNC_SECRET_ID")]
-    pub secret_id: Option<String>,
+    #[command(flatten)]
+    pub secrets: SecretSourceArgs,
     /// Override the backend base URL (staging servers, the simulator).
     #[arg(long, value_name = "URL")]
     pub backend_url: Option<String>,
@@ -59,13 +55,7 @@ pub async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     if args.headful {
         config.browser.headless = false;
     }
-    let source = match (&args.secrets_file, &args.secret_id) {
-        (Some(path), _) => SecretSource::File(path.clone()),
-        (None, Some(id)) => SecretSource::SecretsManager {
-            secret_id: id.clone(),
-        },
-        (None, None) => anyhow::bail!("give --secrets-file FILE or --secret-id ID"),
-    };
+    let source = args.secrets.source();
     let provider = SecretsProvider::new(source, Duration::from_secs(300)).await?;
     let secrets = provider.get().await?;
     let services = Services::new(Endpoints::default())?;

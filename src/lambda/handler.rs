@@ -42,6 +42,8 @@ pub enum FunctionError {
     Config(String),
     #[error(transparent)]
     Secrets(#[from] SecretsError),
+    #[error("{0}")]
+    SecretsSetup(String),
     #[error(transparent)]
     Run(#[from] RunError),
     #[error("{summary}")]
@@ -56,7 +58,7 @@ impl FunctionError {
         match self {
             FunctionError::Event(_) => "InvalidEvent",
             FunctionError::Config(_) => "ConfigInvalid",
-            FunctionError::Secrets(_) => "SecretsUnavailable",
+            FunctionError::Secrets(_) | FunctionError::SecretsSetup(_) => "SecretsUnavailable",
             FunctionError::Run(e) => e.error_type(),
             FunctionError::ExportsFailed { .. } => "ExportsFailed",
         }
@@ -75,7 +77,7 @@ impl From<FunctionError> for Diagnostic {
 /// What a container keeps between invocations.
 pub struct Function {
     config: Result<Config, String>,
-    secrets: Result<SecretsProvider, SecretsError>,
+    secrets: Result<SecretsProvider, String>,
     pub services: Services,
     /// Parent of each run's directory (Lambda: /tmp).
     work_dir: Option<PathBuf>,
@@ -105,10 +107,11 @@ impl Function {
                     ttl,
                 )
                 .await
+                .map_err(|e| e.to_string())
             }
-            _ => Err(SecretsError::NotConfigured {
-                hint: "set EXPORTSYNC_SECRET_ID to the name or ARN of the secret",
-            }),
+            _ => Err(format!(
+                "{SECRET_ID_ENV} is not set: set it to the name or ARN of the secret holding the secrets document"
+            )),
         };
         let services = Services::new(Endpoints::default())
             .map_err(|e| format!("cannot build the HTTP client: {e}"))?;
@@ -130,7 +133,10 @@ impl Function {
             "invocation"
         );
         let config = self.config.as_ref().map_err(|e| FunctionError::Config(e.clone()))?;
-        let secrets = self.secrets.as_ref().map_err(Clone::clone)?;
+        let secrets = self
+            .secrets
+            .as_ref()
+            .map_err(|e| FunctionError::SecretsSetup(e.clone()))?;
         let document = secrets.get().await?;
         let deadline = deadline_of(context.deadline);
         let request = RunRequest {

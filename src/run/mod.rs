@@ -17,7 +17,8 @@ use tracing::Instrument;
 
 use crate::config::{Config, ConfigError, ExportConfig, check_base_url};
 use crate::report::{
-    ExportReport, ExportStatus, FailedStage, RunReport, RunStatus, TelegramOutcome, Totals, Window,
+    ExportReport, ExportStatus, FailedStage, RunReport, RunStatus, TelegramClient, TelegramOutcome,
+    TelegramStatus, Totals, Window, should_notify,
 };
 use crate::secrets::Secrets;
 use crate::source::{BackendCredentials, SourceError};
@@ -79,12 +80,8 @@ pub enum RunError {
     Select(#[from] ConfigError),
     #[error("{origin}: no enabled export to run; set enabled = true on one, or name one")]
     NothingToRun { origin: String },
-    #[error("{origin} has no `{section}` section; {hint}")]
-    MissingSecrets {
-        origin: String,
-        section: &'static str,
-        hint: &'static str,
-    },
+    #[error(transparent)]
+    Secrets(#[from] crate::secrets::SecretsError),
     #[error("{0}")]
     BaseUrl(String),
     #[error("cannot create the run directory under {dir}: {source}")]
@@ -100,7 +97,7 @@ impl RunError {
         match self {
             RunError::Window(_) => "InvalidWindow",
             RunError::Select(_) | RunError::NothingToRun { .. } => "InvalidExports",
-            RunError::MissingSecrets { .. } => "SecretsIncomplete",
+            RunError::Secrets(_) => "SecretsIncomplete",
             RunError::BaseUrl(_) => "ConfigInvalid",
             RunError::WorkDir { .. } => "RunDirectory",
         }
@@ -150,16 +147,8 @@ pub async fn run(
             origin: config.origin.clone(),
         });
     }
-    let backend = secrets.backend.as_ref().ok_or(RunError::MissingSecrets {
-        origin: secrets_origin.to_owned(),
-        section: "backend",
-        hint: "add {\"backend\": {\"email\": ..., \"password\": ...}}",
-    })?;
-    let google = secrets.google.as_ref().ok_or(RunError::MissingSecrets {
-        origin: secrets_origin.to_owned(),
-        section: "google",
-        hint: "add {\"google\": <the service-account key JSON issued by Google>}",
-    })?;
+    let backend = secrets.backend(secrets_origin)?;
+    let google = secrets.google(secrets_origin)?;
     let mut config = config.clone();
     config.backend.base_url = resolve_base_url(&config, &request, backend, secrets_origin)?;
 
@@ -281,7 +270,7 @@ fn new_run_dir(parent: Option<&std::path::Path>) -> Result<tempfile::TempDir, Ru
 }
 
 /// Sends the Telegram summary when the secrets have a `telegram` section and the config's
-/// `notify` asks for it. Never fails the run.
+/// `notify` asks for it. Never fails the run; never waits past the run's deadline.
 async fn notify(
     config: &Config,
     secrets: &Secrets,
@@ -289,13 +278,24 @@ async fn notify(
     report: &RunReport,
     deadline: Instant,
 ) -> TelegramOutcome {
-    let _ = (config, secrets, services, report, deadline);
-    TelegramOutcome {
-        status: crate::report::TelegramStatus::NotConfigured,
+    let not = |status| TelegramOutcome {
+        status,
         messages: 0,
         photos: 0,
         error: None,
+    };
+    let Some(telegram) = secrets.telegram() else {
+        return not(TelegramStatus::NotConfigured);
+    };
+    if !should_notify(config.telegram.notify, report) {
+        return not(TelegramStatus::NotNeeded);
     }
+    let client = TelegramClient::new(
+        telegram,
+        services.endpoints.telegram.clone(),
+        services.http.clone(),
+    );
+    client.send_report(report, deadline).await
 }
 
 /// One log line for the run and one per export that did not end ok.

@@ -65,14 +65,27 @@ async fn download_all(
     window: DateWindow,
     selected: &[&ExportConfig],
     report: &mut RunReport,
-) -> Vec<Result<ExportOutcome, String>> {
+) -> Vec<Result<ExportOutcome, (FailedStage, String)>> {
     let source = match ExportSource::new(ctx.config, credentials) {
         Ok(source) => source,
-        Err(e) => return selected.iter().map(|_| Err(one_line(&e))).collect(),
+        Err(e) => {
+            return selected
+                .iter()
+                .map(|_| Err((FailedStage::Download, one_line(&e))))
+                .collect();
+        }
     };
+    let browser_dir = ctx.run_dir.join("browser");
+    if let Err(e) = std::fs::create_dir_all(&browser_dir) {
+        let why = format!("cannot create {}: {e}", browser_dir.display());
+        return selected
+            .iter()
+            .map(|_| Err((FailedStage::Download, why.clone())))
+            .collect();
+    }
     let (tx, mut rx) = mpsc::unbounded_channel::<SourceEvent>();
     let source = source
-        .with_temp_root(ctx.run_dir.join("browser"))
+        .with_temp_root(browser_dir)
         .with_observer(move |event| {
             let _ = tx.send(event.clone());
         });
@@ -117,7 +130,10 @@ async fn download_all(
         Err(_) => selected
             .iter()
             .map(|_| {
-                Err("the run's deadline arrived while the browser was still downloading".into())
+                Err((
+                    FailedStage::Deadline,
+                    "the run's deadline arrived while the browser was still downloading".into(),
+                ))
             })
             .collect(),
     }
@@ -127,13 +143,13 @@ async fn download_all(
 async fn finish_export(
     ctx: &StepContext<'_>,
     export: &ExportConfig,
-    outcome: Result<ExportOutcome, String>,
+    outcome: Result<ExportOutcome, (FailedStage, String)>,
     line: &mut ExportReport,
 ) -> bool {
     let outcome = match outcome {
         Ok(outcome) => outcome,
-        Err(why) => {
-            fail(line, FailedStage::Deadline, why);
+        Err((stage, why)) => {
+            fail(line, stage, why);
             return false;
         }
     };

@@ -1,12 +1,9 @@
-//! Shared harness for the Lambda tests (included with `mod` by each test file): every outside
+//! Shared harness for the Lambda tests (included with `#[path] mod` by each test file): every outside
 //! service on loopback (the simulated backend, the Sheets emulator, the Telegram fake, the
 //! Secrets Manager fake and a Lambda Runtime API), and the real `exportsync` binary started as
 //! Lambda starts a function's runtime.
 
 #![allow(dead_code)]
-
-#[path = "support/runtime_api.rs"]
-pub mod runtime_api;
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
@@ -19,7 +16,7 @@ use exportsync::sim::telegram::{TelegramSim, TelegramSimOptions};
 use serde_json::{Value, json};
 use tokio::process::{Child, Command};
 
-pub use runtime_api::{Outcome, RuntimeApi};
+pub use crate::runtime_api::{Outcome, RuntimeApi};
 
 pub const SECRET_ID: &str = "exportsync/production";
 pub const BOT_TOKEN: &str = "777000111:AAH-bot-token-never-printed-9f8e7d";
@@ -78,7 +75,7 @@ pub struct Logs {
 impl World {
     pub async fn start(options: WorldOptions) -> World {
         let backend = BackendSim::start(options.backend).await.unwrap();
-        let config = include_str!("../examples/sim.toml");
+        let config = include_str!("../../examples/sim.toml");
         let spreadsheets = [
             "sim-transactions",
             "sim-point-transactions",
@@ -92,6 +89,7 @@ impl World {
         .unwrap();
         let telegram = TelegramSim::start(TelegramSimOptions {
             token: BOT_TOKEN.to_owned(),
+            retry_after: 1,
             ..TelegramSimOptions::default()
         })
         .await
