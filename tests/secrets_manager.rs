@@ -432,6 +432,8 @@ async fn an_unreachable_endpoint_and_a_missing_region_are_one_line_errors() {
     let e = err.to_string();
     assert!(
         e.starts_with("cannot read secret prod/exportsync from AWS Secrets Manager: ")
+            && e.contains("Connection refused")
+            && !e.contains("DispatchFailure {")
             && !e.contains('\n'),
         "{e}"
     );
@@ -541,17 +543,16 @@ async fn the_binary_reads_the_secret_named_by_the_environment_and_ignores_an_emp
 }
 
 #[tokio::test]
-async fn the_commands_take_exactly_one_secrets_source() {
+async fn the_commands_take_one_secrets_source_and_a_flag_wins_over_the_variable() {
     let dir = tempfile::tempdir().unwrap();
-    let neither = exportsync(dir.path())
-        .args(["upsert", "rows.csv", "--spreadsheet", "book", "--key", "id"])
-        .output()
-        .await
-        .unwrap();
+    let upsert = ["upsert", "rows.csv", "--spreadsheet", "book", "--key", "id"];
+    let neither = exportsync(dir.path()).args(upsert).output().await.unwrap();
     let stderr = String::from_utf8_lossy(&neither.stderr);
-    assert_eq!(neither.status.code(), Some(2), "{stderr}");
+    assert_eq!(neither.status.code(), Some(1), "{stderr}");
     assert!(
-        stderr.contains("--secrets-file <FILE>") && stderr.contains("--secret-id <ID>"),
+        stderr.contains(
+            "no secrets given: pass --secrets-file FILE (a local JSON file) or --secret-id ID"
+        ) && stderr.contains("or set EXPORTSYNC_SECRET_ID"),
         "{stderr}"
     );
     let both = exportsync(dir.path())
@@ -570,4 +571,19 @@ async fn the_commands_take_exactly_one_secrets_source() {
     let stderr = String::from_utf8_lossy(&both.stderr);
     assert_eq!(both.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("cannot be used with"), "{stderr}");
+    // The variable is a default: the file on the command line is used, no AWS call is made.
+    let file_wins = exportsync(dir.path())
+        .args(upsert)
+        .args(["--secrets-file", "absent.json"])
+        .env("EXPORTSYNC_SECRET_ID", "prod/exportsync")
+        .env("AWS_ENDPOINT_URL_SECRETS_MANAGER", "http://127.0.0.1:9")
+        .output()
+        .await
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&file_wins.stderr);
+    assert_eq!(file_wins.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("cannot read secrets file absent.json"),
+        "{stderr}"
+    );
 }

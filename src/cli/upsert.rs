@@ -41,7 +41,8 @@ pub struct UpsertArgs {
 
 pub async fn run(args: UpsertArgs) -> anyhow::Result<ExitCode> {
     // Everything that can be checked locally is checked before the first request.
-    let provider = SecretsProvider::new(args.secrets.source(), crate::secrets::DEFAULT_TTL).await?;
+    let provider =
+        SecretsProvider::new(args.secrets.source()?, crate::secrets::DEFAULT_TTL).await?;
     let secrets = provider.get().await?;
     let google = secrets.google(provider.origin())?;
     let bytes = std::fs::read(&args.file)
