@@ -116,7 +116,7 @@ impl Moto {
             .stderr(Stdio::null())
             .spawn()
             .unwrap_or_else(|e| panic!("cannot start {program}: {e}"));
-        let moto = Moto {
+        let mut moto = Moto {
             child,
             endpoint: format!("http://127.0.0.1:{port}"),
             _home: home,
@@ -126,6 +126,12 @@ impl Moto {
             .await
             .is_err()
         {
+            if let Ok(Some(status)) = moto.child.try_wait() {
+                panic!(
+                    "{program} exited ({status}) before listening: .ci/run installs \
+                     moto[server] into ~/.cache/exportsync-venv and sets MOTO_SERVER"
+                );
+            }
             assert!(
                 tokio::time::Instant::now() < deadline,
                 "moto_server did not listen on port {port} within 60 s"
@@ -337,19 +343,19 @@ async fn the_document_is_cached_for_the_ttl_and_fetched_again_after_invalidate()
     let cached = provider(&sim.endpoint_url(), id, HOUR).await;
     let password =
         |s: &exportsync::secrets::Secrets| s.backend("t").unwrap().password.expose().clone();
-    assert_eq!(password(&*cached.get().await.unwrap()), PASSWORD);
-    assert_eq!(password(&*cached.get().await.unwrap()), PASSWORD);
+    assert_eq!(password(&cached.get().await.unwrap()), PASSWORD);
+    assert_eq!(password(&cached.get().await.unwrap()), PASSWORD);
     assert_eq!(sim.calls(), 1, "two gets within the TTL: one call");
 
     sim.put(id, document(key(), "rotated-password"));
     assert_eq!(
-        password(&*cached.get().await.unwrap()),
+        password(&cached.get().await.unwrap()),
         PASSWORD,
         "still cached"
     );
     assert_eq!(sim.calls(), 1);
     cached.invalidate();
-    assert_eq!(password(&*cached.get().await.unwrap()), "rotated-password");
+    assert_eq!(password(&cached.get().await.unwrap()), "rotated-password");
     assert_eq!(sim.calls(), 2, "invalidate: fetched again");
 
     // A TTL that has passed: fetched again.
@@ -364,7 +370,7 @@ async fn the_document_is_cached_for_the_ttl_and_fetched_again_after_invalidate()
     let moto = Moto::start().await;
     moto.create(id, &document(key(), PASSWORD)).await;
     let cached = provider(&moto.endpoint, id, HOUR).await;
-    assert_eq!(password(&*cached.get().await.unwrap()), PASSWORD);
+    assert_eq!(password(&cached.get().await.unwrap()), PASSWORD);
     moto.client()
         .await
         .put_secret_value()
@@ -373,9 +379,9 @@ async fn the_document_is_cached_for_the_ttl_and_fetched_again_after_invalidate()
         .send()
         .await
         .unwrap();
-    assert_eq!(password(&*cached.get().await.unwrap()), PASSWORD);
+    assert_eq!(password(&cached.get().await.unwrap()), PASSWORD);
     cached.invalidate();
-    assert_eq!(password(&*cached.get().await.unwrap()), "rotated-password");
+    assert_eq!(password(&cached.get().await.unwrap()), "rotated-password");
 }
 
 #[tokio::test]

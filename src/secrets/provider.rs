@@ -207,22 +207,22 @@ mod tests {
             .await
             .unwrap();
         let email = |s: &Secrets| s.backend("t").unwrap().email.clone();
-        assert_eq!(email(&*provider.get().await.unwrap()), "first@example.com");
+        assert_eq!(email(&provider.get().await.unwrap()), "first@example.com");
 
         write(&path, "second@example.com");
         tokio::time::advance(ttl - Duration::from_secs(1)).await;
         assert_eq!(
-            email(&*provider.get().await.unwrap()),
+            email(&provider.get().await.unwrap()),
             "first@example.com",
             "still cached just before the TTL"
         );
         tokio::time::advance(Duration::from_secs(1)).await;
-        assert_eq!(email(&*provider.get().await.unwrap()), "second@example.com");
+        assert_eq!(email(&provider.get().await.unwrap()), "second@example.com");
 
         write(&path, "third@example.com");
-        assert_eq!(email(&*provider.get().await.unwrap()), "second@example.com");
+        assert_eq!(email(&provider.get().await.unwrap()), "second@example.com");
         provider.invalidate();
-        assert_eq!(email(&*provider.get().await.unwrap()), "third@example.com");
+        assert_eq!(email(&provider.get().await.unwrap()), "third@example.com");
     }
 
     #[tokio::test]
