@@ -1,6 +1,7 @@
 //! `exportsync upsert FILE --spreadsheet ID [--tab NAME] --key COL...
-//! (--secrets-file S | --secret-id ID) [--dry-run] [--json]`: loads an export file a user already has (a backfill, an archived
-//! file) into a Google Sheets tab with the same keyed upsert a scheduled run uses.
+//! (--secrets-file S | --secret-id ID) [--dry-run] [--json]`: loads an export file a user
+//! already has (a backfill, an archived file) into a Google Sheets tab with the same keyed
+//! upsert a scheduled run uses.
 //! `SHEETS_API_BASE_URL` points the client at another server (an emulator).
 
 use std::path::PathBuf;
