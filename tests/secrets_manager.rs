@@ -115,7 +115,12 @@ impl Moto {
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
-            .unwrap_or_else(|e| panic!("cannot start {program}: {e}"));
+            .unwrap_or_else(|e| {
+                panic!(
+                    "cannot start {program}: {e}; .ci/run installs moto[server] into \
+                     ~/.cache/exportsync-venv and sets MOTO_SERVER"
+                )
+            });
         let mut moto = Moto {
             child,
             endpoint: format!("http://127.0.0.1:{port}"),
