@@ -115,8 +115,13 @@ impl Moto {
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
-            .unwrap_or_else(|e| panic!("cannot start {program}: {e}"));
-        let moto = Moto {
+            .unwrap_or_else(|e| {
+                panic!(
+                    "cannot start {program}: {e}; .ci/run installs moto[server] into \
+                     ~/.cache/exportsync-venv and sets MOTO_SERVER"
+                )
+            });
+        let mut moto = Moto {
             child,
             endpoint: format!("http://127.0.0.1:{port}"),
             _home: home,
@@ -126,6 +131,12 @@ impl Moto {
             .await
             .is_err()
         {
+            if let Ok(Some(status)) = moto.child.try_wait() {
+                panic!(
+                    "{program} exited ({status}) before listening: .ci/run installs \
+                     moto[server] into ~/.cache/exportsync-venv and sets MOTO_SERVER"
+                );
+            }
             assert!(
                 tokio::time::Instant::now() < deadline,
                 "moto_server did not listen on port {port} within 60 s"
@@ -337,19 +348,19 @@ async fn the_document_is_cached_for_the_ttl_and_fetched_again_after_invalidate()
     let cached = provider(&sim.endpoint_url(), id, HOUR).await;
     let password =
         |s: &exportsync::secrets::Secrets| s.backend("t").unwrap().password.expose().clone();
-    assert_eq!(password(&*cached.get().await.unwrap()), PASSWORD);
-    assert_eq!(password(&*cached.get().await.unwrap()), PASSWORD);
+    assert_eq!(password(&cached.get().await.unwrap()), PASSWORD);
+    assert_eq!(password(&cached.get().await.unwrap()), PASSWORD);
     assert_eq!(sim.calls(), 1, "two gets within the TTL: one call");
 
     sim.put(id, document(key(), "rotated-password"));
     assert_eq!(
-        password(&*cached.get().await.unwrap()),
+        password(&cached.get().await.unwrap()),
         PASSWORD,
         "still cached"
     );
     assert_eq!(sim.calls(), 1);
     cached.invalidate();
-    assert_eq!(password(&*cached.get().await.unwrap()), "rotated-password");
+    assert_eq!(password(&cached.get().await.unwrap()), "rotated-password");
     assert_eq!(sim.calls(), 2, "invalidate: fetched again");
 
     // A TTL that has passed: fetched again.
@@ -364,7 +375,7 @@ async fn the_document_is_cached_for_the_ttl_and_fetched_again_after_invalidate()
     let moto = Moto::start().await;
     moto.create(id, &document(key(), PASSWORD)).await;
     let cached = provider(&moto.endpoint, id, HOUR).await;
-    assert_eq!(password(&*cached.get().await.unwrap()), PASSWORD);
+    assert_eq!(password(&cached.get().await.unwrap()), PASSWORD);
     moto.client()
         .await
         .put_secret_value()
@@ -373,9 +384,9 @@ async fn the_document_is_cached_for_the_ttl_and_fetched_again_after_invalidate()
         .send()
         .await
         .unwrap();
-    assert_eq!(password(&*cached.get().await.unwrap()), PASSWORD);
+    assert_eq!(password(&cached.get().await.unwrap()), PASSWORD);
     cached.invalidate();
-    assert_eq!(password(&*cached.get().await.unwrap()), "rotated-password");
+    assert_eq!(password(&cached.get().await.unwrap()), "rotated-password");
 }
 
 #[tokio::test]
@@ -432,6 +443,8 @@ async fn an_unreachable_endpoint_and_a_missing_region_are_one_line_errors() {
     let e = err.to_string();
     assert!(
         e.starts_with("cannot read secret prod/exportsync from AWS Secrets Manager: ")
+            && e.contains("Connection refused")
+            && !e.contains("DispatchFailure {")
             && !e.contains('\n'),
         "{e}"
     );
@@ -541,17 +554,16 @@ async fn the_binary_reads_the_secret_named_by_the_environment_and_ignores_an_emp
 }
 
 #[tokio::test]
-async fn the_commands_take_exactly_one_secrets_source() {
+async fn the_commands_take_one_secrets_source_and_a_flag_wins_over_the_variable() {
     let dir = tempfile::tempdir().unwrap();
-    let neither = exportsync(dir.path())
-        .args(["upsert", "rows.csv", "--spreadsheet", "book", "--key", "id"])
-        .output()
-        .await
-        .unwrap();
+    let upsert = ["upsert", "rows.csv", "--spreadsheet", "book", "--key", "id"];
+    let neither = exportsync(dir.path()).args(upsert).output().await.unwrap();
     let stderr = String::from_utf8_lossy(&neither.stderr);
-    assert_eq!(neither.status.code(), Some(2), "{stderr}");
+    assert_eq!(neither.status.code(), Some(1), "{stderr}");
     assert!(
-        stderr.contains("--secrets-file <FILE>") && stderr.contains("--secret-id <ID>"),
+        stderr.contains(
+            "no secrets given: pass --secrets-file FILE (a local JSON file) or --secret-id ID"
+        ) && stderr.contains("or set EXPORTSYNC_SECRET_ID"),
         "{stderr}"
     );
     let both = exportsync(dir.path())
@@ -570,4 +582,19 @@ async fn the_commands_take_exactly_one_secrets_source() {
     let stderr = String::from_utf8_lossy(&both.stderr);
     assert_eq!(both.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("cannot be used with"), "{stderr}");
+    // The variable is a default: the file on the command line is used, no AWS call is made.
+    let file_wins = exportsync(dir.path())
+        .args(upsert)
+        .args(["--secrets-file", "absent.json"])
+        .env("EXPORTSYNC_SECRET_ID", "prod/exportsync")
+        .env("AWS_ENDPOINT_URL_SECRETS_MANAGER", "http://127.0.0.1:9")
+        .output()
+        .await
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&file_wins.stderr);
+    assert_eq!(file_wins.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("cannot read secrets file absent.json"),
+        "{stderr}"
+    );
 }

@@ -389,7 +389,7 @@ async fn telegram_answering_500_is_tried_three_times_then_reported() {
     assert_eq!((outcome.messages, outcome.photos), (0, 0));
     let error = outcome.error.unwrap();
     assert!(
-        error.contains("sendMessage: server error 500 (Internal Server Error) after 3 attempts"),
+        error.contains("sendMessage: server error 500 (Internal Server Error), attempt 3 of 3"),
         "{error}"
     );
     assert_no_token(&error);

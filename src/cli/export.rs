@@ -75,7 +75,8 @@ pub async fn run(args: ExportArgs) -> anyhow::Result<ExitCode> {
     if selected.is_empty() {
         anyhow::bail!("{}: no enabled export to run", config.origin);
     }
-    let provider = SecretsProvider::new(args.secrets.source(), crate::secrets::DEFAULT_TTL).await?;
+    let provider =
+        SecretsProvider::new(args.secrets.source()?, crate::secrets::DEFAULT_TTL).await?;
     let secrets = provider.get().await?;
     let backend = secrets.backend(provider.origin())?;
     if let Some(url) = &args.backend_url {

@@ -1,6 +1,7 @@
 //! `exportsync upsert FILE --spreadsheet ID [--tab NAME] --key COL...
-//! (--secrets-file S | --secret-id ID) [--dry-run] [--json]`: loads an export file a user already has (a backfill, an archived
-//! file) into a Google Sheets tab with the same keyed upsert a scheduled run uses.
+//! (--secrets-file S | --secret-id ID) [--dry-run] [--json]`: loads an export file a user
+//! already has (a backfill, an archived file) into a Google Sheets tab with the same keyed
+//! upsert a scheduled run uses.
 //! `SHEETS_API_BASE_URL` points the client at another server (an emulator).
 
 use std::path::PathBuf;
@@ -41,7 +42,8 @@ pub struct UpsertArgs {
 
 pub async fn run(args: UpsertArgs) -> anyhow::Result<ExitCode> {
     // Everything that can be checked locally is checked before the first request.
-    let provider = SecretsProvider::new(args.secrets.source(), crate::secrets::DEFAULT_TTL).await?;
+    let provider =
+        SecretsProvider::new(args.secrets.source()?, crate::secrets::DEFAULT_TTL).await?;
     let secrets = provider.get().await?;
     let google = secrets.google(provider.origin())?;
     let bytes = std::fs::read(&args.file)

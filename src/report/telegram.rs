@@ -68,7 +68,9 @@ pub enum TelegramError {
         description: String,
         remedy: &'static str,
     },
-    #[error("Telegram {method}: server error {code} ({description}) after {attempts} attempts")]
+    #[error(
+        "Telegram {method}: server error {code} ({description}), attempt {attempts} of {MAX_ATTEMPTS}"
+    )]
     Server {
         method: &'static str,
         code: u16,

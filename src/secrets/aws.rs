@@ -6,7 +6,7 @@
 use std::time::Duration;
 
 use aws_config::timeout::TimeoutConfig;
-use aws_sdk_secretsmanager::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_secretsmanager::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_secretsmanager::operation::get_secret_value::GetSecretValueError;
 
 use super::{Secrets, SecretsError};
@@ -107,7 +107,7 @@ impl SecretsManagerReader {
             ),
             SdkError::TimeoutError(_) => "no answer in time (timeout)".to_owned(),
             other => {
-                let text = DisplayErrorContext(other).to_string();
+                let text = error_chain(other);
                 if text.contains("credentials") {
                     format!(
                         "{text}; give AWS credentials (the Lambda role, AWS_PROFILE, or \
@@ -161,6 +161,22 @@ fn endpoint_without_empty(
         .filter(|s| !blank(s))
         .or(global.filter(|s| !blank(s)));
     Some(chosen.map(str::to_owned))
+}
+
+/// "dispatch failure: io error: ...: Connection refused (os error 111)": each cause's
+/// Display, without the Debug dump `DisplayErrorContext` appends.
+fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let part = cause.to_string();
+        if !text.ends_with(&part) {
+            text.push_str(": ");
+            text.push_str(&part);
+        }
+        source = cause.source();
+    }
+    text
 }
 
 fn one_line(text: &str) -> String {

@@ -133,6 +133,12 @@ pub struct TelegramSecrets {
 /// Secrets Manager"; no variant holds a secret value.
 #[derive(Debug, thiserror::Error)]
 pub enum SecretsError {
+    #[error(
+        "no secrets given: pass --secrets-file FILE (a local JSON file) or --secret-id ID (a \
+         secret in AWS Secrets Manager), or set {}",
+        SECRET_ID_ENV
+    )]
+    NoSource,
     #[error("cannot read secrets file {path}: {source}; check the path given to --secrets-file")]
     ReadFile {
         path: PathBuf,

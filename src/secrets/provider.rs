@@ -26,29 +26,38 @@ pub enum SecretSource {
     SecretsManager { secret_id: String },
 }
 
-/// `--secrets-file FILE | --secret-id ID` (exactly one; `EXPORTSYNC_SECRET_ID` gives
-/// `--secret-id` when neither flag is on the command line). Flatten it into a command.
+/// `--secrets-file FILE | --secret-id ID`, at most one of them; with neither,
+/// `EXPORTSYNC_SECRET_ID` names the secret (so a flag on the command line wins over the
+/// variable). Flatten it into a command.
 #[derive(Clone, Debug, clap::Args)]
-#[group(id = "secrets", required = true, multiple = false)]
+#[group(id = "secrets", multiple = false)]
 pub struct SecretSourceArgs {
     /// The secrets JSON file (sections `backend`, `google`, `telegram`).
     #[arg(long, value_name = "FILE")]
     pub secrets_file: Option<PathBuf>,
-    /// The secret holding the same JSON document in AWS Secrets Manager (name or ARN). Uses
-    /// the AWS SDK's usual settings: AWS_REGION, credentials, AWS_ENDPOINT_URL_SECRETS_MANAGER.
-    #[arg(long, value_name = "ID", env = SECRET_ID_ENV)]
+    /// The secret holding the same JSON document in AWS Secrets Manager (name or ARN)
+    /// [default: $EXPORTSYNC_SECRET_ID]. Uses the AWS SDK's settings: AWS_REGION,
+    /// credentials, AWS_ENDPOINT_URL_SECRETS_MANAGER.
+    #[arg(long, value_name = "ID", value_parser = clap::builder::NonEmptyStringValueParser::new())]
     pub secret_id: Option<String>,
 }
 
 impl SecretSourceArgs {
-    pub fn source(&self) -> SecretSource {
+    /// The flag given, else `EXPORTSYNC_SECRET_ID` (an empty value counts as unset).
+    pub fn source(&self) -> Result<SecretSource, SecretsError> {
+        let from_env = || {
+            std::env::var(SECRET_ID_ENV)
+                .ok()
+                .filter(|id| !id.trim().is_empty())
+        };
         match (&self.secrets_file, &self.secret_id) {
-            (Some(path), _) => SecretSource::File(path.clone()),
-            (None, Some(id)) => SecretSource::SecretsManager {
+            (Some(path), _) => Ok(SecretSource::File(path.clone())),
+            (None, Some(id)) => Ok(SecretSource::SecretsManager {
                 secret_id: id.clone(),
-            },
-            // clap's group makes one of them required.
-            (None, None) => unreachable!("clap requires --secrets-file or --secret-id"),
+            }),
+            (None, None) => from_env()
+                .map(|secret_id| SecretSource::SecretsManager { secret_id })
+                .ok_or(SecretsError::NoSource),
         }
     }
 }
@@ -198,22 +207,22 @@ mod tests {
             .await
             .unwrap();
         let email = |s: &Secrets| s.backend("t").unwrap().email.clone();
-        assert_eq!(email(&*provider.get().await.unwrap()), "first@example.com");
+        assert_eq!(email(&provider.get().await.unwrap()), "first@example.com");
 
         write(&path, "second@example.com");
         tokio::time::advance(ttl - Duration::from_secs(1)).await;
         assert_eq!(
-            email(&*provider.get().await.unwrap()),
+            email(&provider.get().await.unwrap()),
             "first@example.com",
             "still cached just before the TTL"
         );
         tokio::time::advance(Duration::from_secs(1)).await;
-        assert_eq!(email(&*provider.get().await.unwrap()), "second@example.com");
+        assert_eq!(email(&provider.get().await.unwrap()), "second@example.com");
 
         write(&path, "third@example.com");
-        assert_eq!(email(&*provider.get().await.unwrap()), "second@example.com");
+        assert_eq!(email(&provider.get().await.unwrap()), "second@example.com");
         provider.invalidate();
-        assert_eq!(email(&*provider.get().await.unwrap()), "third@example.com");
+        assert_eq!(email(&provider.get().await.unwrap()), "third@example.com");
     }
 
     #[tokio::test]
