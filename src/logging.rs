@@ -23,19 +23,43 @@ where
     init_with(writer, json, false)
 }
 
+/// Libraries that print what goes over the wire at debug or trace level: DevTools messages
+/// (the login form's POST body, with the password), HTTP bodies (the secret's value, tokens),
+/// signing material. They are capped whatever `RUST_LOG` asks, so that no secret can reach a
+/// log; exportsync's own debug and trace output stays available.
+const WIRE_LEVEL_CAPS: [&str; 15] = [
+    "chromiumoxide=error",
+    "tungstenite=info",
+    "async_tungstenite=info",
+    "chromiumoxide::conn=off",
+    "aws_smithy_runtime=info",
+    "aws_smithy_runtime_api=info",
+    "aws_smithy_http_client=info",
+    "aws_sigv4=info",
+    "aws_config=info",
+    "hyper=info",
+    "hyper_util=info",
+    "h2=info",
+    "reqwest=info",
+    "rustls=info",
+    "yup_oauth2=info",
+];
+
 fn init_with<W>(writer: W, json: bool, ansi: bool)
 where
     W: for<'a> MakeWriter<'a> + Send + Sync + 'static,
 {
-    let filter = EnvFilter::try_from_default_env()
+    let mut filter = EnvFilter::try_from_default_env()
         .ok()
         .or_else(|| {
             std::env::var("AWS_LAMBDA_LOG_LEVEL")
                 .ok()
-                .and_then(|level| EnvFilter::try_new(format!("{},chromiumoxide=error", level.to_lowercase())).ok())
+                .and_then(|level| EnvFilter::try_new(level.to_lowercase()).ok())
         })
-        .unwrap_or_else(|| EnvFilter::new("info,chromiumoxide=error"))
-        .add_directive("chromiumoxide::conn=off".parse().expect("static directive"));
+        .unwrap_or_else(|| EnvFilter::new("info"));
+    for directive in WIRE_LEVEL_CAPS {
+        filter = filter.add_directive(directive.parse().expect("static directive"));
+    }
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(writer)

@@ -114,6 +114,14 @@ async fn scheduler_input_then_empty_event_in_one_warm_container() {
     assert_eq!(world.sheets.counts().token, 1, "one access token for both invocations");
     assert_eq!(world.tmp_entries(), after_first);
     assert!(world.tmp_entries().is_empty(), "{:?}", world.tmp_entries());
+    // One process served both: it asked for the next event after each (the third ask may
+    // still be on its way).
+    for _ in 0..50 {
+        if world.api.next_calls() >= 3 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
     assert_eq!(world.api.next_calls(), 3, "two invocations, then waiting for the next");
     world.stop().await;
 }
@@ -333,7 +341,7 @@ async fn secret_missing_malformed_or_denied_are_clear_errors() {
         let (error_type, body) = world.invoke(json!({})).await.error().clone_pair();
         assert_eq!(error_type, "SecretsUnavailable", "{body}");
         let message = error_message(&body);
-        assert!(message.to_lowercase().contains(says), "{message}");
+        assert!(message.to_lowercase().contains(&says.to_lowercase()), "{message}");
         assert!(message.contains(SECRET_ID), "names the secret: {message}");
         assert_eq!(world.backend.stats().login_attempts, 0, "nothing ran");
         world.stop().await;
@@ -399,7 +407,12 @@ async fn no_secret_appears_in_any_output_at_trace_level() {
             &private_key_body[..40],
             "test-only-secret-access-key",
         ] {
-            assert!(!text.contains(secret), "a secret leaked into: {}", &text[..text.len().min(400)]);
+            if let Some(at) = text.find(secret) {
+                let from = text[..at].char_indices().rev().nth(300).map(|(i, _)| i).unwrap_or(0);
+                let line_start = text[..at].rfind('\n').map(|i| i + 1).unwrap_or(0);
+                let head: String = text[line_start..].chars().take(300).collect();
+                panic!("a secret leaked: ...{} (line starts: {head})", &text[from..at]);
+            }
         }
     }
 }

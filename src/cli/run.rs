@@ -55,7 +55,7 @@ pub async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     if args.headful {
         config.browser.headless = false;
     }
-    let source = args.secrets.source();
+    let source = args.secrets.source()?;
     let provider = SecretsProvider::new(source, Duration::from_secs(300)).await?;
     let secrets = provider.get().await?;
     let services = Services::new(Endpoints::default())?;

@@ -260,7 +260,7 @@ fn new_run_dir(parent: Option<&std::path::Path>) -> Result<tempfile::TempDir, Ru
     std::fs::create_dir_all(&parent)
         .and_then(|_| {
             tempfile::Builder::new()
-                .prefix("exportsync-run-")
+                .prefix("run-")
                 .tempdir_in(&parent)
         })
         .map_err(|source| RunError::WorkDir {

@@ -75,14 +75,9 @@ async fn download_all(
                 .collect();
         }
     };
-    let browser_dir = ctx.run_dir.join("browser");
-    if let Err(e) = std::fs::create_dir_all(&browser_dir) {
-        let why = format!("cannot create {}: {e}", browser_dir.display());
-        return selected
-            .iter()
-            .map(|_| Err((FailedStage::Download, why.clone())))
-            .collect();
-    }
+    // The browser's session directory goes straight in the run directory: Chromium's socket
+    // paths under it must stay within the 108 bytes a Unix socket path may have.
+    let browser_dir = ctx.run_dir.to_path_buf();
     let (tx, mut rx) = mpsc::unbounded_channel::<SourceEvent>();
     let source = source
         .with_temp_root(browser_dir)

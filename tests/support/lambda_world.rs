@@ -124,7 +124,7 @@ impl World {
             config.replace("http://127.0.0.1:8080", &backend.base_url()),
         )
         .unwrap();
-        let tmp = dir.path().join("tmp");
+        let tmp = dir.path().join("t");
         std::fs::create_dir_all(&tmp).unwrap();
         let api = RuntimeApi::start().await;
 
@@ -184,7 +184,7 @@ impl World {
 
     /// The function's /tmp.
     pub fn tmp(&self) -> PathBuf {
-        self.dir.path().join("tmp")
+        self.dir.path().join("t")
     }
 
     /// Entries left in the function's /tmp.
