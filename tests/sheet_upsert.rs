@@ -385,12 +385,8 @@ async fn duplicates_in_export_and_sheet_are_counted_and_nothing_is_deleted() {
 async fn three_429s_then_success() {
     let f = Fixture::start().await;
     let client = f.client().await;
-    f.sim.inject(Fault {
-        kind: Some(RequestKind::BatchUpdate),
-        status: 429,
-        times: 3,
-        retry_after: None,
-    });
+    f.sim
+        .inject(Fault::new(Some(RequestKind::BatchUpdate), 429, 3));
     let report = client
         .upsert(&target("Sheet1", &["Transaksi ID"]), &orders(), false)
         .await
@@ -411,10 +407,8 @@ async fn retry_after_beyond_the_deadline_gives_a_quota_error_at_once() {
     options.deadline = Duration::from_secs(5);
     let client = f.client_with(options).await;
     f.sim.inject(Fault {
-        kind: Some(RequestKind::Get),
-        status: 429,
-        times: 1,
         retry_after: Some(60),
+        ..Fault::new(Some(RequestKind::Get), 429, 1)
     });
     let started = std::time::Instant::now();
     let err = client
@@ -485,12 +479,8 @@ async fn a_failed_batch_midway_is_repaired_by_the_next_run() {
         );
         tokio::time::sleep(Duration::from_millis(2)).await;
     }
-    f.sim.inject(Fault {
-        kind: Some(RequestKind::BatchUpdate),
-        status: 500,
-        times: 3,
-        retry_after: None,
-    });
+    f.sim
+        .inject(Fault::new(Some(RequestKind::BatchUpdate), 500, 3));
     let err = run.await.unwrap().unwrap_err();
     assert!(
         matches!(err, SheetError::Unavailable { attempts: 3, .. }),
@@ -581,12 +571,7 @@ async fn a_tab_named_with_a_hash_is_read_correctly() {
 #[tokio::test]
 async fn a_failing_token_endpoint_is_retried_but_a_refused_key_is_not() {
     let f = Fixture::start().await;
-    f.sim.inject(Fault {
-        kind: Some(RequestKind::Token),
-        status: 503,
-        times: 2,
-        retry_after: None,
-    });
+    f.sim.inject(Fault::new(Some(RequestKind::Token), 503, 2));
     let report = f
         .client()
         .await

@@ -29,7 +29,7 @@ use std::time::Duration;
 use anyhow::Context as _;
 
 pub use auth::SIM_CLIENT_EMAIL;
-pub use faults::{Fault, RequestCounts, RequestKind};
+pub use faults::{Fault, FaultTiming, RequestCounts, RequestKind};
 pub use model::{MAX_CELLS_PER_SPREADSHEET, SpreadsheetState, TabState};
 
 use model::Workbook;
@@ -245,10 +245,8 @@ pub async fn run_cli(args: SheetsArgs) -> anyhow::Result<()> {
     for (status, count) in [(429, args.fail_429), (500, args.fail_500)] {
         if let Some(times) = count.filter(|&n| n > 0) {
             sim.inject(Fault {
-                kind: None,
-                status,
-                times,
                 retry_after: (status == 429).then_some(1),
+                ..Fault::new(None, status, times)
             });
         }
     }

@@ -17,7 +17,7 @@ use serde_json::{Value, json};
 
 use super::auth::{Authority, TOKEN_LIFETIME_SECS};
 use super::error::ApiError;
-use super::faults::{Fault, FaultQueue, RequestCounts, RequestKind};
+use super::faults::{Fault, FaultQueue, FaultTiming, RequestCounts, RequestKind, Struck};
 use super::model::Workbook;
 use super::render::RenderOptions;
 use super::requests::apply_batch;
@@ -164,8 +164,30 @@ async fn api(
         }
     };
     shared.counts.lock().expect("counts lock").record(call.kind);
-    let outcome = serve_api(&shared, &call, &uri, &headers, &body).await;
+    let mut after = None;
+    let mut outcome = serve_api(&shared, &call, &uri, &headers, &body, &mut after).await;
     let kind = call.kind;
+    let spreadsheet_id = call.spreadsheet_id.as_str();
+    // A fault that strikes after the request was carried out (no lock is held here).
+    if let Some(Struck { error, timing }) = after {
+        if timing == FaultTiming::DropAfterApplying {
+            tracing::info!(
+                ?kind,
+                spreadsheet_id,
+                "sheets simulator carried out a request and drops its connection unanswered"
+            );
+            // Unwinding ends the connection's task, which closes the socket without an
+            // answer; `resume_unwind` does not run the panic hook, so nothing is printed.
+            std::panic::resume_unwind(Box::new("simulated dropped connection"));
+        }
+        tracing::info!(
+            ?kind,
+            spreadsheet_id,
+            status = error.status,
+            "sheets simulator carried out a request and answers an error"
+        );
+        outcome = Err(error);
+    }
     if kind == RequestKind::BatchUpdate && outcome.is_ok() {
         let late = {
             let mut late = shared.late_write_answers.lock().expect("late answers lock");
@@ -178,7 +200,6 @@ async fn api(
             tokio::time::sleep(delay).await;
         }
     }
-    let spreadsheet_id = call.spreadsheet_id.as_str();
     match outcome {
         Ok(value) => {
             tracing::info!(
@@ -203,6 +224,7 @@ async fn serve_api(
     uri: &Uri,
     headers: &HeaderMap,
     body: &[u8],
+    after: &mut Option<Struck>,
 ) -> Result<Value, ApiError> {
     pause(shared).await;
     let authorization = headers
@@ -211,8 +233,12 @@ async fn serve_api(
     if !shared.authority.accepts(authorization) {
         return Err(ApiError::unauthenticated());
     }
-    if let Some(fault) = shared.faults.lock().expect("faults lock").take(call.kind) {
-        return Err(fault);
+    let struck = shared.faults.lock().expect("faults lock").strike(call.kind);
+    if let Some(struck) = struck {
+        if struck.timing == FaultTiming::Instead {
+            return Err(struck.error);
+        }
+        *after = Some(struck);
     }
     let query = query_pairs(uri.query().unwrap_or(""));
     let ranges: Vec<String> = query
