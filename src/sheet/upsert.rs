@@ -52,8 +52,26 @@ impl SheetClient {
         table: &Table,
         dry_run: bool,
     ) -> Result<UpsertReport, SheetError> {
+        self.upsert_until(target, table, dry_run, far_future())
+            .await
+    }
+
+    /// [`upsert`](Self::upsert) that also ends by `deadline` (a run's own deadline): no
+    /// request, retry or backoff outlasts the earlier of `deadline` and
+    /// [`SheetClientOptions::deadline`](super::SheetClientOptions::deadline) from now; the
+    /// call returns at most one request's processing later (an attempt is cut at the
+    /// deadline).
+    pub async fn upsert_until(
+        &self,
+        target: &SheetTarget,
+        table: &Table,
+        dry_run: bool,
+        deadline: Instant,
+    ) -> Result<UpsertReport, SheetError> {
         let started = Instant::now();
-        let deadline = started + self.options.deadline;
+        let deadline = started
+            .checked_add(self.options.deadline)
+            .map_or(deadline, |own| own.min(deadline));
         let mut report = UpsertReport {
             spreadsheet_id: target.spreadsheet_id.clone(),
             tab: target.tab.clone(),
@@ -190,6 +208,11 @@ impl SheetClient {
         );
         Ok(report)
     }
+}
+
+/// An instant no run reaches (about 30 years ahead).
+fn far_future() -> Instant {
+    Instant::now() + std::time::Duration::from_secs(86_400 * 365 * 30)
 }
 
 impl UpsertReport {

@@ -55,6 +55,9 @@ pub struct Fault {
     /// Before (instead of) or after carrying out the request.
     #[serde(default)]
     pub timing: FaultTiming,
+    /// Matching requests served normally before the fault strikes (e.g. 1: the second write).
+    #[serde(default)]
+    pub skip: usize,
 }
 
 impl Fault {
@@ -66,7 +69,13 @@ impl Fault {
             times,
             retry_after: None,
             timing: FaultTiming::Instead,
+            skip: 0,
         }
+    }
+
+    /// The same fault, striking only after `n` matching requests were served normally.
+    pub fn after(self, n: usize) -> Fault {
+        Fault { skip: n, ..self }
     }
 
     /// The next batchUpdate is carried out, then answered with `status`.
@@ -145,6 +154,10 @@ impl FaultQueue {
     pub fn strike(&mut self, kind: RequestKind) -> Option<Struck> {
         let position = self.queue.iter().position(|f| f.matches(kind))?;
         let fault = &mut self.queue[position];
+        if fault.skip > 0 {
+            fault.skip -= 1;
+            return None;
+        }
         let struck = Struck {
             error: fault.error(),
             timing: fault.timing,
@@ -278,6 +291,20 @@ mod tests {
         );
         let s = q.strike(RequestKind::BatchUpdate).unwrap();
         assert_eq!(s.timing, FaultTiming::DropAfterApplying);
+        assert_eq!(q.pending(), 0);
+    }
+
+    #[test]
+    fn a_fault_can_let_requests_pass_first() {
+        let mut q = FaultQueue::default();
+        q.push(Fault::new(Some(RequestKind::BatchUpdate), 500, 1).after(2));
+        assert!(q.strike(RequestKind::BatchUpdate).is_none());
+        assert!(q.strike(RequestKind::Get).is_none());
+        assert!(q.strike(RequestKind::BatchUpdate).is_none());
+        assert_eq!(
+            q.strike(RequestKind::BatchUpdate).unwrap().error.status,
+            500
+        );
         assert_eq!(q.pending(), 0);
     }
 }
