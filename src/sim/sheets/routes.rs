@@ -38,6 +38,8 @@ pub struct Shared {
     pub faults: Mutex<FaultQueue>,
     pub counts: Mutex<RequestCounts>,
     pub latency: Mutex<Duration>,
+    /// Delay before serving requests of one kind, replacing `latency` for them.
+    pub latency_by_kind: Mutex<HashMap<RequestKind, Duration>>,
     /// `(n, delay)`: the next `n` batchUpdates that succeed are applied at once and answered
     /// `delay` late, as Google finishes a write whose answer reaches a client after it gave up.
     pub late_write_answers: Mutex<(usize, Duration)>,
@@ -74,7 +76,7 @@ impl IntoResponse for ApiError {
 }
 
 /// A request of the Sheets API, as read from its method and raw path.
-#[derive(Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 struct ApiCall {
     kind: RequestKind,
     spreadsheet_id: String,
@@ -141,8 +143,14 @@ fn classify(method: &Method, raw_path: &str) -> Result<ApiCall, ApiError> {
     }
 }
 
-async fn pause(shared: &Shared) {
-    let latency = *shared.latency.lock().expect("latency lock");
+async fn pause(shared: &Shared, kind: RequestKind) {
+    let own = shared
+        .latency_by_kind
+        .lock()
+        .expect("latency lock")
+        .get(&kind)
+        .copied();
+    let latency = own.unwrap_or_else(|| *shared.latency.lock().expect("latency lock"));
     if !latency.is_zero() {
         tokio::time::sleep(latency).await;
     }
@@ -164,8 +172,21 @@ async fn api(
         }
     };
     shared.counts.lock().expect("counts lock").record(call.kind);
-    let mut after = None;
-    let mut outcome = serve_api(&shared, &call, &uri, &headers, &body, &mut after).await;
+    // Served in a task of its own: like Google, the simulator finishes a request whose client
+    // hung up (a write that timed out on the client's side still lands).
+    let served = tokio::spawn({
+        let shared = shared.clone();
+        let call = call.clone();
+        async move {
+            let mut after = None;
+            let outcome = serve_api(&shared, &call, &uri, &headers, &body, &mut after).await;
+            (outcome, after)
+        }
+    });
+    let (mut outcome, after) = match served.await {
+        Ok(served) => served,
+        Err(e) => std::panic::resume_unwind(e.into_panic()),
+    };
     let kind = call.kind;
     let spreadsheet_id = call.spreadsheet_id.as_str();
     // A fault that strikes after the request was carried out (no lock is held here).
@@ -226,7 +247,7 @@ async fn serve_api(
     body: &[u8],
     after: &mut Option<Struck>,
 ) -> Result<Value, ApiError> {
-    pause(shared).await;
+    pause(shared, call.kind).await;
     let authorization = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok());
@@ -322,7 +343,7 @@ async fn token(State(shared): State<AppState>, body: Bytes) -> Response {
         .lock()
         .expect("counts lock")
         .record(RequestKind::Token);
-    pause(&shared).await;
+    pause(&shared, RequestKind::Token).await;
     if let Some(fault) = shared
         .faults
         .lock()
