@@ -183,7 +183,9 @@ async fn an_add_sheet_that_landed_but_was_answered_with_an_error_is_success() {
     let f = Fixture::start().await;
     for (name, fault) in [
         ("500", Fault::write_applied_then(500)),
+        ("502", Fault::write_applied_then(502)),
         ("503", Fault::write_applied_then(503)),
+        ("429", Fault::write_applied_then(429)),
         ("drop", Fault::write_applied_then_dropped()),
     ] {
         let id = format!("add-sheet-{name}");

@@ -256,15 +256,16 @@ impl SheetClient {
                     }
                     GiveUp::Exhausted { .. } => true,
                 };
-                if maybe_landed && Instant::now() < deadline {
-                    if let Ok((Some(grid), _)) = self.find_tab(target, deadline).await {
-                        tracing::info!(
-                            spreadsheet = %target.spreadsheet_id,
-                            tab = %target.tab,
-                            "the tab exists after an addSheet that failed: it landed"
-                        );
-                        return Ok((grid, attempts));
-                    }
+                if maybe_landed
+                    && Instant::now() < deadline
+                    && let Ok((Some(grid), _)) = self.find_tab(target, deadline).await
+                {
+                    tracing::info!(
+                        spreadsheet = %target.spreadsheet_id,
+                        tab = %target.tab,
+                        "the tab exists after an addSheet that failed: it landed"
+                    );
+                    return Ok((grid, attempts));
                 }
                 return Err(self.error(target, BATCH_UPDATE, give_up));
             }
