@@ -63,12 +63,19 @@ fn write_export(path: &Path) {
 }
 
 async fn upsert(s: &Setup, extra: &[&str]) -> Output {
+    let mut args = vec!["--spreadsheet", ID];
+    args.extend_from_slice(extra);
+    exportsync_upsert(s, &s.file, &args).await
+}
+
+/// `exportsync upsert FILE --secrets-file S ARGS...`.
+async fn exportsync_upsert(s: &Setup, file: &Path, args: &[&str]) -> Output {
     tokio::process::Command::new(env!("CARGO_BIN_EXE_exportsync"))
         .arg("upsert")
-        .arg(&s.file)
-        .args(["--spreadsheet", ID, "--secrets-file"])
+        .arg(file)
+        .arg("--secrets-file")
         .arg(&s.secrets)
-        .args(extra)
+        .args(args)
         .env("SHEETS_API_BASE_URL", s.sim.base_url())
         .env("RUST_LOG", "warn")
         .current_dir(s.dir.path())
@@ -175,4 +182,112 @@ async fn an_unknown_key_column_fails_before_any_request() {
     );
     let counts = s.sim.counts();
     assert_eq!((counts.token, counts.reads(), counts.writes()), (0, 0, 0));
+}
+
+/// A configuration whose `transactions` export goes to tab "Orders" of the test spreadsheet,
+/// keyed on "Transaksi ID", with "Total" read as text and "Grand total" rows left out.
+fn write_config(dir: &Path) -> PathBuf {
+    let sim = include_str!("../examples/sim.toml");
+    let config = sim.replacen(
+        "spreadsheet_id = \"sim-transactions\"",
+        &format!(
+            "spreadsheet_id = \"{ID}\"\ntab = \"Orders\"\ntext_columns = [\"Transaksi ID\", \"Total\"]\nfooter_prefixes = [\"Grand total\"]"
+        ),
+        1,
+    );
+    let config = config.replacen("text_columns = [\"Transaksi ID\"]\n", "", 1);
+    assert_ne!(config, sim, "examples/sim.toml changed: update this test");
+    let path = dir.join("exports.toml");
+    std::fs::write(&path, config).unwrap();
+    path
+}
+
+/// The export file of `write_export` with a footer row.
+fn write_export_with_footer(path: &Path) {
+    let mut workbook = Workbook::new();
+    let sheet = workbook.add_worksheet();
+    for (column, name) in ["Transaksi ID", "Member", "Total"].iter().enumerate() {
+        sheet.write_string(0, column as u16, *name).unwrap();
+    }
+    for row in 0..3u32 {
+        let r = row + 1;
+        sheet
+            .write_string(
+                r,
+                0,
+                format!("{}", 1_234_567_890_123_400u64 + u64::from(row)),
+            )
+            .unwrap();
+        sheet.write_string(r, 1, format!("0812{row:04}")).unwrap();
+        sheet
+            .write_number(r, 2, f64::from(row) * 1000.0 + 0.5)
+            .unwrap();
+    }
+    sheet.write_string(4, 0, "Grand total").unwrap();
+    sheet.write_number(4, 2, 3001.5).unwrap();
+    workbook.save(path).unwrap();
+}
+
+#[tokio::test]
+async fn the_exports_configuration_gives_spreadsheet_tab_key_and_reading_options() {
+    let s = setup().await;
+    let config = write_config(s.dir.path());
+    let file = s.dir.path().join("with-footer.xlsx");
+    write_export_with_footer(&file);
+    let config_arg = config.to_str().unwrap();
+    let args = ["--export", "transactions", "--config", config_arg, "--json"];
+    let report = json_report(&exportsync_upsert(&s, &file, &args).await);
+    assert_eq!(
+        (report["tab"].clone(), report["inserted"].clone()),
+        (json!("Orders"), json!(3)),
+        "{report}"
+    );
+    let state = s.sim.state(ID).unwrap();
+    let rows = &state.tab("Orders").unwrap().rows;
+    assert_eq!(rows.len(), 4, "the footer row is left out: {rows:?}");
+    assert!(rows[1][2].is_string(), "Total is a text column: {rows:?}");
+    let again = json_report(&exportsync_upsert(&s, &file, &args).await);
+    assert_eq!(again["unchanged"], 3, "keyed on Transaksi ID: {again}");
+
+    // Flags override the configuration: another tab, another key.
+    let args = [
+        "--export",
+        "transactions",
+        "--config",
+        config_arg,
+        "--tab",
+        "By member",
+        "--key",
+        "Member",
+        "--json",
+    ];
+    let report = json_report(&exportsync_upsert(&s, &file, &args).await);
+    assert_eq!(report["tab"], "By member", "{report}");
+    assert_eq!(report["inserted"], 3, "{report}");
+    let state = s.sim.state(ID).unwrap();
+    assert_eq!(state.tab("By member").unwrap().rows.len(), 4);
+}
+
+#[tokio::test]
+async fn an_unknown_export_fails_naming_the_known_ones_before_any_request() {
+    let s = setup().await;
+    let config = write_config(s.dir.path());
+    let args = ["--export", "orders", "--config", config.to_str().unwrap()];
+    let output = exportsync_upsert(&s, &s.file, &args).await;
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("\"orders\"") && stderr.contains("transactions, point_transactions"),
+        "{stderr}"
+    );
+    let counts = s.sim.counts();
+    assert_eq!((counts.token, counts.reads(), counts.writes()), (0, 0, 0));
+    // Without --export, --spreadsheet is required.
+    let output = exportsync_upsert(&s, &s.file, &["--key", "Transaksi ID"]).await;
+    assert!(!output.status.success());
+    assert!(
+        String::from_utf8_lossy(&output.stderr).contains("--spreadsheet"),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
 }

@@ -385,12 +385,8 @@ async fn duplicates_in_export_and_sheet_are_counted_and_nothing_is_deleted() {
 async fn three_429s_then_success() {
     let f = Fixture::start().await;
     let client = f.client().await;
-    f.sim.inject(Fault {
-        kind: Some(RequestKind::BatchUpdate),
-        status: 429,
-        times: 3,
-        retry_after: None,
-    });
+    f.sim
+        .inject(Fault::new(Some(RequestKind::BatchUpdate), 429, 3));
     let report = client
         .upsert(&target("Sheet1", &["Transaksi ID"]), &orders(), false)
         .await
@@ -411,10 +407,8 @@ async fn retry_after_beyond_the_deadline_gives_a_quota_error_at_once() {
     options.deadline = Duration::from_secs(5);
     let client = f.client_with(options).await;
     f.sim.inject(Fault {
-        kind: Some(RequestKind::Get),
-        status: 429,
-        times: 1,
         retry_after: Some(60),
+        ..Fault::new(Some(RequestKind::Get), 429, 1)
     });
     let started = std::time::Instant::now();
     let err = client
@@ -485,12 +479,8 @@ async fn a_failed_batch_midway_is_repaired_by_the_next_run() {
         );
         tokio::time::sleep(Duration::from_millis(2)).await;
     }
-    f.sim.inject(Fault {
-        kind: Some(RequestKind::BatchUpdate),
-        status: 500,
-        times: 3,
-        retry_after: None,
-    });
+    f.sim
+        .inject(Fault::new(Some(RequestKind::BatchUpdate), 500, 3));
     let err = run.await.unwrap().unwrap_err();
     assert!(
         matches!(err, SheetError::Unavailable { attempts: 3, .. }),
@@ -581,12 +571,7 @@ async fn a_tab_named_with_a_hash_is_read_correctly() {
 #[tokio::test]
 async fn a_failing_token_endpoint_is_retried_but_a_refused_key_is_not() {
     let f = Fixture::start().await;
-    f.sim.inject(Fault {
-        kind: Some(RequestKind::Token),
-        status: 503,
-        times: 2,
-        retry_after: None,
-    });
+    f.sim.inject(Fault::new(Some(RequestKind::Token), 503, 2));
     let report = f
         .client()
         .await
@@ -700,6 +685,11 @@ async fn an_unknown_key_column_fails_before_any_request() {
     assert_eq!((counts.reads(), counts.writes()), (0, 0));
 }
 
+/// Reads answer at once but every write takes 2 s, far beyond the client's 150 ms timeout: the
+/// upsert gives up after its attempts (each after a fresh read and plan), well before any
+/// write could answer. The emulator, like Google, finishes the writes after the client hung
+/// up: all three land late, yet the tab holds each row once, because each attempt wrote the
+/// same rows to the same places. The next run writes nothing.
 #[tokio::test]
 async fn a_server_that_does_not_answer_in_time_fails_cleanly() {
     let f = Fixture::start().await;
@@ -712,7 +702,9 @@ async fn a_server_that_does_not_answer_in_time_fails_cleanly() {
         .upsert(&target("Sheet1", &["Transaksi ID"]), &orders(), true)
         .await
         .unwrap();
-    f.sim.set_latency(Duration::from_secs(2));
+    f.sim.reset_counts();
+    f.sim
+        .set_latency_for(RequestKind::BatchUpdate, Some(Duration::from_secs(2)));
     let started = std::time::Instant::now();
     let err = client
         .upsert(&target("Sheet1", &["Transaksi ID"]), &orders(), false)
@@ -728,8 +720,39 @@ async fn a_server_that_does_not_answer_in_time_fails_cleanly() {
         "{:?}",
         started.elapsed()
     );
-    f.sim.set_latency(Duration::ZERO);
-    assert!(f.rows("Sheet1").is_empty(), "nothing was written");
+    let counts = f.sim.counts();
+    assert_eq!(
+        (counts.reads(), counts.writes()),
+        (6, 3),
+        "each attempt read and planned afresh: {counts:?}"
+    );
+    // Let any write still being served finish, then run again.
+    tokio::time::sleep(Duration::from_millis(2_500)).await;
+    f.sim.set_latency_for(RequestKind::BatchUpdate, None);
+    // The three writes all landed late, each on the same rows: the header and three rows.
+    assert_eq!(
+        keys_in(&f.rows("Sheet1"), 0),
+        [json!("T-1"), json!("T-2"), json!("T-3")]
+    );
+    let report = client
+        .upsert(&target("Sheet1", &["Transaksi ID"]), &orders(), false)
+        .await
+        .unwrap();
+    assert_eq!(
+        (report.unchanged, report.write_requests),
+        (3, 0),
+        "{report:?}"
+    );
+    assert_eq!(
+        keys_in(&f.rows("Sheet1"), 0),
+        [json!("T-1"), json!("T-2"), json!("T-3")]
+    );
+    f.sim.reset_counts();
+    client
+        .upsert(&target("Sheet1", &["Transaksi ID"]), &orders(), false)
+        .await
+        .unwrap();
+    assert_eq!(f.sim.counts().writes(), 0);
 }
 
 /// Google carried out a batchUpdate but its answer came after the client's timeout (Google

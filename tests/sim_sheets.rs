@@ -337,18 +337,11 @@ async fn injected_429_carries_retry_after_and_writes_nothing() {
     let sim = start().await;
     let hub = hub(&sim).await;
     sim.inject(Fault {
-        kind: Some(RequestKind::BatchUpdate),
-        status: 429,
-        times: 1,
         retry_after: Some(3),
+        ..Fault::new(Some(RequestKind::BatchUpdate), 429, 1)
     });
     // Faults of another kind do not hit writes.
-    sim.inject(Fault {
-        kind: Some(RequestKind::Get),
-        status: 503,
-        times: 1,
-        retry_after: None,
-    });
+    sim.inject(Fault::new(Some(RequestKind::Get), 503, 1));
     let mut recorder = Recorder::default();
     let seen = recorder.retry_after.clone();
     let request = BatchUpdateSpreadsheetRequest {
@@ -390,6 +383,55 @@ async fn injected_429_carries_retry_after_and_writes_nothing() {
         .unwrap_err();
     assert_eq!(google_error(error)["status"], "UNAVAILABLE");
     assert_eq!(sim.pending_faults(), 0);
+    hub.spreadsheets()
+        .get(ID)
+        .add_scope(Scope::Spreadsheet)
+        .doit()
+        .await
+        .unwrap();
+    sim.shutdown().await;
+}
+
+/// Faults that strike after the write was carried out: the real client sees a 500, 502, 503
+/// or 429, or a connection closed without an answer, yet the batch has landed; a read that
+/// follows is served normally.
+#[tokio::test]
+async fn faults_after_applying_answer_an_error_or_drop_the_connection_but_the_write_lands() {
+    let sim = start().await;
+    let hub = hub(&sim).await;
+    let write = |n: usize, word: &str| BatchUpdateSpreadsheetRequest {
+        requests: Some(vec![update_cells(0, n as i32, 0, vec![vec![text(word)]])]),
+        ..Default::default()
+    };
+    for (n, status) in [500u16, 502, 503, 429].into_iter().enumerate() {
+        sim.inject(Fault::write_applied_then(status));
+        let error = hub
+            .spreadsheets()
+            .batch_update(write(n, &format!("row {n}")), ID)
+            .add_scope(Scope::Spreadsheet)
+            .doit()
+            .await
+            .unwrap_err();
+        assert_eq!(google_error(error)["code"], json!(status));
+        let rows = sim.state(ID).unwrap().tabs[0].rows.clone();
+        assert_eq!(rows.len(), n + 1, "the write landed before the {status}");
+        assert_eq!(rows[n], vec![json!(format!("row {n}"))]);
+    }
+    sim.inject(Fault::write_applied_then_dropped());
+    let error = hub
+        .spreadsheets()
+        .batch_update(write(4, "dropped"), ID)
+        .add_scope(Scope::Spreadsheet)
+        .doit()
+        .await
+        .unwrap_err();
+    assert!(matches!(error, Error::HttpError(_)), "{error:?}");
+    assert_eq!(
+        sim.state(ID).unwrap().tabs[0].rows[4],
+        vec![json!("dropped")]
+    );
+    assert_eq!(sim.pending_faults(), 0);
+    // The simulator keeps serving after a dropped connection.
     hub.spreadsheets()
         .get(ID)
         .add_scope(Scope::Spreadsheet)

@@ -1,14 +1,17 @@
-//! `exportsync upsert FILE --spreadsheet ID [--tab NAME] --key COL...
-//! (--secrets-file S | --secret-id ID) [--dry-run] [--json]`: loads an export file a user
-//! already has (a backfill, an archived file) into a Google Sheets tab with the same keyed
-//! upsert a scheduled run uses.
-//! `SHEETS_API_BASE_URL` points the client at another server (an emulator).
+//! `exportsync upsert FILE (--export NAME [--config FILE] | --spreadsheet ID --key COL...)
+//! [--tab NAME] [--whole-row] (--secrets-file S | --secret-id ID) [--dry-run] [--json]`: loads an export file a
+//! user already has (a backfill, an archived file) into a Google Sheets tab with the same
+//! keyed upsert a scheduled run uses. With `--export`, the export's configuration gives the
+//! spreadsheet, tab, key columns and how the file is read (text columns, header row,
+//! footers); the flags override it. `SHEETS_API_BASE_URL` points the client at another server
+//! (an emulator).
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context;
 
+use crate::config::{Config, ExportConfig};
 use crate::secrets::{SecretSourceArgs, SecretsProvider};
 use crate::sheet::{SheetClient, SheetClientOptions, SheetTarget, UpsertReport};
 use crate::table::{self, TableOptions};
@@ -17,14 +20,26 @@ use crate::table::{self, TableOptions};
 pub struct UpsertArgs {
     /// The export file (xlsx, xls, ods, csv, tsv or html; detected by content).
     pub file: PathBuf,
+    /// Take the spreadsheet, tab, key columns, text columns, header row and footers from this
+    /// export of the configuration (flags override them).
+    #[arg(long, value_name = "NAME")]
+    pub export: Option<String>,
+    /// The configuration file `--export` reads.
+    #[arg(
+        long,
+        value_name = "FILE",
+        default_value = "exports.toml",
+        requires = "export"
+    )]
+    pub config: PathBuf,
     /// The spreadsheet id (the long id in the sheet's URL).
+    #[arg(long, required_unless_present = "export")]
+    pub spreadsheet: Option<String>,
+    /// The tab to upsert into; created when missing. Default: the export's, else "Sheet1".
     #[arg(long)]
-    pub spreadsheet: String,
-    /// The tab to upsert into; created when missing.
-    #[arg(long, default_value = "Sheet1")]
-    pub tab: String,
+    pub tab: Option<String>,
     /// The column(s) that identify a row (repeat the flag or list several after it).
-    #[arg(long, num_args = 1.., required_unless_present = "whole_row")]
+    #[arg(long, num_args = 1.., required_unless_present_any = ["whole_row", "export"])]
     pub key: Vec<String>,
     /// Identify rows by all their columns instead of by key columns.
     #[arg(long, conflicts_with = "key")]
@@ -40,27 +55,78 @@ pub struct UpsertArgs {
     pub json: bool,
 }
 
+/// Where the table goes and how the file is read: the export's configuration (if named)
+/// with the flags over it.
+fn resolve(args: &UpsertArgs) -> anyhow::Result<(SheetTarget, TableOptions)> {
+    let export: Option<ExportConfig> = match &args.export {
+        None => None,
+        Some(name) => {
+            let config = Config::load(&args.config)?;
+            let found = config.exports.iter().find(|e| &e.name == name).cloned();
+            Some(found.ok_or_else(|| {
+                let known: Vec<&str> = config.exports.iter().map(|e| e.name.as_str()).collect();
+                anyhow::anyhow!(
+                    "{}: no export named {name:?} (its exports: {}); check --export",
+                    config.origin,
+                    known.join(", ")
+                )
+            })?)
+        }
+    };
+    let spreadsheet_id = match (&args.spreadsheet, &export) {
+        (Some(id), _) => id.clone(),
+        (None, Some(e)) => e.spreadsheet_id.clone().with_context(|| {
+            format!(
+                "{}: export {:?} has no spreadsheet_id yet; set it there or pass --spreadsheet",
+                args.config.display(),
+                e.name
+            )
+        })?,
+        (None, None) => anyhow::bail!("--spreadsheet is required without --export"),
+    };
+    let tab = args
+        .tab
+        .clone()
+        .or_else(|| export.as_ref().map(|e| e.tab.clone()))
+        .unwrap_or_else(|| "Sheet1".to_owned());
+    let key_columns = if args.whole_row {
+        Vec::new()
+    } else if !args.key.is_empty() {
+        args.key.clone()
+    } else {
+        export
+            .as_ref()
+            .map(|e| e.key_columns.clone())
+            .unwrap_or_default()
+    };
+    let mut options = export
+        .as_ref()
+        .map(ExportConfig::table_options)
+        .unwrap_or_default();
+    options.export = export.map_or_else(|| args.file.display().to_string(), |e| e.name);
+    Ok((
+        SheetTarget {
+            spreadsheet_id,
+            tab,
+            key_columns,
+        },
+        options,
+    ))
+}
+
 pub async fn run(args: UpsertArgs) -> anyhow::Result<ExitCode> {
     // Everything that can be checked locally is checked before the first request.
+    let (target, options) = resolve(&args)?;
     let provider =
         SecretsProvider::new(args.secrets.source()?, crate::secrets::DEFAULT_TTL).await?;
     let secrets = provider.get().await?;
     let google = secrets.google(provider.origin())?;
     let bytes = std::fs::read(&args.file)
         .with_context(|| format!("cannot read export file {}", args.file.display()))?;
-    let options = TableOptions {
-        export: args.file.display().to_string(),
-        ..Default::default()
-    };
     let table = table::parse(&bytes, &options)?;
     for warning in &table.warnings {
         tracing::warn!(file = %args.file.display(), "{warning}");
     }
-    let target = SheetTarget {
-        spreadsheet_id: args.spreadsheet,
-        tab: args.tab,
-        key_columns: args.key,
-    };
     crate::sheet::plan::check_key_columns(&table, &target.key_columns)
         .with_context(|| format!("export file {}", args.file.display()))?;
 

@@ -226,7 +226,10 @@ impl SheetClient {
         Ok((rows, attempts))
     }
 
-    /// `addSheet` for a missing tab, wide enough for `columns`; returns its grid.
+    /// `addSheet` for a missing tab, wide enough for `columns`; returns its grid and the
+    /// attempts made. An `addSheet` that Google carried out but answered with an error (a 5xx,
+    /// then "already exists" on the resend) or never answered is found by reading the tab
+    /// list again: a tab of that name is success.
     pub(super) async fn add_tab(
         &self,
         target: &SheetTarget,
@@ -238,7 +241,35 @@ impl SheetClient {
             "gridProperties": {"rowCount": 1000, "columnCount": columns.max(26)},
         }}}]});
         let body = Bytes::from(serde_json::to_vec(&body).expect("JSON to memory"));
-        let (reply, attempts) = self.batch_update(target, body, deadline).await?;
+        let (reply, attempts) = match self.batch_update_with(target, body, deadline, true).await {
+            Ok(answer) => answer,
+            Err(give_up) => {
+                let attempts = match &give_up {
+                    GiveUp::Permanent(_) => 1,
+                    GiveUp::Exhausted { attempts, .. } => *attempts,
+                };
+                // Only a refusal that says nothing about the spreadsheet is worth a look.
+                let maybe_landed = match &give_up {
+                    GiveUp::Permanent(f) => {
+                        f.kind == FailureKind::Permanent
+                            && !matches!(f.status, Some(401 | 403 | 404))
+                    }
+                    GiveUp::Exhausted { .. } => true,
+                };
+                if maybe_landed
+                    && Instant::now() < deadline
+                    && let Ok((Some(grid), _)) = self.find_tab(target, deadline).await
+                {
+                    tracing::info!(
+                        spreadsheet = %target.spreadsheet_id,
+                        tab = %target.tab,
+                        "the tab exists after an addSheet that failed: it landed"
+                    );
+                    return Ok((grid, attempts));
+                }
+                return Err(self.error(target, BATCH_UPDATE, give_up));
+            }
+        };
         let properties = reply
             .pointer("/replies/0/addSheet/properties")
             .cloned()
@@ -254,21 +285,8 @@ impl SheetClient {
 
     /// One `spreadsheets.batchUpdate` (all-or-nothing), retried; returns the response JSON.
     /// The JSON body is POSTed through the hub's own HTTP client and authenticator (see
-    /// [`write`](super::write) for why it is not a typed request).
-    pub(super) async fn batch_update(
-        &self,
-        target: &SheetTarget,
-        body: Bytes,
-        deadline: Instant,
-    ) -> Result<(Value, u32), SheetError> {
-        self.batch_update_with(target, body, deadline, true)
-            .await
-            .map_err(|give_up| self.error(target, BATCH_UPDATE, give_up))
-    }
-
-    /// [`batch_update`](Self::batch_update) without the mapping to [`SheetError`]; with
-    /// `retry_ambiguous` false a timeout or broken connection is not sent again (see
-    /// [`retry::retry_with`]).
+    /// [`write`](super::write) for why it is not a typed request). With `retry_ambiguous`
+    /// false a timeout or broken connection is not sent again (see [`retry::retry_with`]).
     pub(super) async fn batch_update_with(
         &self,
         target: &SheetTarget,
@@ -295,7 +313,13 @@ impl SheetClient {
                     failure(FailureKind::Connection, format!("connection failed: {e}"))
                 })?;
             let (parts, body) = response.into_parts();
-            let bytes = common::to_bytes(body).await.unwrap_or_default();
+            // A connection lost while the answer arrives leaves the write's fate unknown.
+            let bytes = common::to_bytes(body).await.ok_or_else(|| {
+                failure(
+                    FailureKind::Connection,
+                    "connection lost while reading the answer".to_owned(),
+                )
+            })?;
             let json = serde_json::from_slice::<Value>(&bytes);
             if !parts.status.is_success() {
                 let message = json
@@ -435,14 +459,25 @@ fn retry_after(headers: &hyper::HeaderMap) -> Option<Duration> {
     retry_after_value(value, std::time::SystemTime::now())
 }
 
+/// The longest `Retry-After` taken as given; longer ones (any clock would overflow on
+/// `u64::MAX` seconds) are read as this, which no run's deadline reaches: the call gives up.
+const MAX_RETRY_AFTER: Duration = Duration::from_secs(86_400);
+
 /// `Retry-After` is either delay-seconds or an HTTP date (RFC 9110); a date in the past means
-/// "now".
+/// "now". Anything else (negative, fractional, garbage) is ignored and the backoff applies;
+/// a huge value is capped at [`MAX_RETRY_AFTER`].
 fn retry_after_value(value: &str, now: std::time::SystemTime) -> Option<Duration> {
-    if let Ok(seconds) = value.parse::<u64>() {
-        return Some(Duration::from_secs(seconds));
-    }
-    let at = httpdate::parse_http_date(value).ok()?;
-    Some(at.duration_since(now).unwrap_or(Duration::ZERO))
+    let value = value.trim();
+    let delay = if !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()) {
+        // Digits beyond u64 are still a (huge) delay.
+        value
+            .parse::<u64>()
+            .map_or(MAX_RETRY_AFTER, Duration::from_secs)
+    } else {
+        let at = httpdate::parse_http_date(value).ok()?;
+        at.duration_since(now).unwrap_or(Duration::ZERO)
+    };
+    Some(delay.min(MAX_RETRY_AFTER))
 }
 
 /// How a token-endpoint failure is retried: an unreachable endpoint, a garbled answer or an
@@ -559,5 +594,34 @@ mod tests {
             "a date in the past means now"
         );
         assert_eq!(retry_after_value("soon", now), None);
+    }
+
+    #[test]
+    fn huge_or_malformed_retry_after_never_panics() {
+        let now = httpdate::parse_http_date("Wed, 21 Oct 2015 07:28:00 GMT").unwrap();
+        for huge in [
+            "18446744073709551615",
+            "99999999999999999999999999",
+            "Fri, 31 Dec 9999 23:59:59 GMT",
+        ] {
+            assert_eq!(
+                retry_after_value(huge, now),
+                Some(MAX_RETRY_AFTER),
+                "{huge}"
+            );
+        }
+        for junk in [
+            "",
+            " ",
+            "-5",
+            "1.5",
+            "1e3",
+            "+7",
+            "Wed, 99 Foo 2015",
+            "\u{0}",
+        ] {
+            assert_eq!(retry_after_value(junk, now), None, "{junk:?}");
+        }
+        assert_eq!(retry_after_value(" 7 ", now), Some(Duration::from_secs(7)));
     }
 }

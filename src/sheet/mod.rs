@@ -1,8 +1,7 @@
 //! The keyed upsert into Google Sheets: a pure planner ([`plan`]) turns the tab's contents and
 //! an export [`Table`](crate::table::Table) into a [`Plan`]; the client ([`SheetClient`]) reads
 //! the tab once, then applies the plan in few atomic `batchUpdate`s ([`write`]), retrying
-//! 429/5xx/timeouts ([`retry`]). The rules are DESIGN.md "Upsert rules"; `docs/upsert.md`
-//! explains them to users.
+//! 429/5xx/timeouts ([`retry`]). The rules are in `docs/upsert.md`.
 
 pub mod client;
 pub mod error;

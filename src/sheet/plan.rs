@@ -1,22 +1,26 @@
 //! The pure keyed diff: (the tab's rows as read, an export table, the key columns) -> a
-//! [`Plan`] of header columns to add, cells to update and rows to append, with the counts the
-//! report shows. No I/O. Implements DESIGN.md "Upsert rules":
+//! [`Plan`] of header columns to add, cells to update and rows to write below the data, with
+//! the counts the report shows. No I/O. The rules are in `docs/upsert.md`:
 //!
 //! - the tab's first row is its header; columns are matched by (trimmed) name, never position;
 //!   export columns the tab lacks are added right of every column holding data;
 //!   columns only the tab has are never written; an export without rows changes nothing;
-//! - a row's identity is its key: the compare forms ([`values::key_form`]: `123`, `123.0`
-//!   and "123" equal, "0812" not 812, dates as serials, and in a key column whose export values
-//!   are dates the sheet's numbers are read as serials rounded to the second) of the key columns, length-prefixed so that multi-column keys cannot collide (`"a|b","c"` vs
-//!   `"a","b|c"`); no key columns configured = every export column the tab already has (all
-//!   of them when it has none) is part of the key; a key
-//!   whose parts are all empty is "empty": such rows are not written, only counted;
+//! - a row's identity is its key: the key parts of [`key`] (text exact; a number and its
+//!   integer text one key; dates as serials, the sheet's read to the second in a date key
+//!   column), hashed tagged and length-prefixed so that multi-column keys cannot collide; a
+//!   key whose parts are all empty is "empty": such rows are not written, only counted;
+//! - with key columns: a key repeated in the export: the LAST occurrence wins (and is placed
+//!   where it stands), the earlier ones are counted; a key repeated in the sheet: the FIRST
+//!   row is updated, the others are counted and left alone;
+//! - without key columns (keyed on the whole row) the rows are a multiset: each export row
+//!   claims one sheet row holding the same values, so two identical export rows need two
+//!   sheet rows; the tab ends with at least as many copies as the export holds, and a rerun
+//!   adds none. Only the columns the tab already has are compared (a column the export
+//!   gained is empty in every sheet row);
 //! - rows are indexed by a 128-bit hash of their key, never cloned: memory stays at a few
 //!   bytes per row whatever the width;
-//! - a key repeated in the export: the LAST occurrence wins (and is placed where it stands),
-//!   the earlier ones are counted; a key repeated in the sheet: the FIRST row is updated, the
-//!   others are counted and left alone;
-//! - new key -> appended in export order; known key -> only the export cells whose values
+//! - new key -> written below the last row holding data, in export order, at explicit row
+//!   indices ([`Plan::append_at`] onwards); known key -> only the export cells whose values
 //!   differ (type-aware, see [`values::same_value`]) are updated; same -> nothing.
 
 use std::collections::HashMap;
@@ -25,7 +29,7 @@ use std::hash::Hasher;
 
 use serde_json::Value;
 
-use super::values::{self, ValueKind};
+use super::values;
 use crate::table::{Cell, Table};
 
 /// One cell to overwrite in place: 0-based grid coordinates (row 0 is the header).
@@ -96,12 +100,12 @@ pub fn plan<'t>(
 ) -> Result<Plan<'t>, PlanError> {
     let key_export_cols = key_export_columns(table, key_columns)?;
     let layout = ColumnLayout::new(tab_rows, table);
+    let whole_row = key_columns.is_empty();
     // The columns a row is looked up by in the tab. Keyed on the whole row, only the columns
     // the tab already has: a column the export gained is empty in every sheet row, and
-    // looking rows up by it would append every row again. A row's identity (repeats, empty
-    // keys) stays its whole row.
+    // looking rows up by it would append every row again.
     let mut match_cols = key_export_cols.clone();
-    if key_columns.is_empty() {
+    if whole_row {
         let existing: Vec<usize> = key_export_cols
             .iter()
             .copied()
@@ -111,77 +115,92 @@ pub fn plan<'t>(
             match_cols = existing;
         }
     }
-    let narrowed = match_cols.len() < key_export_cols.len();
     let mut counts = PlanCounts::default();
 
     // Key columns whose export values are dates: their sheet numbers are date serials.
-    let key_kinds: Vec<ValueKind> = match_cols
+    let serial_cols: Vec<bool> = match_cols
         .iter()
-        .map(|&c| {
-            if table.rows.iter().any(|row| values::is_date_key(&row[c])) {
-                ValueKind::DateTime
-            } else {
-                ValueKind::Plain
-            }
-        })
+        .map(|&c| table.rows.iter().any(|row| key::is_serial_key(&row[c])))
         .collect();
 
-    // The sheet's keys: first row per key; later rows with that key are duplicates.
-    let mut sheet_rows: HashMap<u128, usize> = HashMap::with_capacity(tab_rows.len());
+    // The sheet's rows by key: the first row per key, and for each row the next one with the
+    // same key (`NONE` ends the chain).
+    const NONE: usize = usize::MAX;
+    let mut first_row: HashMap<u128, usize> = HashMap::with_capacity(tab_rows.len());
+    let mut next_same: Vec<usize> = vec![NONE; tab_rows.len()];
+    let mut last_row: HashMap<u128, usize> = HashMap::new();
     for (r, row) in tab_rows.iter().enumerate().skip(1) {
-        let parts = match_cols.iter().zip(&key_kinds).map(|(&c, &kind)| {
-            let value = layout.sheet_col[c].and_then(|s| row.get(s));
-            value.map_or("".into(), |v| values::read_value_key_form(v, kind))
+        let parts = match_cols.iter().zip(&serial_cols).map(|(&c, &serials)| {
+            layout.sheet_col[c]
+                .and_then(|s| row.get(s))
+                .map_or(key::Part::Empty, |v| key::of_value(v, serials))
         });
-        if let Some(key) = hash_key(parts) {
-            match sheet_rows.entry(key) {
-                Entry::Occupied(_) => counts.duplicate_keys_in_sheet += 1,
-                Entry::Vacant(first) => {
-                    first.insert(r);
+        let Some(k) = hash_key(parts) else { continue };
+        match first_row.entry(k) {
+            Entry::Vacant(first) => {
+                first.insert(r);
+                last_row.insert(k, r);
+            }
+            Entry::Occupied(_) => {
+                if whole_row {
+                    let last = last_row.insert(k, r).expect("a first row has a last row");
+                    next_same[last] = r;
+                } else {
+                    counts.duplicate_keys_in_sheet += 1;
                 }
             }
         }
     }
+    drop(last_row);
 
-    // The export's keys: the last occurrence of a key wins.
     let key_of =
-        |row: &[Cell], cols: &[usize]| hash_key(cols.iter().map(|&c| values::key_form(&row[c])));
+        |row: &'t [Cell], cols: &[usize]| hash_key(cols.iter().map(|&c| key::of_cell(&row[c])));
+    // With key columns, the export's last occurrence of a key wins. Keyed on the whole row,
+    // every row stands (a row is empty only when all its cells are).
     let export_keys: Vec<Option<u128>> = table
         .rows
         .iter()
         .map(|row| key_of(row, &key_export_cols))
         .collect();
-    let mut last_occurrence: HashMap<u128, usize> = HashMap::with_capacity(export_keys.len());
+    let mut last_occurrence: HashMap<u128, usize> = HashMap::new();
     for (i, key) in export_keys.iter().enumerate() {
         match key {
             None => counts.empty_keys += 1,
-            Some(k) => {
+            Some(k) if !whole_row => {
                 if last_occurrence.insert(*k, i).is_some() {
                     counts.duplicate_keys_in_export += 1;
                 }
             }
+            Some(_) => {}
         }
     }
 
     let mut updates = Vec::new();
     let mut appends = Vec::new();
-    // Sheet rows already matched: with narrowed lookups, two export rows that differ only in
-    // new columns would find the same sheet row; the first takes it, the others are appended.
-    let mut claimed: std::collections::HashSet<usize> = std::collections::HashSet::new();
     for (i, key) in export_keys.iter().enumerate() {
         let Some(key) = key else { continue };
-        if last_occurrence[key] != i {
-            continue;
-        }
         let export_row = &table.rows[i];
-        let lookup = if narrowed {
-            key_of(export_row, &match_cols)
+        let found = if whole_row {
+            // Claim the next unclaimed sheet row with these values.
+            let lookup = if match_cols.len() < key_export_cols.len() {
+                key_of(export_row, &match_cols)
+            } else {
+                Some(*key)
+            };
+            lookup.and_then(|k| {
+                let head = first_row.get_mut(&k)?;
+                let r = *head;
+                if r == NONE {
+                    return None;
+                }
+                *head = next_same[r];
+                Some(r)
+            })
+        } else if last_occurrence[key] != i {
+            continue;
         } else {
-            Some(*key)
+            first_row.get(key).copied()
         };
-        let found = lookup
-            .and_then(|k| sheet_rows.get(&k).copied())
-            .filter(|&r| !narrowed || claimed.insert(r));
         match found {
             Some(r) => {
                 let before = updates.len();
@@ -305,20 +324,17 @@ impl ColumnLayout {
     }
 }
 
-/// A 128-bit hash of the key parts, length-prefixed so part boundaries are unambiguous;
-/// `None` when every part is empty.
-fn hash_key<S: AsRef<str>>(parts: impl Iterator<Item = S>) -> Option<u128> {
+/// A 128-bit hash of the key parts (tagged and length-prefixed, so part boundaries are
+/// unambiguous); `None` when every part is empty.
+fn hash_key<'a>(parts: impl Iterator<Item = key::Part<'a>>) -> Option<u128> {
     let mut low = std::hash::DefaultHasher::new();
     let mut high = std::hash::DefaultHasher::new();
     high.write_u8(0x5a);
     let mut any = false;
     for part in parts {
-        let part = part.as_ref();
         any |= !part.is_empty();
-        for h in [&mut low, &mut high] {
-            h.write_usize(part.len());
-            h.write(part.as_bytes());
-        }
+        part.feed(&mut low);
+        part.feed(&mut high);
     }
     any.then(|| (u128::from(high.finish()) << 64) | u128::from(low.finish()))
 }
@@ -363,6 +379,8 @@ pub fn apply(plan: &Plan<'_>, tab_rows: &mut Vec<Vec<Value>>) {
         tab_rows.pop();
     }
 }
+
+mod key;
 
 #[cfg(test)]
 mod tests;

@@ -76,8 +76,9 @@ impl Failure {
         }
     }
 
-    /// A timeout or a broken connection: the request may have been carried out all the same.
-    /// Sending a write again could then apply it twice (`appendCells` would duplicate rows).
+    /// A timeout or a broken connection: the request may have been carried out, or may still
+    /// be. The upsert then reads the tab again rather than resending a write it knows nothing
+    /// about (its writes are safe to resend, but a fresh plan also repairs anything else).
     pub fn is_ambiguous(&self) -> bool {
         matches!(self.kind, FailureKind::Timeout | FailureKind::Connection)
     }
@@ -160,7 +161,7 @@ where
             waited: started.elapsed(),
             last: failure.clone(),
         };
-        if attempts >= policy.max_attempts || Instant::now() + delay >= deadline {
+        if attempts >= policy.max_attempts || !fits_before(delay, deadline) {
             return Err(exhausted());
         }
         tracing::warn!(
@@ -172,6 +173,12 @@ where
         );
         tokio::time::sleep(delay).await;
     }
+}
+
+/// Whether waiting `delay` from now still ends before `deadline`. Never overflows: a huge
+/// `Retry-After` (`u64::MAX` seconds) simply does not fit.
+pub fn fits_before(delay: Duration, deadline: Instant) -> bool {
+    delay < deadline.saturating_duration_since(Instant::now())
 }
 
 /// The wait before retry number `n` (0-based): exponential, capped, with up to 50% jitter.
@@ -335,6 +342,25 @@ mod tests {
         )
         .await;
         assert_eq!(result.unwrap(), (2, 2));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_retry_after_beyond_any_clock_gives_up_without_panicking() {
+        let (result, at) = run_script(
+            vec![status(429, Some(u64::MAX)), None],
+            Duration::from_secs(60),
+        )
+        .await;
+        assert!(
+            matches!(result, Err(GiveUp::Exhausted { attempts: 1, .. })),
+            "{result:?}"
+        );
+        assert_eq!(at.len(), 1);
+        assert!(!fits_before(Duration::MAX, Instant::now()));
+        assert!(fits_before(
+            Duration::ZERO,
+            Instant::now() + Duration::from_secs(1)
+        ));
     }
 
     #[tokio::test(start_paused = true)]

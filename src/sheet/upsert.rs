@@ -1,9 +1,13 @@
 //! One upsert of a table into a tab: read (`spreadsheets.get` for the tab's id and grid, then
 //! `values.batchGet` of its cells: two read requests, one when the tab is missing), plan, then
 //! write (`addSheet` if the tab is missing, then the plan's batches). A dry run stops after
-//! planning. The report counts what was (or would be) done and every request made. A write
-//! that timed out or lost its connection may have landed, so it is never sent again: the tab
-//! is read and planned afresh instead.
+//! planning. The report counts what was (or would be) done and every request made.
+//!
+//! A write that Google may have carried out without saying so is never a reason for a
+//! duplicate: batches write new rows at explicit row indices (see [`write`]), so a 5xx or
+//! 429 is simply resent; a write that timed out or lost its connection is not resent blindly
+//! either: the tab is read and planned afresh and only what is still missing is written. An
+//! `addSheet` that landed unannounced is found by name. The rules are in `docs/upsert.md`.
 
 use tokio::time::Instant;
 
@@ -44,16 +48,34 @@ pub struct UpsertReport {
 }
 
 impl SheetClient {
-    /// Upserts `table` into `target` following DESIGN.md "Upsert rules". A second run with the
-    /// same table makes no write request. `dry_run` reads and plans but writes nothing.
+    /// Upserts `table` into `target` following the rules in `docs/upsert.md`. A second run with
+    /// the same table makes no write request. `dry_run` reads and plans but writes nothing.
     pub async fn upsert(
         &self,
         target: &SheetTarget,
         table: &Table,
         dry_run: bool,
     ) -> Result<UpsertReport, SheetError> {
+        self.upsert_until(target, table, dry_run, far_future())
+            .await
+    }
+
+    /// [`upsert`](Self::upsert) that also ends by `deadline` (a run's own deadline): no
+    /// request, retry or backoff outlasts the earlier of `deadline` and
+    /// [`SheetClientOptions::deadline`](super::SheetClientOptions::deadline) from now; the
+    /// call returns at most one request's processing later (an attempt is cut at the
+    /// deadline).
+    pub async fn upsert_until(
+        &self,
+        target: &SheetTarget,
+        table: &Table,
+        dry_run: bool,
+        deadline: Instant,
+    ) -> Result<UpsertReport, SheetError> {
         let started = Instant::now();
-        let deadline = started + self.options.deadline;
+        let deadline = started
+            .checked_add(self.options.deadline)
+            .map_or(deadline, |own| own.min(deadline));
         let mut report = UpsertReport {
             spreadsheet_id: target.spreadsheet_id.clone(),
             tab: target.tab.clone(),
@@ -68,9 +90,9 @@ impl SheetClient {
         // Bad configuration fails before any request.
         check_key_columns(table, &target.key_columns).map_err(plan_error)?;
 
-        // A write that timed out or lost its connection may have landed: it is not sent again
-        // (a second appendCells would duplicate rows). The tab is read and planned afresh and
-        // only what is still missing is written. The first plan's counts are the report's.
+        // A write that timed out or lost its connection may have landed (or may still land):
+        // the tab is read and planned afresh and only what is still missing is written, at the
+        // same row indices a late landing would use. The first plan's counts are the report's.
         let mut round = 0;
         'rounds: loop {
             let (grid, attempts) = self.find_tab(target, deadline).await?;
@@ -162,7 +184,7 @@ impl SheetClient {
                             "a write may have landed without an answer: reading the tab again"
                         );
                         if round + 1 >= self.options.retry.max_attempts
-                            || Instant::now() + delay >= deadline
+                            || !retry::fits_before(delay, deadline)
                         {
                             let give_up = GiveUp::Exhausted {
                                 attempts: round + 1,
@@ -190,6 +212,11 @@ impl SheetClient {
         );
         Ok(report)
     }
+}
+
+/// An instant no run reaches (about 30 years ahead).
+fn far_future() -> Instant {
+    Instant::now() + std::time::Duration::from_secs(86_400 * 365 * 30)
 }
 
 impl UpsertReport {

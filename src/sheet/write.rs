@@ -1,11 +1,18 @@
 //! Turns a [`Plan`] into as few `spreadsheets.batchUpdate` bodies as the payload limit
 //! allows, produced one at a time so memory stays at one body (about 2 MB) whatever the
-//! export's size. In order: the grid grows to the columns needed (`appendDimension`), the
-//! header is extended (`updateCells` on row 0), changed cells are overwritten (`updateCells`,
-//! one per contiguous run of cells in a row), then new rows are added (`appendCells`, which
-//! grows the grid's rows itself), each `appendCells` filling what is left of its batch. Each
-//! body is all-or-nothing; a run that dies between batches is repaired by the next one (its
-//! read sees what landed).
+//! export's size. In order: the grid grows to the columns and rows needed
+//! (`appendDimension`), the header is extended (`updateCells` on row 0), changed cells are
+//! overwritten (`updateCells`, one per contiguous run of cells in a row), then new rows are
+//! written (`updateCells` at the explicit rows the plan gives them, each filling what is left
+//! of its batch). Each body is all-or-nothing.
+//!
+//! Every body can be sent twice without harm: new rows go to explicit row indices taken from
+//! the tab's read, never `appendCells` (which adds rows after whatever is there, so a resent
+//! batch would add every row again). A batch that Google applied but answered with a 5xx or
+//! 429, or never answered, is resent or re-planned and overwrites the same cells with the same
+//! values. At worst a resent first batch grows the grid twice (empty rows, never data). A run
+//! that dies between batches is repaired by the next one (its read sees what landed). The
+//! rules are in `docs/upsert.md`.
 //!
 //! Bodies are serialized straight from the borrowed cells: google-sheets4's typed `Request`
 //! is about 30 KB in memory and its `CellData` 3 KB, so a typed 100,000 x 27 first load
@@ -43,13 +50,26 @@ const BODY_END: &[u8] = b"]}";
 
 /// The batches that apply `plan` to the tab `grid`, built lazily.
 pub fn batches<'p, 't>(plan: &'p Plan<'t>, grid: Grid, max_batch_bytes: usize) -> Batches<'p, 't> {
-    let grow = (plan.width > grid.column_count).then(|| {
+    let grow_columns = (plan.width > grid.column_count).then(|| {
         to_json(&SubRequest::AppendDimension {
             sheet_id: grid.sheet_id,
             dimension: "COLUMNS",
             length: plan.width - grid.column_count,
         })
     });
+    let rows_needed = if plan.appends.is_empty() {
+        0
+    } else {
+        plan.append_at + plan.appends.len()
+    };
+    let grow_rows = (rows_needed > grid.row_count).then(|| {
+        to_json(&SubRequest::AppendDimension {
+            sheet_id: grid.sheet_id,
+            dimension: "ROWS",
+            length: rows_needed - grid.row_count,
+        })
+    });
+    let grow = grow_columns.into_iter().chain(grow_rows);
     let header = (!plan.add_columns.is_empty()).then(|| {
         let names: Vec<Cell> = plan
             .add_columns
@@ -69,9 +89,9 @@ pub fn batches<'p, 't>(plan: &'p Plan<'t>, grid: Grid, max_batch_bytes: usize) -
         update_cells(grid.sheet_id, run[0].row, run[0].col, &cells, mask)
     });
     Batches {
-        small: (Box::new(grow.into_iter().chain(header).chain(updates)) as Fragments<'p>)
-            .peekable(),
+        small: (Box::new(grow.chain(header).chain(updates)) as Fragments<'p>).peekable(),
         appends: &plan.appends,
+        append_at: plan.append_at,
         next_append: 0,
         sheet_id: grid.sheet_id,
         max_bytes: max_batch_bytes,
@@ -84,6 +104,8 @@ type Fragments<'p> = Box<dyn Iterator<Item = Vec<u8>> + Send + 'p>;
 pub struct Batches<'p, 't> {
     small: std::iter::Peekable<Fragments<'p>>,
     appends: &'p [Vec<&'t Cell>],
+    /// The grid row of the first appended row.
+    append_at: usize,
     next_append: usize,
     sheet_id: i32,
     max_bytes: usize,
@@ -115,9 +137,10 @@ impl Iterator for Batches<'_, '_> {
                 body.push(b',');
             }
             let room = self.max_bytes.saturating_sub(BODY_END.len());
-            let taken = append_cells(
+            let taken = new_rows(
                 &mut body,
                 self.sheet_id,
+                self.append_at + self.next_append,
                 &self.appends[self.next_append..],
                 room,
                 subrequests == 0,
@@ -138,11 +161,13 @@ fn finish(mut body: Vec<u8>, subrequests: usize) -> Batch {
     Batch { body, subrequests }
 }
 
-/// Writes one `appendCells` into `body` holding as many of `rows` as keep `body` within
-/// `room` bytes (at least one when `must_take_one`); returns how many it took.
-fn append_cells(
+/// Writes one `updateCells` into `body` that puts as many of `rows` as keep `body` within
+/// `room` bytes (at least one when `must_take_one`) at grid rows `first_row` onwards, from
+/// column A; returns how many it took.
+fn new_rows(
     body: &mut Vec<u8>,
     sheet_id: i32,
+    first_row: usize,
     rows: &[Vec<&Cell>],
     room: usize,
     must_take_one: bool,
@@ -150,7 +175,7 @@ fn append_cells(
     let start = body.len();
     body.extend_from_slice(
         format!(
-            r#"{{"appendCells":{{"sheetId":{sheet_id},"fields":"{VALUE_AND_FORMAT_MASK}","rows":["#
+            r#"{{"updateCells":{{"start":{{"sheetId":{sheet_id},"rowIndex":{first_row},"columnIndex":0}},"fields":"{VALUE_AND_FORMAT_MASK}","rows":["#
         )
         .as_bytes(),
     );
@@ -182,7 +207,7 @@ fn append_cells(
     taken
 }
 
-/// The subrequests other than `appendCells`, in Google's JSON shape.
+/// The subrequests other than the new rows' `updateCells`, in Google's JSON shape.
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase", rename_all_fields = "camelCase")]
 enum SubRequest<'a> {

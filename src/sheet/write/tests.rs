@@ -46,7 +46,7 @@ fn typed_roundtrip(body: &[u8]) -> (Value, BatchUpdateSpreadsheetRequest) {
 }
 
 #[test]
-fn first_load_grows_columns_writes_header_then_appends_within_budget() {
+fn first_load_grows_the_grid_writes_header_then_new_rows_at_explicit_rows_within_budget() {
     let t = export(2000, 30);
     let p = plan(&[], &t, &[]).unwrap();
     let out: Vec<Batch> = batches(&p, grid(), 100_000).collect();
@@ -64,11 +64,19 @@ fn first_load_grows_columns_writes_header_then_appends_within_budget() {
         let requests = typed.requests.unwrap();
         assert_eq!(requests.len(), b.subrequests);
         if i == 0 {
+            let columns = requests[0].append_dimension.as_ref().unwrap();
             assert_eq!(
-                requests[0].append_dimension.as_ref().unwrap().length,
-                Some(4)
+                (columns.dimension.as_deref(), columns.length),
+                (Some("COLUMNS"), Some(4))
             );
-            let header = requests[1].update_cells.as_ref().unwrap();
+            // 2000 rows after the header need 2001 of the grid's 1000.
+            let rows = requests[1].append_dimension.as_ref().unwrap();
+            assert_eq!(
+                (rows.dimension.as_deref(), rows.length),
+                (Some("ROWS"), Some(1001))
+            );
+            let header = requests[2].update_cells.as_ref().unwrap();
+            assert_eq!(header.start.as_ref().unwrap().row_index, Some(0));
             assert_eq!(
                 header.rows.as_ref().unwrap()[0]
                     .values
@@ -78,18 +86,25 @@ fn first_load_grows_columns_writes_header_then_appends_within_budget() {
                 30
             );
         }
-        for r in requests.iter().filter_map(|r| r.append_cells.as_ref()) {
-            assert_eq!(r.sheet_id, Some(9));
-            for row in r.rows.as_ref().unwrap() {
+        assert!(requests.iter().all(|r| r.append_cells.is_none()));
+        for r in requests.iter().filter_map(|r| r.update_cells.as_ref()) {
+            let start = r.start.as_ref().unwrap();
+            assert_eq!(start.sheet_id, Some(9));
+            if start.row_index == Some(0) {
+                continue;
+            }
+            assert_eq!(start.column_index, Some(0));
+            for (k, row) in r.rows.as_ref().unwrap().iter().enumerate() {
                 let first = &row.values.as_ref().unwrap()[0];
-                appended.push(
-                    first
-                        .user_entered_value
-                        .as_ref()
-                        .unwrap()
-                        .number_value
-                        .unwrap() as usize,
-                );
+                let id = first
+                    .user_entered_value
+                    .as_ref()
+                    .unwrap()
+                    .number_value
+                    .unwrap() as usize;
+                // Export row `id` goes to grid row `id + 1`, explicitly.
+                assert_eq!(start.row_index.unwrap() as usize + k, id + 1);
+                appended.push(id);
             }
         }
     }
@@ -216,4 +231,37 @@ fn a_row_larger_than_the_budget_travels_alone() {
     // Header alone, then one row per batch.
     assert_eq!(out.len(), 4);
     assert!(out.iter().all(|b| b.subrequests == 1));
+}
+
+/// New rows go below the last row holding data, at explicit indices, and the grid grows only
+/// by the rows missing: a resent body writes the same cells again.
+#[test]
+fn new_rows_below_existing_data_grow_the_grid_only_as_needed() {
+    let t = export(5, 2);
+    let mut sheet = Vec::new();
+    apply(&plan(&[], &t, &[]).unwrap(), &mut sheet);
+    let more = export(8, 2);
+    let p = plan(&sheet, &more, &[]).unwrap();
+    assert_eq!((p.append_at, p.appends.len()), (6, 3));
+    let small = Grid {
+        row_count: 7,
+        ..grid()
+    };
+    let out: Vec<Batch> = batches(&p, small, DEFAULT_MAX_BATCH_BYTES).collect();
+    assert_eq!(out.len(), 1);
+    let (json, _) = typed_roundtrip(&out[0].body);
+    assert_eq!(
+        json["requests"][0],
+        json!({"appendDimension": {"sheetId": 9, "dimension": "ROWS", "length": 2}})
+    );
+    let write = &json["requests"][1]["updateCells"];
+    assert_eq!(
+        write["start"],
+        json!({"sheetId": 9, "rowIndex": 6, "columnIndex": 0})
+    );
+    assert_eq!(write["rows"].as_array().unwrap().len(), 3);
+    // A grid already tall enough is not grown.
+    let out: Vec<Batch> = batches(&p, grid(), DEFAULT_MAX_BATCH_BYTES).collect();
+    let (json, _) = typed_roundtrip(&out[0].body);
+    assert!(json["requests"][0].get("updateCells").is_some(), "{json}");
 }

@@ -1,5 +1,7 @@
-//! Misbehaviour on demand and bookkeeping: queued faults (429 with Retry-After, 500, 503)
-//! consumed in order by the requests they match, and request counts by kind.
+//! Misbehaviour on demand and bookkeeping: queued faults (429 with Retry-After, 500, 502, 503)
+//! consumed in order by the requests they match, answered instead of serving the request or
+//! after carrying it out (Google: a 5xx "may or may not" have been applied), or a connection
+//! dropped after carrying it out; and request counts by kind.
 
 use std::collections::VecDeque;
 
@@ -22,7 +24,21 @@ pub enum RequestKind {
     BatchUpdate,
 }
 
-/// An error the simulator answers instead of serving `times` matching requests.
+/// When a fault strikes, relative to carrying out the request.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FaultTiming {
+    /// The error is answered instead of serving the request: nothing is applied.
+    #[default]
+    Instead,
+    /// The request is carried out (a batchUpdate lands), then answered with the error.
+    AfterApplying,
+    /// The request is carried out, then the connection is closed without an answer (the
+    /// status is not used).
+    DropAfterApplying,
+}
+
+/// An error the simulator answers for `times` matching requests.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Fault {
     /// The kind of request it hits; `None` hits any Sheets API request (not `/token`).
@@ -36,6 +52,54 @@ pub struct Fault {
     /// Seconds sent in a `Retry-After` header.
     #[serde(default)]
     pub retry_after: Option<u64>,
+    /// Before (instead of) or after carrying out the request.
+    #[serde(default)]
+    pub timing: FaultTiming,
+    /// Matching requests served normally before the fault strikes (e.g. 1: the second write).
+    #[serde(default)]
+    pub skip: usize,
+}
+
+impl Fault {
+    /// `times` answers of `status` to requests of `kind`, instead of serving them.
+    pub fn new(kind: Option<RequestKind>, status: u16, times: usize) -> Fault {
+        Fault {
+            kind,
+            status,
+            times,
+            retry_after: None,
+            timing: FaultTiming::Instead,
+            skip: 0,
+        }
+    }
+
+    /// The same fault, striking only after `n` matching requests were served normally.
+    pub fn after(self, n: usize) -> Fault {
+        Fault { skip: n, ..self }
+    }
+
+    /// The next batchUpdate is carried out, then answered with `status`.
+    pub fn write_applied_then(status: u16) -> Fault {
+        Fault {
+            timing: FaultTiming::AfterApplying,
+            ..Fault::new(Some(RequestKind::BatchUpdate), status, 1)
+        }
+    }
+
+    /// The next batchUpdate is carried out, then its connection is dropped unanswered.
+    pub fn write_applied_then_dropped() -> Fault {
+        Fault {
+            timing: FaultTiming::DropAfterApplying,
+            ..Fault::new(Some(RequestKind::BatchUpdate), 0, 1)
+        }
+    }
+}
+
+/// A fault taken from the queue for one request.
+#[derive(Debug)]
+pub struct Struck {
+    pub error: ApiError,
+    pub timing: FaultTiming,
 }
 
 fn one() -> usize {
@@ -56,6 +120,7 @@ impl Fault {
                     user' of service 'sheets.googleapis.com' for consumer 'project_number:0'."
                 .to_string(),
             500 => "Internal error encountered.".to_string(),
+            502 => "Bad Gateway".to_string(),
             503 => "The service is currently unavailable.".to_string(),
             s => format!("Simulated failure with status {s}."),
         };
@@ -82,14 +147,26 @@ impl FaultQueue {
 
     /// The error for a request of `kind`, using up one answer of the oldest matching fault.
     pub fn take(&mut self, kind: RequestKind) -> Option<ApiError> {
+        self.strike(kind).map(|s| s.error)
+    }
+
+    /// The oldest matching fault (its error and timing), using up one of its answers.
+    pub fn strike(&mut self, kind: RequestKind) -> Option<Struck> {
         let position = self.queue.iter().position(|f| f.matches(kind))?;
         let fault = &mut self.queue[position];
-        let error = fault.error();
+        if fault.skip > 0 {
+            fault.skip -= 1;
+            return None;
+        }
+        let struck = Struck {
+            error: fault.error(),
+            timing: fault.timing,
+        };
         fault.times -= 1;
         if fault.times == 0 {
             self.queue.remove(position);
         }
-        Some(error)
+        Some(struck)
     }
 
     pub fn pending(&self) -> usize {
@@ -137,12 +214,7 @@ mod tests {
     use super::*;
 
     fn fault(kind: Option<RequestKind>, status: u16, times: usize) -> Fault {
-        Fault {
-            kind,
-            status,
-            times,
-            retry_after: None,
-        }
+        Fault::new(kind, status, times)
     }
 
     #[test]
@@ -198,5 +270,41 @@ mod tests {
         let f: Fault =
             serde_json::from_str(r#"{"kind":"BatchUpdate","status":500,"times":3}"#).unwrap();
         assert_eq!(f.kind, Some(RequestKind::BatchUpdate));
+        assert_eq!(f.timing, FaultTiming::Instead);
+        let f: Fault = serde_json::from_str(r#"{"status":503,"timing":"after_applying"}"#).unwrap();
+        assert_eq!(f.timing, FaultTiming::AfterApplying);
+        let f: Fault =
+            serde_json::from_str(r#"{"status":0,"timing":"drop_after_applying"}"#).unwrap();
+        assert_eq!(f.timing, FaultTiming::DropAfterApplying);
+    }
+
+    #[test]
+    fn timing_is_carried() {
+        let mut q = FaultQueue::default();
+        q.push(Fault::write_applied_then(502));
+        q.push(Fault::write_applied_then_dropped());
+        assert!(q.strike(RequestKind::Get).is_none());
+        let s = q.strike(RequestKind::BatchUpdate).unwrap();
+        assert_eq!(
+            (s.error.status, s.timing),
+            (502, FaultTiming::AfterApplying)
+        );
+        let s = q.strike(RequestKind::BatchUpdate).unwrap();
+        assert_eq!(s.timing, FaultTiming::DropAfterApplying);
+        assert_eq!(q.pending(), 0);
+    }
+
+    #[test]
+    fn a_fault_can_let_requests_pass_first() {
+        let mut q = FaultQueue::default();
+        q.push(Fault::new(Some(RequestKind::BatchUpdate), 500, 1).after(2));
+        assert!(q.strike(RequestKind::BatchUpdate).is_none());
+        assert!(q.strike(RequestKind::Get).is_none());
+        assert!(q.strike(RequestKind::BatchUpdate).is_none());
+        assert_eq!(
+            q.strike(RequestKind::BatchUpdate).unwrap().error.status,
+            500
+        );
+        assert_eq!(q.pending(), 0);
     }
 }

@@ -29,7 +29,7 @@ use std::time::Duration;
 use anyhow::Context as _;
 
 pub use auth::SIM_CLIENT_EMAIL;
-pub use faults::{Fault, RequestCounts, RequestKind};
+pub use faults::{Fault, FaultTiming, RequestCounts, RequestKind};
 pub use model::{MAX_CELLS_PER_SPREADSHEET, SpreadsheetState, TabState};
 
 use model::Workbook;
@@ -74,6 +74,7 @@ impl SheetsSim {
             faults: Mutex::default(),
             counts: Mutex::default(),
             latency: Mutex::default(),
+            latency_by_kind: Mutex::default(),
             late_write_answers: Mutex::default(),
         });
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
@@ -154,9 +155,21 @@ impl SheetsSim {
         self.shared.faults.lock().expect("faults lock").pending()
     }
 
-    /// Delay added before answering every request.
+    /// Delay added before serving every request (a request is carried out after it).
     pub fn set_latency(&self, delay: Duration) {
         *self.shared.latency.lock().expect("latency lock") = delay;
+    }
+
+    /// Delay before serving requests of `kind`, instead of the [`set_latency`] one; `None`
+    /// goes back to it.
+    ///
+    /// [`set_latency`]: SheetsSim::set_latency
+    pub fn set_latency_for(&self, kind: RequestKind, delay: Option<Duration>) {
+        let mut by_kind = self.shared.latency_by_kind.lock().expect("latency lock");
+        match delay {
+            Some(delay) => by_kind.insert(kind, delay),
+            None => by_kind.remove(&kind),
+        };
     }
 
     /// The next `n` batchUpdates that succeed are applied, then answered `delay` late (a client
@@ -245,10 +258,8 @@ pub async fn run_cli(args: SheetsArgs) -> anyhow::Result<()> {
     for (status, count) in [(429, args.fail_429), (500, args.fail_500)] {
         if let Some(times) = count.filter(|&n| n > 0) {
             sim.inject(Fault {
-                kind: None,
-                status,
-                times,
                 retry_after: (status == 429).then_some(1),
+                ..Fault::new(None, status, times)
             });
         }
     }

@@ -17,7 +17,7 @@ use serde_json::{Value, json};
 
 use super::auth::{Authority, TOKEN_LIFETIME_SECS};
 use super::error::ApiError;
-use super::faults::{Fault, FaultQueue, RequestCounts, RequestKind};
+use super::faults::{Fault, FaultQueue, FaultTiming, RequestCounts, RequestKind, Struck};
 use super::model::Workbook;
 use super::render::RenderOptions;
 use super::requests::apply_batch;
@@ -38,6 +38,8 @@ pub struct Shared {
     pub faults: Mutex<FaultQueue>,
     pub counts: Mutex<RequestCounts>,
     pub latency: Mutex<Duration>,
+    /// Delay before serving requests of one kind, replacing `latency` for them.
+    pub latency_by_kind: Mutex<HashMap<RequestKind, Duration>>,
     /// `(n, delay)`: the next `n` batchUpdates that succeed are applied at once and answered
     /// `delay` late, as Google finishes a write whose answer reaches a client after it gave up.
     pub late_write_answers: Mutex<(usize, Duration)>,
@@ -74,7 +76,7 @@ impl IntoResponse for ApiError {
 }
 
 /// A request of the Sheets API, as read from its method and raw path.
-#[derive(Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 struct ApiCall {
     kind: RequestKind,
     spreadsheet_id: String,
@@ -141,8 +143,14 @@ fn classify(method: &Method, raw_path: &str) -> Result<ApiCall, ApiError> {
     }
 }
 
-async fn pause(shared: &Shared) {
-    let latency = *shared.latency.lock().expect("latency lock");
+async fn pause(shared: &Shared, kind: RequestKind) {
+    let own = shared
+        .latency_by_kind
+        .lock()
+        .expect("latency lock")
+        .get(&kind)
+        .copied();
+    let latency = own.unwrap_or_else(|| *shared.latency.lock().expect("latency lock"));
     if !latency.is_zero() {
         tokio::time::sleep(latency).await;
     }
@@ -164,8 +172,43 @@ async fn api(
         }
     };
     shared.counts.lock().expect("counts lock").record(call.kind);
-    let outcome = serve_api(&shared, &call, &uri, &headers, &body).await;
+    // Served in a task of its own: like Google, the simulator finishes a request whose client
+    // hung up (a write that timed out on the client's side still lands).
+    let served = tokio::spawn({
+        let shared = shared.clone();
+        let call = call.clone();
+        async move {
+            let mut after = None;
+            let outcome = serve_api(&shared, &call, &uri, &headers, &body, &mut after).await;
+            (outcome, after)
+        }
+    });
+    let (mut outcome, after) = match served.await {
+        Ok(served) => served,
+        Err(e) => std::panic::resume_unwind(e.into_panic()),
+    };
     let kind = call.kind;
+    let spreadsheet_id = call.spreadsheet_id.as_str();
+    // A fault that strikes after the request was carried out (no lock is held here).
+    if let Some(Struck { error, timing }) = after {
+        if timing == FaultTiming::DropAfterApplying {
+            tracing::info!(
+                ?kind,
+                spreadsheet_id,
+                "sheets simulator carried out a request and drops its connection unanswered"
+            );
+            // Unwinding ends the connection's task, which closes the socket without an
+            // answer; `resume_unwind` does not run the panic hook, so nothing is printed.
+            std::panic::resume_unwind(Box::new("simulated dropped connection"));
+        }
+        tracing::info!(
+            ?kind,
+            spreadsheet_id,
+            status = error.status,
+            "sheets simulator carried out a request and answers an error"
+        );
+        outcome = Err(error);
+    }
     if kind == RequestKind::BatchUpdate && outcome.is_ok() {
         let late = {
             let mut late = shared.late_write_answers.lock().expect("late answers lock");
@@ -178,7 +221,6 @@ async fn api(
             tokio::time::sleep(delay).await;
         }
     }
-    let spreadsheet_id = call.spreadsheet_id.as_str();
     match outcome {
         Ok(value) => {
             tracing::info!(
@@ -203,16 +245,21 @@ async fn serve_api(
     uri: &Uri,
     headers: &HeaderMap,
     body: &[u8],
+    after: &mut Option<Struck>,
 ) -> Result<Value, ApiError> {
-    pause(shared).await;
+    pause(shared, call.kind).await;
     let authorization = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok());
     if !shared.authority.accepts(authorization) {
         return Err(ApiError::unauthenticated());
     }
-    if let Some(fault) = shared.faults.lock().expect("faults lock").take(call.kind) {
-        return Err(fault);
+    let struck = shared.faults.lock().expect("faults lock").strike(call.kind);
+    if let Some(struck) = struck {
+        if struck.timing == FaultTiming::Instead {
+            return Err(struck.error);
+        }
+        *after = Some(struck);
     }
     let query = query_pairs(uri.query().unwrap_or(""));
     let ranges: Vec<String> = query
@@ -296,7 +343,7 @@ async fn token(State(shared): State<AppState>, body: Bytes) -> Response {
         .lock()
         .expect("counts lock")
         .record(RequestKind::Token);
-    pause(&shared).await;
+    pause(&shared, RequestKind::Token).await;
     if let Some(fault) = shared
         .faults
         .lock()
