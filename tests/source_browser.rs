@@ -8,6 +8,7 @@
 use std::io::Cursor;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use calamine::{Data, Reader, Xlsx};
 use chrono::NaiveDate;
@@ -922,4 +923,151 @@ async fn a_configured_chromium_that_does_not_exist_is_named_and_not_retried() {
         message.contains("[browser] chromium_path is /nonexistent/chromium"),
         "{message}"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_export_answered_419_or_401_logs_in_again_and_retries_once() {
+    // The session is dropped at the export request itself, which Laravel then answers 419
+    // "Page Expired" (a form POST, whose CSRF token died with the session) or 401 (a script's
+    // request) instead of redirecting to the login page.
+    let h = Harness::start(BackendOptions {
+        faults: Faults {
+            expire_session_after: Some(2),
+            expire_at_most: Some(1),
+            expired_status: Some(419),
+            ..Faults::default()
+        },
+        ..BackendOptions::default()
+    })
+    .await;
+    let config = sim_config(&h.sim, 20);
+    let report = h
+        .run(
+            &h.source(&config, "demo-password"),
+            &config,
+            &["transactions"],
+        )
+        .await;
+    let outcome = &report.exports[0];
+    let downloaded = outcome
+        .result
+        .as_ref()
+        .unwrap_or_else(|e| panic!("419: {e}"));
+    assert_eq!(outcome.attempts, 1, "recovered in the same browser session");
+    assert_eq!(report.relogins, 1);
+    assert_file_matches_simulator(&downloaded.path, "transactions", 5);
+    let stats = h.sim.stats();
+    assert_eq!((stats.sessions_expired, stats.logins_ok), (1, 2));
+
+    // users fetches its file from a script: the expired session answers 401.
+    h.sim.set_faults(Faults {
+        expire_session_after: Some(2),
+        expire_at_most: Some(2),
+        expired_status: Some(401),
+        ..Faults::default()
+    });
+    let report = h
+        .run(&h.source(&config, "demo-password"), &config, &["users"])
+        .await;
+    let outcome = &report.exports[0];
+    let downloaded = outcome
+        .result
+        .as_ref()
+        .unwrap_or_else(|e| panic!("401: {e}"));
+    assert_eq!(outcome.attempts, 1, "recovered in the same browser session");
+    assert_eq!(report.relogins, 1);
+    assert_file_matches_simulator(&downloaded.path, "users", 5);
+    let stats = h.sim.stats();
+    assert_eq!((stats.sessions_expired, stats.logins_ok), (2, 4));
+    h.stop().await;
+}
+
+#[test]
+fn closing_the_browser_never_blocks_the_async_thread() {
+    // One thread for every task: anything that blocks it stops the ticker below.
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let _permit = ONE_BROWSER_AT_A_TIME.acquire().await.unwrap();
+        let work = tempfile::tempdir().unwrap();
+        let root = work.path().join("browser");
+        std::fs::create_dir_all(&root).unwrap();
+        let config = Config::from_str(SIM_CONFIG, "examples/sim.toml").unwrap();
+        let session = BrowserSession::launch(&config.browser, Some(&root))
+            .await
+            .expect("chromium launches");
+        let session_dir = session.profile_dir().parent().unwrap().to_owned();
+        // Helpers that name the session's directory keep appearing (started by a loop whose
+        // own command line does not): closing kills them for its whole reaping limit.
+        let mut respawner = std::process::Command::new("sh")
+            .arg("-c")
+            .arg("while :; do python3 -c 'import time; time.sleep(5)' \"$D\" & sleep 0.05; done")
+            .env("D", &session_dir)
+            .spawn()
+            .unwrap();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while !procs::list().iter().any(|p| {
+            p.cmdline.contains(session_dir.to_str().unwrap()) && p.name.starts_with("python")
+        }) {
+            assert!(Instant::now() < deadline, "no helper started");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+
+        let longest_gap = Arc::new(std::sync::Mutex::new(Duration::ZERO));
+        let gap = longest_gap.clone();
+        let ticker = tokio::spawn(async move {
+            loop {
+                let before = Instant::now();
+                tokio::time::sleep(Duration::from_millis(10)).await;
+                let waited = before.elapsed();
+                let mut longest = gap.lock().unwrap();
+                *longest = (*longest).max(waited);
+            }
+        });
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        let closing = Instant::now();
+        session.close().await;
+        let took = closing.elapsed();
+        // Let the ticker see the end of a gap that closing may have caused.
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        ticker.abort();
+
+        // SAFETY: kill(2) and waitpid(2) on our own child.
+        unsafe {
+            libc::kill(respawner.id() as i32, libc::SIGKILL);
+        }
+        let _ = respawner.wait();
+        let me = std::process::id();
+        for p in procs::list() {
+            if p.cmdline.contains(session_dir.to_str().unwrap()) {
+                // SAFETY: kill(2) on a helper this test started.
+                unsafe {
+                    libc::kill(p.pid as i32, libc::SIGKILL);
+                }
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        for p in procs::list() {
+            if p.ppid == me && p.state == 'Z' && p.name.starts_with("python") {
+                let mut status = 0;
+                // SAFETY: waitpid on a zombie child of ours (adopted as subreaper).
+                unsafe {
+                    libc::waitpid(p.pid as i32, &mut status, libc::WNOHANG);
+                }
+            }
+        }
+
+        let longest = *longest_gap.lock().unwrap();
+        assert!(
+            took >= Duration::from_secs(2),
+            "the reaping was busy for its whole limit (took {took:?})"
+        );
+        assert!(
+            longest < Duration::from_millis(1000),
+            "the async thread was blocked for {longest:?} while closing took {took:?}"
+        );
+        assert!(!session_dir.exists(), "the session directory is deleted");
+    });
 }

@@ -8,7 +8,7 @@ use anyhow::Context;
 use chrono::{Days, NaiveDate, Utc};
 use serde::Serialize;
 
-use crate::config::{Config, check_base_url};
+use crate::config::{Config, MAX_PARALLEL, check_base_url};
 use crate::secrets::{SecretSourceArgs, SecretsProvider};
 use crate::source::{BackendCredentials, DateWindow, ExportSource, SourceReport};
 
@@ -30,6 +30,10 @@ pub struct ExportArgs {
     /// Show the browser window (for debugging selectors).
     #[arg(long)]
     pub headful: bool,
+    /// Run up to N exports at once, each in its own tab of the one browser and login (1-8).
+    /// Overrides `[browser] parallel`.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u8).range(1..=MAX_PARALLEL as i64))]
+    pub parallel: Option<u8>,
     /// The export definitions.
     #[arg(long, value_name = "FILE", default_value = "exports.toml")]
     pub config: PathBuf,
@@ -97,6 +101,9 @@ pub async fn run(args: ExportArgs) -> anyhow::Result<ExitCode> {
         config.base_url(args.backend_url.as_deref(), backend.base_url.as_deref());
     if args.headful {
         config.browser.headless = false;
+    }
+    if let Some(parallel) = args.parallel {
+        config.browser.parallel = parallel.into();
     }
     let window = date_window(&config, args.from, args.to)?;
     std::fs::create_dir_all(&args.out)

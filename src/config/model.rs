@@ -63,7 +63,13 @@ pub struct BrowserConfig {
     pub headless: bool,
     pub launch_timeout: Duration,
     pub mode: BrowserMode,
+    /// In `single_session` mode: how many exports run at once, each in its own tab of the one
+    /// browser and login (1 to [`MAX_PARALLEL`]). `--parallel N` overrides it.
+    pub parallel: usize,
 }
+
+/// The most tabs `[browser] parallel` may ask for.
+pub const MAX_PARALLEL: usize = 8;
 
 #[derive(Clone, Debug)]
 pub struct Defaults {

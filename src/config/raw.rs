@@ -36,6 +36,7 @@ pub struct RawBrowser {
     pub headless: Option<bool>,
     pub launch_timeout_secs: Option<u64>,
     pub mode: Option<String>,
+    pub parallel: Option<i64>,
 }
 
 #[derive(Debug, Default, Deserialize)]

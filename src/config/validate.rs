@@ -368,6 +368,26 @@ fn browser(c: &mut Checker, raw: RawBrowser) -> BrowserConfig {
         headless: raw.headless.unwrap_or(true),
         launch_timeout: c.seconds(&place, "launch_timeout_secs", raw.launch_timeout_secs, 20),
         mode,
+        parallel: parallel(c, &place, raw.parallel),
+    }
+}
+
+/// `[browser] parallel`: 1 (the default) to [`MAX_PARALLEL`] tabs at once.
+fn parallel(c: &mut Checker, place: &Place, value: Option<i64>) -> usize {
+    match value {
+        None => 1,
+        Some(n) if (1..=MAX_PARALLEL as i64).contains(&n) => n as usize,
+        Some(n) => {
+            c.push(
+                place,
+                Some("parallel"),
+                format!(
+                    "{n} is not between 1 and {MAX_PARALLEL}; give how many exports may run at \
+                     once, each in its own tab (1 runs them one after another)"
+                ),
+            );
+            1
+        }
     }
 }
 

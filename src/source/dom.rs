@@ -5,6 +5,9 @@
 use std::time::Duration;
 
 use chromiumoxide::cdp::browser_protocol::page::CaptureScreenshotFormat;
+use chromiumoxide::cdp::browser_protocol::target::{
+    CloseTargetParams, GetTargetsParams, TargetId, TargetInfo,
+};
 use chromiumoxide::element::Element;
 use chromiumoxide::page::ScreenshotParams;
 use chromiumoxide::{Browser, Page};
@@ -157,9 +160,9 @@ pub async fn screenshot(page: &Page, limit: Duration) -> Option<Vec<u8>> {
     }
 }
 
-/// Joins the base URL and a page path (absolute URLs are kept).
+/// Joins the base URL and a page path (absolute URLs, `scheme://...`, are kept).
 pub fn page_url(base_url: &str, page: &str) -> String {
-    if page.starts_with("http://") || page.starts_with("https://") {
+    if page.contains("://") {
         page.to_owned()
     } else {
         format!(
@@ -170,32 +173,112 @@ pub fn page_url(base_url: &str, page: &str) -> String {
     }
 }
 
-/// The tab that shows the problem: an extra tab with a real page (an export that opens a new
-/// tab), else `main`.
+/// The tab that shows the problem: a tab opened by `main` (an Export link with
+/// `target=_blank`) that holds a real page, else `main`. Tabs of other exports running at the
+/// same time are never considered.
 pub async fn problem_page(browser: &Browser, main: &Page) -> Page {
-    if let Ok(Ok(pages)) = tokio::time::timeout(TAB_LIMIT, browser.pages()).await {
-        for page in pages {
-            if page.target_id() != main.target_id() {
-                let url = url(&page).await;
-                if !url.is_empty() && url != "about:blank" {
-                    return page;
-                }
+    for id in opened_by(browser, main).await {
+        if let Ok(Ok(page)) = tokio::time::timeout(TAB_LIMIT, browser.get_page(id)).await {
+            let url = url(&page).await;
+            if !url.is_empty() && url != "about:blank" {
+                return page;
             }
         }
     }
     main.clone()
 }
 
-/// Closes every tab but `main` (new tabs opened by Export links, the initial blank tab).
-pub async fn close_extra_tabs(browser: &Browser, main: &Page) {
-    if let Ok(Ok(pages)) = tokio::time::timeout(TAB_LIMIT, browser.pages()).await {
-        for page in pages {
-            if page.target_id() != main.target_id() {
-                let _ = tokio::time::timeout(TAB_LIMIT, page.close()).await;
+/// Closes the tabs `main` opened (new tabs of Export links), leaving every other tab alone.
+pub async fn close_opened_tabs(browser: &Browser, main: &Page) {
+    for id in opened_by(browser, main).await {
+        close_target(browser, id).await;
+    }
+}
+
+/// Closes every page but `keep` (the blank tab Chromium starts with). Only while no export runs.
+pub async fn close_other_pages(browser: &Browser, keep: &[&TargetId]) {
+    for info in targets(browser).await {
+        if info.r#type == "page" && !keep.contains(&&info.target_id) {
+            close_target(browser, info.target_id).await;
+        }
+    }
+}
+
+/// Closes one tab by its id (also a crashed one, whose page no longer answers).
+pub async fn close_target(browser: &Browser, id: TargetId) {
+    let _ = tokio::time::timeout(TAB_LIMIT, browser.execute(CloseTargetParams::new(id))).await;
+}
+
+/// The live tabs opened by `main`, directly or through a tab it opened, oldest first.
+pub async fn opened_by(browser: &Browser, main: &Page) -> Vec<TargetId> {
+    descendants(main.target_id(), &targets(browser).await)
+}
+
+async fn targets(browser: &Browser) -> Vec<TargetInfo> {
+    match tokio::time::timeout(TAB_LIMIT, browser.execute(GetTargetsParams::default())).await {
+        Ok(Ok(answer)) => answer.result.target_infos,
+        _ => Vec::new(),
+    }
+}
+
+/// The targets whose chain of openers leads to `root` (not `root` itself), in list order.
+pub(crate) fn descendants(root: &TargetId, targets: &[TargetInfo]) -> Vec<TargetId> {
+    let mut family = vec![root.clone()];
+    let mut found = Vec::new();
+    loop {
+        let before = found.len();
+        for t in targets {
+            if let Some(opener) = &t.opener_id
+                && family.contains(opener)
+                && !family.contains(&t.target_id)
+            {
+                family.push(t.target_id.clone());
+                found.push(t.target_id.clone());
             }
+        }
+        if found.len() == before {
+            return found;
         }
     }
 }
 
 /// Deadline for listing or closing tabs.
 const TAB_LIMIT: Duration = Duration::from_secs(5);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn target(id: &str, opener: Option<&str>) -> TargetInfo {
+        TargetInfo {
+            target_id: TargetId::new(id),
+            r#type: "page".into(),
+            title: String::new(),
+            url: String::new(),
+            attached: false,
+            opener_id: opener.map(TargetId::new),
+            can_access_opener: false,
+            opener_frame_id: None,
+            parent_frame_id: None,
+            browser_context_id: None,
+            subtype: None,
+        }
+    }
+
+    #[test]
+    fn descendants_follow_openers_and_skip_other_tabs() {
+        // b and c are tabs of two parallel exports; c opened d, d opened e; b opened f.
+        let all = [
+            target("a", None),
+            target("e", Some("d")),
+            target("b", None),
+            target("c", None),
+            target("d", Some("c")),
+            target("f", Some("b")),
+        ];
+        let ids = |v: Vec<TargetId>| v.iter().map(|t| t.as_ref().to_owned()).collect::<Vec<_>>();
+        assert_eq!(ids(descendants(&TargetId::new("c"), &all)), ["d", "e"]);
+        assert_eq!(ids(descendants(&TargetId::new("b"), &all)), ["f"]);
+        assert!(descendants(&TargetId::new("a"), &all).is_empty());
+    }
+}

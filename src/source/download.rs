@@ -2,6 +2,10 @@
 //! launch) Chromium saves `<download dir>/<guid>` and reports `Browser.downloadWillBegin` and
 //! `Browser.downloadProgress` on the BROWSER's event stream (also for downloads started in a
 //! new tab). Subscribe before clicking, then wait for begin and completion with a deadline.
+//!
+//! Several exports may wait at once, each in its own tab: a download belongs to the tab whose
+//! frame started it, or to a tab that tab opened (a `target=_blank` Export link, whose tab
+//! Chromium closes as soon as the download begins), never to whichever tab waits first.
 
 use std::path::{Path, PathBuf};
 
@@ -9,10 +13,11 @@ use chromiumoxide::cdp::browser_protocol::browser::{
     CancelDownloadParams, DownloadProgressState, EventDownloadProgress, EventDownloadWillBegin,
 };
 use chromiumoxide::cdp::browser_protocol::network::{EventResponseReceived, ResourceType};
-use chromiumoxide::cdp::browser_protocol::target::TargetId;
+use chromiumoxide::cdp::browser_protocol::page::FrameId;
+use chromiumoxide::cdp::browser_protocol::target::{EventTargetCreated, TargetId};
 use chromiumoxide::listeners::EventStream;
 use chromiumoxide::{Browser, Page};
-use futures::StreamExt;
+use futures::{FutureExt, StreamExt};
 use serde::Deserialize;
 use tokio::time::Instant;
 
@@ -60,8 +65,43 @@ pub struct DownloadWatch {
     will_begin: EventStream<EventDownloadWillBegin>,
     progress: EventStream<EventDownloadProgress>,
     responses: EventStream<EventResponseReceived>,
+    tabs: TabFamily,
     login_path: String,
-    main: TargetId,
+    main: Page,
+}
+
+/// The export's tab and every tab opened from it since the watch began, learnt from
+/// `Target.targetCreated` (the opener of each new tab).
+struct TabFamily {
+    created: EventStream<EventTargetCreated>,
+    members: Vec<TargetId>,
+}
+
+impl TabFamily {
+    /// Takes in every tab-creation event already delivered. Chromium sends a tab's creation
+    /// before any download from it, and chromiumoxide hands each event to every listener before
+    /// the next: once a download's begin event is here, its tab's creation is queued too.
+    fn absorb_created(&mut self) {
+        while let Some(Some(ev)) = self.created.next().now_or_never() {
+            if let Some(opener) = &ev.target_info.opener_id
+                && self.members.contains(opener)
+                && !self.members.contains(&ev.target_info.target_id)
+            {
+                self.members.push(ev.target_info.target_id.clone());
+            }
+        }
+    }
+
+    /// Whether a download started by `frame` belongs to this export: the main frame of one of
+    /// its tabs (a tab's main frame id is its target id), or a frame inside its main tab.
+    async fn owns(&mut self, frame: &FrameId, main: &Page) -> bool {
+        self.absorb_created();
+        if self.members.iter().any(|t| t.as_ref() == frame.as_ref()) {
+            return true;
+        }
+        let frames = tokio::time::timeout(TAB_CHECK_INTERVAL * 5, main.frames()).await;
+        matches!(frames, Ok(Ok(frames)) if frames.contains(frame))
+    }
 }
 
 impl DownloadWatch {
@@ -85,17 +125,31 @@ impl DownloadWatch {
                 .event_listener::<EventResponseReceived>()
                 .await
                 .map_err(err)?,
+            tabs: TabFamily {
+                created: browser
+                    .event_listener::<EventTargetCreated>()
+                    .await
+                    .map_err(err)?,
+                members: vec![page.target_id().clone()],
+            },
             login_path: login_path.trim_end_matches('/').to_owned(),
-            main: page.target_id().clone(),
+            main: page.clone(),
         })
     }
 
     /// Classifies a response of the export page: a failed document or script request, or a
-    /// redirect to the login form.
+    /// sign that the session expired (a redirect to the login form, or the 419 "Page Expired"
+    /// and 401 "Unauthorized" that Laravel answers instead of a redirect to a form POST or a
+    /// script's request).
     fn page_turn(&self, ev: &EventResponseReceived) -> Option<PageTurn> {
         let status = ev.response.status;
         let url = ev.response.url.clone();
         match ev.r#type {
+            ResourceType::Document | ResourceType::Xhr | ResourceType::Fetch
+                if session_expired_status(status) =>
+            {
+                Some(PageTurn::LoggedOut { url })
+            }
             ResourceType::Document if status >= 400 => Some(PageTurn::ServerError { status, url }),
             ResourceType::Xhr | ResourceType::Fetch if status >= 500 => {
                 Some(PageTurn::ServerError { status, url })
@@ -116,19 +170,25 @@ impl DownloadWatch {
             status: i64,
             url: String,
         }
-        let pages = tokio::time::timeout(TAB_CHECK_INTERVAL * 5, browser.pages())
-            .await
-            .ok()?
-            .ok()?;
-        for page in pages.iter().filter(|p| p.target_id() != &self.main) {
-            let probe = "(() => { const n = performance.getEntriesByType('navigation')[0]; \
-                         return { status: n ? (n.responseStatus || 0) : 0, url: location.href }; })()";
-            let Ok(Some(nav)) =
-                tokio::time::timeout(TAB_CHECK_INTERVAL * 5, super::dom::eval::<Nav>(page, probe))
-                    .await
+        for id in super::dom::opened_by(browser, &self.main).await {
+            let Ok(Ok(page)) =
+                tokio::time::timeout(TAB_CHECK_INTERVAL * 5, browser.get_page(id)).await
             else {
                 continue;
             };
+            let probe = "(() => { const n = performance.getEntriesByType('navigation')[0]; \
+                         return { status: n ? (n.responseStatus || 0) : 0, url: location.href }; })()";
+            let Ok(Some(nav)) = tokio::time::timeout(
+                TAB_CHECK_INTERVAL * 5,
+                super::dom::eval::<Nav>(&page, probe),
+            )
+            .await
+            else {
+                continue;
+            };
+            if session_expired_status(nav.status) {
+                return Some(PageTurn::LoggedOut { url: nav.url });
+            }
             if nav.status >= 400 {
                 return Some(PageTurn::ServerError {
                     status: nav.status,
@@ -142,7 +202,8 @@ impl DownloadWatch {
         None
     }
 
-    /// Waits until the download begins and completes, or `deadline`.
+    /// Waits until a download of this export's tabs begins and completes, or `deadline`.
+    /// Downloads of other tabs are ignored.
     pub async fn wait(
         mut self,
         browser: &Browser,
@@ -154,7 +215,12 @@ impl DownloadWatch {
         let begun = loop {
             tokio::select! {
                 ev = self.will_begin.next() => match ev {
-                    Some(ev) => break ev,
+                    Some(ev) => {
+                        if self.tabs.owns(&ev.frame_id, &self.main).await {
+                            break ev;
+                        }
+                        tracing::debug!(export = ctx.export, guid = %ev.guid, file = %ev.suggested_filename, "a download of another tab");
+                    }
                     None => return Err(browser_error(ctx.export, "waiting for the download", "the browser connection closed")),
                 },
                 ev = self.responses.next(), if responses_open => {
@@ -224,6 +290,12 @@ pub struct WaitContext<'a> {
     pub download_dir: &'a Path,
 }
 
+/// 419 ("Page Expired": Laravel's answer to a form POST whose session and CSRF token are gone)
+/// and 401 (its answer to a script's request without a session) mean the session expired.
+fn session_expired_status(status: i64) -> bool {
+    status == 419 || status == 401
+}
+
 fn is_login_url(url: &str, login_path: &str) -> bool {
     let path = url
         .split_once("://")
@@ -271,7 +343,8 @@ pub fn sanitize_file_name(suggested: &str, fallback: &str) -> String {
 }
 
 /// Moves a finished download to `out_dir` under its sanitised suggested name, never
-/// overwriting: `name (1).ext`, `name (2).ext`, ... when taken.
+/// overwriting: `name (1).ext`, `name (2).ext`, ... when taken. Safe when several exports save
+/// at once: a name is claimed by creating it exclusively before the file is moved onto it.
 pub fn save(finished: &Finished, out_dir: &Path, export: &str) -> Result<PathBuf, SourceError> {
     let name = sanitize_file_name(&finished.suggested_name, &format!("{export}.download"));
     let save_err = |path: &Path, e: std::io::Error| SourceError::Save {
@@ -286,13 +359,26 @@ pub fn save(finished: &Finished, out_dir: &Path, export: &str) -> Result<PathBuf
     };
     let mut target = out_dir.join(&name);
     let mut n = 1;
-    while target.exists() {
-        target = out_dir.join(format!("{stem} ({n}){ext}"));
-        n += 1;
+    loop {
+        match std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&target)
+        {
+            Ok(_) => break,
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                target = out_dir.join(format!("{stem} ({n}){ext}"));
+                n += 1;
+            }
+            Err(e) => return Err(save_err(&target, e)),
+        }
     }
     if std::fs::rename(&finished.file, &target).is_err() {
-        // Another file system: copy, then remove the original.
-        std::fs::copy(&finished.file, &target).map_err(|e| save_err(&target, e))?;
+        // Another file system: copy onto the claimed name, then remove the original.
+        if let Err(e) = std::fs::copy(&finished.file, &target) {
+            let _ = std::fs::remove_file(&target);
+            return Err(save_err(&target, e));
+        }
         let _ = std::fs::remove_file(&finished.file);
     }
     Ok(target)
@@ -319,6 +405,51 @@ mod tests {
         let long = format!("{}.xlsx", "a".repeat(300));
         let s = sanitize_file_name(&long, "x");
         assert!(s.len() <= 150 && s.ends_with(".xlsx"), "{s}");
+    }
+
+    #[test]
+    fn saves_made_at_once_under_one_name_never_overwrite_each_other() {
+        let dir = tempfile::tempdir().unwrap();
+        let downloads = dir.path().join("downloads");
+        std::fs::create_dir_all(&downloads).unwrap();
+        let out = dir.path().join("out");
+        let finished: Vec<Finished> = (0..8)
+            .map(|i| {
+                let file = downloads.join(format!("guid-{i}"));
+                std::fs::write(&file, format!("file {i}")).unwrap();
+                Finished {
+                    guid: format!("guid-{i}"),
+                    suggested_name: "export.xlsx".into(),
+                    file,
+                    bytes: 6,
+                }
+            })
+            .collect();
+        let saved: Vec<PathBuf> = std::thread::scope(|scope| {
+            let handles: Vec<_> = finished
+                .iter()
+                .map(|f| scope.spawn(|| save(f, &out, "users").unwrap()))
+                .collect();
+            handles.into_iter().map(|h| h.join().unwrap()).collect()
+        });
+        for (i, path) in saved.iter().enumerate() {
+            assert_eq!(std::fs::read_to_string(path).unwrap(), format!("file {i}"));
+        }
+        let mut names: Vec<String> = std::fs::read_dir(&out)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        names.sort();
+        let mut want = vec!["export.xlsx".to_owned()];
+        want.extend((1..8).map(|n| format!("export ({n}).xlsx")));
+        want.sort();
+        assert_eq!(names, want);
+    }
+
+    #[test]
+    fn expiry_statuses_are_419_and_401_only() {
+        assert!(session_expired_status(419) && session_expired_status(401));
+        assert!(!session_expired_status(403) && !session_expired_status(500));
     }
 
     #[test]

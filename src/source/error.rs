@@ -90,12 +90,20 @@ pub enum SourceError {
     },
     #[error("export {export}: not configured to run: {message}")]
     NotRunnable { export: String, message: String },
+    #[error(
+        "export {export}: its browser tab crashed ({status}); retried in a fresh browser session if it was the first attempt"
+    )]
+    TabCrashed { export: String, status: String },
+    #[error(
+        "export {export}: not started: the run's deadline was reached before its turn; the next run's date window covers it, or run it alone with --only {export}"
+    )]
+    DeadlineReached { export: String },
 }
 
 impl SourceError {
     /// Whether a fresh browser session may cure it: deadlines, crashes, a download that never
-    /// started. Wrong credentials, server errors, a lost session and configuration mistakes
-    /// are not retried (a server error is caught up by the next scheduled run, whose date
+    /// started, a crashed tab. Wrong credentials, server errors, a lost session, the run's
+    /// deadline and configuration mistakes are not retried (a server error is caught up by the next scheduled run, whose date
     /// window overlaps this one).
     pub fn is_retryable(&self) -> bool {
         matches!(
@@ -107,6 +115,7 @@ impl SourceError {
                 | SourceError::DownloadTimeout { .. }
                 | SourceError::DownloadCanceled { .. }
                 | SourceError::Browser { .. }
+                | SourceError::TabCrashed { .. }
                 | SourceError::Unreachable { .. }
         )
     }
@@ -131,6 +140,8 @@ impl SourceError {
             SourceError::Unreachable { .. } => "unreachable",
             SourceError::Save { .. } => "save",
             SourceError::NotRunnable { .. } => "not_runnable",
+            SourceError::TabCrashed { .. } => "tab_crashed",
+            SourceError::DeadlineReached { .. } => "deadline_reached",
         }
     }
 }

@@ -5,10 +5,12 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+use chromiumoxide::Page;
 use chromiumoxide::browser::{Browser, BrowserConfig as CdpConfig};
 use chromiumoxide::cdp::browser_protocol::browser::{
     SetDownloadBehaviorBehavior, SetDownloadBehaviorParams,
 };
+use chromiumoxide::cdp::browser_protocol::target::CreateTargetParams;
 use futures::StreamExt;
 use tokio::task::JoinHandle;
 
@@ -16,8 +18,10 @@ use super::error::SourceError;
 use crate::config::BrowserConfig;
 
 /// Flags for every launch, WITHOUT leading dashes (chromiumoxide 0.9.1 adds them; with them the
-/// flag is silently ignored). They stop Chromium from reaching out to Google's services.
-const FLAGS: [&str; 8] = [
+/// flag is silently ignored). The first ones stop Chromium from reaching out to Google's
+/// services; the last three keep tabs that are not in front running at full speed (timers,
+/// renderer priority), as Puppeteer does, since parallel exports work in several tabs at once.
+const FLAGS: [&str; 11] = [
     "disable-background-networking",
     "disable-component-update",
     "disable-sync",
@@ -26,6 +30,9 @@ const FLAGS: [&str; 8] = [
     "disable-gpu",
     "no-default-browser-check",
     "disable-crash-reporter",
+    "disable-background-timer-throttling",
+    "disable-renderer-backgrounding",
+    "disable-backgrounding-occluded-windows",
 ];
 
 const CLOSE_GRACE: Duration = Duration::from_secs(5);
@@ -140,7 +147,10 @@ impl BrowserSession {
             Err(e) => {
                 // chromiumoxide kills the browser process it started, but not the helpers that
                 // process had already spawned (zygote, crashpad): they would outlive the run.
-                reap_leftovers(dir.path());
+                let reaped = tokio::task::spawn_blocking(move || remove_session_dir(dir)).await;
+                if let Err(join) = reaped {
+                    tracing::warn!(error = %join, "reaping a failed launch failed");
+                }
                 return Err(launch_err(e.to_string()));
             }
         };
@@ -186,7 +196,21 @@ impl BrowserSession {
         &self.profile_dir
     }
 
+    /// Opens a new tab in a window of its own. Every tab that works at the same time as another
+    /// needs its own window: in a window's background tab Chromium never acknowledges the
+    /// mouse events of a click, and a screenshot of it never comes.
+    pub async fn new_window_tab(&self) -> Result<Page, chromiumoxide::error::CdpError> {
+        let params = CreateTargetParams::builder()
+            .url("about:blank")
+            .new_window(true)
+            .build()
+            .map_err(chromiumoxide::error::CdpError::msg)?;
+        self.browser.new_page(params).await
+    }
+
     /// Closes the browser, waits for it, kills and reaps any helper left, deletes the directory.
+    /// Nothing here blocks the async worker thread: the reaping, which polls `/proc` for up to
+    /// [`REAP_LIMIT`], runs on tokio's blocking pool.
     pub async fn close(mut self) {
         let closed = tokio::time::timeout(CLOSE_GRACE, self.browser.close()).await;
         let exited = match closed {
@@ -207,17 +231,28 @@ impl BrowserSession {
             tracing::warn!("CDP handler did not stop after close");
             handler.abort();
         }
-        self.finish();
+        if let Some(dir) = self.dir.take() {
+            let reaped = tokio::task::spawn_blocking(move || remove_session_dir(dir)).await;
+            if let Err(e) = reaped {
+                tracing::warn!(error = %e, "reaping the browser's processes failed");
+            }
+        }
     }
 
     fn finish(&mut self) {
         if let Some(dir) = self.dir.take() {
-            reap_leftovers(dir.path());
-            let path = dir.path().to_owned();
-            if let Err(e) = dir.close() {
-                tracing::warn!(dir = %path.display(), error = %e, "cannot delete the browser's temporary directory");
-            }
+            remove_session_dir(dir);
         }
+    }
+}
+
+/// Kills and reaps what is left of the session's processes, then deletes its directory.
+/// Blocking: polls `/proc` for up to [`REAP_LIMIT`].
+fn remove_session_dir(dir: tempfile::TempDir) {
+    reap_leftovers(dir.path());
+    let path = dir.path().to_owned();
+    if let Err(e) = dir.close() {
+        tracing::warn!(dir = %path.display(), error = %e, "cannot delete the browser's temporary directory");
     }
 }
 
@@ -293,5 +328,5 @@ pub fn reap_leftovers(session_dir: &Path) {
 }
 
 /// How long [`reap_leftovers`] keeps killing and reaping.
-const REAP_LIMIT: Duration = Duration::from_secs(3);
+pub const REAP_LIMIT: Duration = Duration::from_secs(3);
 const REAP_POLL: Duration = Duration::from_millis(5);

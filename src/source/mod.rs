@@ -1,12 +1,14 @@
-//! The browser source: launch Chromium, log in once, run each export page in that session and
-//! capture the downloads. Failures are per export; a browser-reason failure is retried once in
-//! a fresh session; an expired session is logged in again once; wrong credentials stop at once.
+//! The browser source: launch Chromium, log in once, run the export pages in that session (up
+//! to `[browser] parallel` at once, each in its own tab) and capture the downloads. Failures
+//! are per export; a browser-reason failure is retried once in a fresh session; an expired
+//! session is logged in again once (for all tabs); wrong credentials stop at once.
 //!
 //! - [`launch`]: flags, per-session temp dir, CDP handler task, shutdown and reaping
-//! - [`session`]: login and expiry detection
+//! - [`session`]: login and expiry detection; [`relogin`]: one re-login shared by all tabs
+//! - `tabs`: the tabs of one session taking exports from a shared queue
 //! - [`export`]: page automation (dates, Export button)
-//! - [`download`]: CDP download events with deadlines, saving under the suggested name
-//! - [`dom`]: polling helpers; [`procs`]: `/proc` reader used for reaping
+//! - [`download`]: CDP download events with deadlines, attributed to the tab that started them
+//! - [`dom`]: polling helpers, tab families; [`procs`]: `/proc` reader used for reaping
 
 pub mod dom;
 pub mod download;
@@ -14,9 +16,12 @@ pub mod error;
 pub mod export;
 pub mod launch;
 pub mod procs;
+pub mod relogin;
 mod report;
 pub mod session;
+mod tabs;
 
+use std::collections::VecDeque;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -28,7 +33,7 @@ pub use launch::BrowserSession;
 pub use report::{DateWindow, Downloaded, ExportOutcome, SessionTiming, SourceEvent, SourceReport};
 pub use session::BackendCredentials;
 
-use crate::config::{BrowserMode, Config, ExportConfig};
+use crate::config::{BrowserMode, Config, ExportConfig, LoginConfig};
 
 type Observer = Arc<dyn Fn(&SourceEvent) + Send + Sync>;
 
@@ -50,7 +55,7 @@ impl Attempt {
     }
 }
 
-/// A logged-in browser.
+/// A logged-in browser and the tab that logged in.
 struct LiveSession {
     browser: BrowserSession,
     page: Page,
@@ -65,6 +70,7 @@ pub struct ExportSource {
     credentials: BackendCredentials,
     observer: Option<Observer>,
     temp_root: Option<PathBuf>,
+    deadline: Option<tokio::time::Instant>,
 }
 
 impl ExportSource {
@@ -83,10 +89,12 @@ impl ExportSource {
             credentials,
             observer: None,
             temp_root: None,
+            deadline: None,
         })
     }
 
-    /// Calls `observer` (synchronously, in order) for each [`SourceEvent`].
+    /// Calls `observer` (synchronously, in order) for each [`SourceEvent`]. With parallel
+    /// tabs it is called from whichever tab finished, one call at a time per tab.
     pub fn with_observer(
         mut self,
         observer: impl Fn(&SourceEvent) + Send + Sync + 'static,
@@ -102,10 +110,35 @@ impl ExportSource {
         self
     }
 
+    /// Starts no export (and no browser) at or after `deadline`: such exports end as
+    /// [`SourceError::DeadlineReached`]. Every wait of a started export (login, page,
+    /// download) ends by `deadline` at the latest, and no retry session starts after it.
+    pub fn with_deadline(mut self, deadline: tokio::time::Instant) -> Self {
+        self.deadline = Some(deadline);
+        self
+    }
+
     fn notify(&self, event: SourceEvent) {
         if let Some(observer) = &self.observer {
             observer(&event);
         }
+    }
+
+    fn deadline_reached(&self) -> bool {
+        self.deadline
+            .is_some_and(|d| tokio::time::Instant::now() >= d)
+    }
+
+    /// The deadline `timeout` from now, clipped to the run's deadline, and the time it allows.
+    fn deadline_after(&self, timeout: Duration) -> (tokio::time::Instant, Duration) {
+        tabs::clipped(self.deadline, timeout)
+    }
+
+    /// The login settings with the login deadline clipped to the run's deadline.
+    fn login_config(&self) -> LoginConfig {
+        let mut login = self.config.login.clone();
+        login.timeout = self.deadline_after(login.timeout).1;
+        login
     }
 
     /// Downloads `exports` for `window` into `out_dir`, in the configured mode. Never fails as
@@ -137,14 +170,20 @@ impl ExportSource {
             })
             .map(|(i, _)| i)
             .collect();
-        if !retry.is_empty() {
+        if !retry.is_empty() && self.deadline_reached() {
+            // The first failure says more than "deadline reached" would.
+            tracing::warn!(exports = ?retry.iter().map(|&i| &exports[i].name).collect::<Vec<_>>(), "not retrying: the run's deadline was reached");
+        } else if !retry.is_empty() {
             let again: Vec<&ExportConfig> = retry.iter().map(|&i| exports[i]).collect();
             tracing::warn!(exports = ?again.iter().map(|e| &e.name).collect::<Vec<_>>(), "retrying in a fresh browser session");
             let second = self
                 .run_round(window, &again, out_dir, 2, &mut report)
                 .await;
             for (i, attempt) in retry.into_iter().zip(second) {
-                attempts[i] = (attempt, 2);
+                // An export whose retry could not start before the deadline keeps its failure.
+                if !matches!(attempt.result, Err(SourceError::DeadlineReached { .. })) {
+                    attempts[i] = (attempt, 2);
+                }
             }
         }
         report.exports = exports
@@ -199,6 +238,29 @@ impl ExportSource {
         }
     }
 
+    /// Every export of `exports` fails with the same attempt (a failed launch or login, the
+    /// deadline).
+    fn all_fail(
+        &self,
+        exports: &[&ExportConfig],
+        round: u32,
+        failure: impl Fn(&ExportConfig) -> Attempt,
+    ) -> Vec<Attempt> {
+        exports
+            .iter()
+            .map(|export| {
+                let attempt = failure(export);
+                self.notify(SourceEvent::AttemptFinished {
+                    export: export.name.clone(),
+                    attempt: round,
+                    error: attempt.result.clone().err(),
+                });
+                attempt
+            })
+            .collect()
+    }
+
+    /// One browser and one login for `exports`, run by up to `[browser] parallel` tabs.
     async fn run_session(
         &self,
         window: DateWindow,
@@ -207,45 +269,110 @@ impl ExportSource {
         round: u32,
         report: &mut SourceReport,
     ) -> Vec<Attempt> {
-        let mut live = match self.open_session(report, exports).await {
+        let not_started = |export: &ExportConfig| {
+            Attempt::failed(
+                SourceError::DeadlineReached {
+                    export: export.name.clone(),
+                },
+                None,
+                None,
+            )
+        };
+        if self.deadline_reached() {
+            return self.all_fail(exports, round, not_started);
+        }
+        let live = match self.open_session(report, exports).await {
             Ok(live) => live,
-            Err(failure) => {
-                for export in exports {
+            Err(_) if self.deadline_reached() => {
+                return self.all_fail(exports, round, not_started);
+            }
+            Err(failure) => return self.all_fail(exports, round, |_| failure.clone()),
+        };
+        let LiveSession { browser, page } = live;
+        let wanted = self.config.browser.parallel.clamp(1, exports.len().max(1));
+        let tabs = self.open_tabs(&browser, page, wanted).await;
+        if let Some(timing) = report.sessions.last_mut() {
+            timing.tabs = tabs.len();
+        }
+        let work = tabs::SessionWork {
+            source: self,
+            browser: &browser,
+            window,
+            out_dir,
+            round,
+            gate: relogin::ReloginGate::default(),
+            relogins: Default::default(),
+        };
+        let queue = std::sync::Mutex::new((0..exports.len()).collect::<VecDeque<_>>());
+        let done =
+            futures::future::join_all(tabs.into_iter().map(|tab| work.work(tab, &queue, exports)))
+                .await;
+        report.relogins += work.relogins.load(std::sync::atomic::Ordering::SeqCst);
+        let mut results: Vec<Option<Attempt>> = vec![None; exports.len()];
+        for (index, attempt) in done.into_iter().flatten() {
+            results[index] = Some(attempt);
+        }
+        let results = results
+            .into_iter()
+            .zip(exports)
+            .map(|(attempt, export)| {
+                attempt.unwrap_or_else(|| {
+                    // Every tab crashed and none could be replaced.
+                    let failure = Attempt::failed(
+                        error::browser_error(
+                            &export.name,
+                            "waiting for a tab",
+                            "no browser tab was left to run it",
+                        ),
+                        None,
+                        None,
+                    );
                     self.notify(SourceEvent::AttemptFinished {
                         export: export.name.clone(),
                         attempt: round,
                         error: failure.result.clone().err(),
                     });
-                }
-                return exports.iter().map(|_| failure.clone()).collect();
-            }
-        };
-        let mut results = Vec::with_capacity(exports.len());
-        for export in exports {
-            let attempt = self
-                .run_export(&mut live, export, window, out_dir, report)
-                .await;
-            match &attempt.result {
-                Ok(d) => {
-                    tracing::info!(export = %export.name, attempt = round, file = %d.path.display(), bytes = d.bytes, seconds = d.seconds, "export downloaded")
-                }
-                Err(e) => {
-                    tracing::warn!(export = %export.name, attempt = round, error = %e, "export failed")
-                }
-            }
-            self.notify(SourceEvent::AttemptFinished {
-                export: export.name.clone(),
-                attempt: round,
-                error: attempt.result.clone().err(),
-            });
-            results.push(attempt);
-        }
+                    failure
+                })
+            })
+            .collect();
+        drop(work);
         let closing = Instant::now();
-        live.browser.close().await;
+        browser.close().await;
         if let Some(timing) = report.sessions.last_mut() {
             timing.close_seconds = closing.elapsed().as_secs_f64();
         }
         results
+    }
+
+    /// The login tab plus up to `wanted - 1` new tabs, each in a window of its own; Chromium's
+    /// initial blank tab is closed. Fewer tabs if some cannot be opened (at least the first).
+    async fn open_tabs(
+        &self,
+        browser: &BrowserSession,
+        first: Page,
+        wanted: usize,
+    ) -> Vec<tabs::Tab> {
+        let mut pages = vec![first];
+        while pages.len() < wanted {
+            match browser.new_window_tab().await {
+                Ok(page) => pages.push(page),
+                Err(e) => {
+                    tracing::warn!(error = %e, tabs = pages.len(), "cannot open another tab; going on with fewer");
+                    break;
+                }
+            }
+        }
+        let keep: Vec<_> = pages.iter().map(|p| p.target_id()).collect();
+        dom::close_other_pages(&browser.browser, &keep).await;
+        let mut tabs = Vec::with_capacity(pages.len());
+        for page in pages {
+            match tabs::Tab::new(browser, page).await {
+                Ok(tab) => tabs.push(tab),
+                Err(e) => tracing::warn!(error = %e, "cannot use a tab"),
+            }
+        }
+        tabs
     }
 
     /// Launches a browser and logs in; on failure returns the attempt every export gets.
@@ -270,8 +397,13 @@ impl ExportSource {
             }
         };
         let started = Instant::now();
-        let login =
-            session::log_in(&page, &self.config.login, &self.base_url, &self.credentials).await;
+        let login = session::log_in(
+            &page,
+            &self.login_config(),
+            &self.base_url,
+            &self.credentials,
+        )
+        .await;
         let login_seconds = started.elapsed().as_secs_f64();
         if report.launch_seconds == 0.0 {
             report.launch_seconds = launch_seconds;
@@ -289,6 +421,7 @@ impl ExportSource {
             login_seconds,
             close_seconds: 0.0,
             exports: exports.iter().map(|e| e.name.clone()).collect(),
+            tabs: 1,
         });
         tracing::info!(launch_seconds, login_seconds, "browser session ready");
         self.notify(SourceEvent::SessionOpened {
@@ -296,136 +429,6 @@ impl ExportSource {
             login_seconds,
         });
         Ok(LiveSession { browser, page })
-    }
-
-    /// One export in a live session, logging in again once if the session expired.
-    async fn run_export(
-        &self,
-        live: &mut LiveSession,
-        export: &ExportConfig,
-        window: DateWindow,
-        out_dir: &Path,
-        report: &mut SourceReport,
-    ) -> Attempt {
-        let mut result = self.try_export(live, export, window, out_dir).await;
-        if let Err(SourceError::SessionExpired { url, .. }) = &result {
-            tracing::info!(export = %export.name, url = %url, "session expired; logging in again");
-            report.relogins += 1;
-            result = match session::log_in(
-                &live.page,
-                &self.config.login,
-                &self.base_url,
-                &self.credentials,
-            )
-            .await
-            {
-                Ok(()) => match self.try_export(live, export, window, out_dir).await {
-                    Err(SourceError::SessionExpired { url, .. }) => Err(SourceError::SessionLost {
-                        export: export.name.clone(),
-                        url,
-                    }),
-                    other => other,
-                },
-                Err(e) => Err(e),
-            };
-        }
-        let attempt = match result {
-            Ok(downloaded) => Attempt {
-                result: Ok(downloaded),
-                screenshot: None,
-                page_url: None,
-            },
-            Err(e) => {
-                let page = dom::problem_page(&live.browser.browser, &live.page).await;
-                let screenshot = dom::screenshot(&page, SCREENSHOT_LIMIT).await;
-                Attempt::failed(e, screenshot, Some(dom::url(&page).await))
-            }
-        };
-        dom::close_extra_tabs(&live.browser.browser, &live.page).await;
-        attempt
-    }
-
-    async fn try_export(
-        &self,
-        live: &LiveSession,
-        export: &ExportConfig,
-        window: DateWindow,
-        out_dir: &Path,
-    ) -> Result<Downloaded, SourceError> {
-        let started = Instant::now();
-        let Some(page_path) = &export.page else {
-            return Err(SourceError::NotRunnable {
-                export: export.name.clone(),
-                message: "it has no `page`".into(),
-            });
-        };
-        let page_timeout = self.config.defaults.page_timeout;
-        let page_deadline = tokio::time::Instant::now() + page_timeout;
-        let url = dom::page_url(&self.base_url, page_path);
-        let page = &live.page;
-        export::open(page, &export.name, &url, page_deadline, page_timeout).await?;
-        if session::on_login_page(page, &self.config.login, page_deadline).await {
-            return Err(SourceError::SessionExpired {
-                export: export.name.clone(),
-                url: dom::url(page).await,
-            });
-        }
-        export::fill_dates(
-            page,
-            export,
-            window.from,
-            window.to,
-            page_deadline,
-            page_timeout,
-        )
-        .await?;
-        let button = export::find_button(
-            page,
-            &export.name,
-            &export.button,
-            page_deadline,
-            page_timeout,
-        )
-        .await?;
-        let watch = download::DownloadWatch::subscribe(
-            &live.browser.browser,
-            page,
-            &self.config.login.path,
-            &export.name,
-        )
-        .await?;
-        // The download deadline runs from the click (which itself may not outlast it).
-        let deadline = tokio::time::Instant::now() + export.download_timeout;
-        tokio::time::timeout_at(deadline, button.click())
-            .await
-            .map_err(|_| {
-                error::browser_error(
-                    &export.name,
-                    "clicking the Export button",
-                    format!(
-                        "the page did not answer within {}s",
-                        export.download_timeout.as_secs()
-                    ),
-                )
-            })?
-            .map_err(|e| error::browser_error(&export.name, "clicking the Export button", e))?;
-        let context = download::WaitContext {
-            export: &export.name,
-            button: &export.button.selector,
-            url: &url,
-            timeout: export.download_timeout,
-            download_dir: live.browser.download_dir(),
-        };
-        let finished = watch
-            .wait(&live.browser.browser, deadline, &context)
-            .await?;
-        let path = download::save(&finished, out_dir, &export.name)?;
-        Ok(Downloaded {
-            path,
-            suggested_name: finished.suggested_name,
-            bytes: finished.bytes,
-            seconds: started.elapsed().as_secs_f64(),
-        })
     }
 }
 

@@ -44,6 +44,8 @@ pub struct SessionTiming {
     /// Closing the browser and reaping its processes.
     pub close_seconds: f64,
     pub exports: Vec<String>,
+    /// Tabs that ran exports at once (at most `[browser] parallel`).
+    pub tabs: usize,
 }
 
 /// Everything [`ExportSource::export_all`] did.

@@ -10,6 +10,7 @@ mod routes;
 mod rows;
 mod session;
 
+use std::collections::BTreeMap;
 use std::fmt;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::{Arc, Mutex};
@@ -71,8 +72,20 @@ pub struct Faults {
     /// After N authenticated page/export requests the session is dropped (the next request
     /// redirects to /login); a new login gets a fresh budget of N.
     pub expire_session_after: Option<usize>,
+    /// `expire_session_after` drops at most this many sessions; later ones never expire.
+    pub expire_at_most: Option<usize>,
+    /// An export request without a logged-in session is answered with this status (419
+    /// "Page Expired", as Laravel's CSRF check answers a form POST; 401 as its auth answers a
+    /// script's request) instead of a redirect to /login.
+    pub expired_status: Option<u16>,
     /// That export waits this long before answering the download.
     pub slow_export: Option<(String, Duration)>,
+    /// Each named export waits this long before answering the download, as a server that
+    /// generates the file does (added to `slow_export`'s delay).
+    pub export_delay: BTreeMap<String, Duration>,
+    /// Every download is offered under this file name (panels that call every file
+    /// `export.xlsx`) instead of `<export>_<start>_<end>.xlsx`.
+    pub fixed_file_name: Option<String>,
     /// That export answers HTTP 500 with an error page.
     pub fail_export: Option<String>,
     /// That export's button is rendered without any handler: clicking it does nothing.
@@ -104,6 +117,8 @@ pub struct ExportRequest {
     /// Data rows in the answered file (0 when no file was answered).
     pub rows: usize,
     pub status: u16,
+    /// When the request reached the export handler.
+    pub received: std::time::Instant,
 }
 
 /// A running simulator on 127.0.0.1. Dropping it stops the server too; [`Self::shutdown`]
@@ -215,9 +230,22 @@ pub struct BackendArgs {
     /// Drop each session after N authenticated page/export requests.
     #[arg(long, value_name = "N")]
     pub expire_session_after: Option<usize>,
+    /// With --expire-session-after: drop at most N sessions, then let sessions live.
+    #[arg(long, value_name = "N")]
+    pub expire_at_most: Option<usize>,
+    /// Answer an export request of an expired session with this status (419 or 401) instead
+    /// of a redirect to /login.
+    #[arg(long, value_name = "STATUS", value_parser = parse_expired_status)]
+    pub expired_status: Option<u16>,
     /// Answer that export's download only after MS milliseconds.
     #[arg(long, value_name = "NAME=MS", value_parser = parse_slow_export)]
     pub slow_export: Option<(String, Duration)>,
+    /// Answer that export's download only after MS milliseconds (repeatable, one per export).
+    #[arg(long = "export-delay", value_name = "NAME=MS", value_parser = parse_slow_export)]
+    pub export_delay: Vec<(String, Duration)>,
+    /// Offer every download under this file name.
+    #[arg(long, value_name = "NAME")]
+    pub fixed_file_name: Option<String>,
     /// Answer that export's download with HTTP 500.
     #[arg(long, value_name = "NAME", value_parser = parse_export_name)]
     pub fail_export: Option<String>,
@@ -235,7 +263,11 @@ impl fmt::Debug for BackendArgs {
             .field("rows_per_day", &self.rows_per_day)
             .field("reject_logins", &self.reject_logins)
             .field("expire_session_after", &self.expire_session_after)
+            .field("expire_at_most", &self.expire_at_most)
+            .field("expired_status", &self.expired_status)
             .field("slow_export", &self.slow_export)
+            .field("export_delay", &self.export_delay)
+            .field("fixed_file_name", &self.fixed_file_name)
             .field("fail_export", &self.fail_export)
             .field("dead_button", &self.dead_button)
             .finish()
@@ -251,7 +283,11 @@ impl BackendArgs {
             faults: Faults {
                 reject_all_logins: self.reject_logins,
                 expire_session_after: self.expire_session_after,
+                expire_at_most: self.expire_at_most,
+                expired_status: self.expired_status,
                 slow_export: self.slow_export.clone(),
+                export_delay: self.export_delay.iter().cloned().collect(),
+                fixed_file_name: self.fixed_file_name.clone(),
                 fail_export: self.fail_export.clone(),
                 dead_button: self.dead_button.clone(),
             },
@@ -279,6 +315,16 @@ fn parse_slow_export(spec: &str) -> Result<(String, Duration), String> {
         .parse()
         .map_err(|_| format!("{ms:?} in {spec:?} is not a whole number of milliseconds"))?;
     Ok((name, Duration::from_millis(ms)))
+}
+
+fn parse_expired_status(status: &str) -> Result<u16, String> {
+    match status {
+        "419" => Ok(419),
+        "401" => Ok(401),
+        other => Err(format!(
+            "{other:?} is not 419 (Page Expired) or 401 (Unauthorized)"
+        )),
+    }
 }
 
 /// Runs the simulator until Ctrl-C, after printing its URL and demo credentials.
@@ -321,6 +367,13 @@ mod tests {
                 .unwrap_err()
                 .contains("milliseconds")
         );
+    }
+
+    #[test]
+    fn expired_status_is_419_or_401() {
+        assert_eq!(parse_expired_status("419"), Ok(419));
+        assert_eq!(parse_expired_status("401"), Ok(401));
+        assert!(parse_expired_status("500").unwrap_err().contains("419"));
     }
 
     #[test]

@@ -114,19 +114,27 @@ pub(crate) fn dashboard(email: &str, csrf: &str) -> String {
     layout("Dashboard", Some((email, csrf)), &body)
 }
 
-/// An export page with its date inputs and its Export button. With `dead_button` the button is
-/// rendered without any handler, so clicking it does nothing. A `filter` adds its preview.
+/// How the Export button behaves.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct Button<'a> {
+    /// Rendered without any handler: clicking it does nothing.
+    pub dead: bool,
+    /// The name a script-built download is given (`None`: `<export>_<start>_<end>.xlsx`).
+    pub file_name: Option<&'a str>,
+}
+
+/// An export page with its date inputs and its Export button. A `filter` adds its preview.
 pub(crate) fn export_page(
     kind: ExportKind,
     email: &str,
     csrf: &str,
-    dead_button: bool,
+    button: Button<'_>,
     filter: Option<&Filter>,
 ) -> String {
     let controls = match kind {
-        ExportKind::Transactions => transactions_controls(csrf, dead_button, filter),
-        ExportKind::PointTransactions => point_transactions_controls(dead_button),
-        ExportKind::Users | ExportKind::CoinPayments => filter_controls(kind, dead_button),
+        ExportKind::Transactions => transactions_controls(csrf, button.dead, filter),
+        ExportKind::PointTransactions => point_transactions_controls(button.dead),
+        ExportKind::Users | ExportKind::CoinPayments => filter_controls(kind, button),
     };
     let preview = filter.map(|f| preview(kind, f)).unwrap_or_default();
     let body = format!("<h1>{}</h1>{controls}{preview}", kind.title());
@@ -219,15 +227,22 @@ fn point_transactions_controls(dead_button: bool) -> String {
 
 /// Users and coin payments: `#filter-start` / `#filter-end` date inputs. Users download through
 /// `fetch` + a Blob + a temporary `<a download>`; coin payments navigate to the export URL.
-fn filter_controls(kind: ExportKind, dead_button: bool) -> String {
+fn filter_controls(kind: ExportKind, button_kind: Button<'_>) -> String {
     let inputs = "<label>Dari <input type=\"date\" id=\"filter-start\" name=\"start\"></label>\
                   <label>Sampai <input type=\"date\" id=\"filter-end\" name=\"end\"></label>\
                   <div id=\"export-error\" class=\"alert-danger\" hidden></div>";
     let button = "<button type=\"button\" class=\"btn btn-success m3 expot-pdf\">Export</button>";
-    if dead_button {
+    if button_kind.dead {
         return format!("{inputs}{button}");
     }
     let path = kind.page_path();
+    let file_name = match button_kind.file_name {
+        // A JavaScript string literal that cannot close the script element.
+        Some(name) => serde_json::to_string(name)
+            .expect("a string serializes")
+            .replace('<', "\\u003c"),
+        None => format!("'{}_' + start + '_' + end + '.xlsx'", kind.name()),
+    };
     let action = match kind {
         ExportKind::Users => format!(
             "fetch(url, {{ credentials: 'same-origin' }}).then(function (resp) {{\
@@ -244,12 +259,11 @@ fn filter_controls(kind: ExportKind, dead_button: bool) -> String {
                return resp.blob().then(function (blob) {{\
                  var href = URL.createObjectURL(blob);\
                  var a = document.createElement('a');\
-                 a.href = href; a.download = '{name}_' + start + '_' + end + '.xlsx';\
+                 a.href = href; a.download = {file_name};\
                  document.body.appendChild(a); a.click(); a.remove();\
                  setTimeout(function () {{ URL.revokeObjectURL(href); }}, 60000);\
                }});\
-             }});",
-            name = kind.name()
+             }});"
         ),
         _ => "window.location.href = url;".to_owned(),
     };

@@ -199,7 +199,12 @@ impl IntoResponse for ToLogin {
 fn admit(shared: &Shared, headers: &HeaderMap) -> Result<Admitted, ToLogin> {
     let id = session_id(headers);
     let mut panel = lock(shared);
-    let expire_after = panel.options.faults.expire_session_after;
+    let faults = &panel.options.faults;
+    let expire_after = faults.expire_session_after.filter(|_| {
+        faults
+            .expire_at_most
+            .is_none_or(|most| panel.stats.sessions_expired < most)
+    });
     match panel.sessions.authorize(id.as_deref(), expire_after) {
         Gate::Allowed { email, csrf } => Ok(Admitted {
             email,
@@ -271,7 +276,10 @@ async fn export_page(
         kind,
         &user.email,
         &user.csrf,
-        dead,
+        pages::Button {
+            dead,
+            file_name: user.faults.fixed_file_name.as_deref(),
+        },
         filter.as_ref(),
     ))
     .into_response()
@@ -287,7 +295,14 @@ async fn export_download(
 ) -> Response {
     let Admitted { csrf, faults, .. } = match admit(&shared, &headers) {
         Ok(user) => user,
-        Err(refused) => return refused.into_response(),
+        Err(refused) => {
+            let status = lock(&shared).options.faults.expired_status;
+            return match status.and_then(|s| StatusCode::from_u16(s).ok()) {
+                Some(status) if status.as_u16() == 419 => page_expired(),
+                Some(status) => error_page(status, "Unauthorized", "Unauthenticated."),
+                None => refused.into_response(),
+            };
+        }
     };
     let (start_field, end_field) = kind.date_fields();
     let start_raw = params.get(start_field).cloned().unwrap_or_default();
@@ -295,8 +310,10 @@ async fn export_download(
     let format = kind.date_format();
     let start = format.parse(&start_raw);
     let end = format.parse(&end_raw);
+    let received = std::time::Instant::now();
     let record = |status: StatusCode, rows: usize| {
         let request = ExportRequest {
+            received,
             export: kind.name().to_owned(),
             start_raw: start_raw.clone(),
             end_raw: end_raw.clone(),
@@ -348,14 +365,25 @@ async fn export_download(
         }
     };
     record(StatusCode::OK, rows);
-    if let Some((_, delay)) = faults
+    let delay = faults
         .slow_export
         .as_ref()
         .filter(|(name, _)| name == kind.name())
-    {
-        tokio::time::sleep(*delay).await;
+        .map(|(_, delay)| *delay)
+        .unwrap_or_default()
+        + faults
+            .export_delay
+            .get(kind.name())
+            .copied()
+            .unwrap_or_default();
+    if !delay.is_zero() {
+        tokio::time::sleep(delay).await;
     }
-    let disposition = format!("attachment; filename=\"{}\"", kind.file_name(start, end));
+    let file_name = faults
+        .fixed_file_name
+        .clone()
+        .unwrap_or_else(|| kind.file_name(start, end));
+    let disposition = format!("attachment; filename=\"{file_name}\"");
     (
         [
             (CONTENT_TYPE, XLSX_MIME.to_owned()),
