@@ -529,3 +529,60 @@ async fn every_cell_class_reads_back_exactly_in_every_format() {
         );
     }
 }
+
+/// Item 7 on the update path: a row already in the sheet with an empty cell where the export
+/// now holds whitespace-only text gets that text; text differing only in spaces is rewritten;
+/// the rerun writes nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn whitespace_only_text_replaces_an_empty_cell_on_update() {
+    let sim = SheetsSim::start(SheetsSimOptions {
+        spreadsheets: vec![SPREADSHEET.into()],
+    })
+    .await
+    .expect("the emulator starts");
+    sim.set_rows(
+        SPREADSHEET,
+        "Notes",
+        vec![
+            vec![Value::from("ID"), Value::from("Note")],
+            vec![Value::from("a"), Value::Null],
+            vec![Value::from("b"), Value::from("x")],
+        ],
+    );
+    let client = SheetClient::new(
+        &GoogleSecrets::new(sim.service_account_key()),
+        SheetClientOptions {
+            base_url: Some(sim.base_url()),
+            deadline: Duration::from_secs(30),
+            ..Default::default()
+        },
+    )
+    .await
+    .expect("the client builds");
+    let csv = "ID,Note\na,   \nb,x \n";
+    let table = parse(
+        csv.as_bytes(),
+        &TableOptions {
+            export: "notes".into(),
+            ..TableOptions::default()
+        },
+    )
+    .unwrap();
+    let target = SheetTarget {
+        spreadsheet_id: SPREADSHEET.into(),
+        tab: "Notes".into(),
+        key_columns: vec!["ID".into()],
+    };
+    let report = client.upsert(&target, &table, false).await.unwrap();
+    assert_eq!(report.updated, 2, "{report:?}");
+    let state = sim.state(SPREADSHEET).unwrap();
+    assert_eq!(
+        state.tab("Notes").unwrap().rows[1..],
+        [
+            vec![Value::from("a"), Value::from("   ")],
+            vec![Value::from("b"), Value::from("x ")]
+        ]
+    );
+    let again = client.upsert(&target, &table, false).await.unwrap();
+    assert_eq!((again.updated, again.write_requests), (0, 0), "{again:?}");
+}

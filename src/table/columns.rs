@@ -21,8 +21,8 @@ pub struct TypingContext<'a> {
 enum Reading {
     /// Every value as text.
     Text,
-    /// Each value on its own ([`infer::infer`]).
-    PerCell,
+    /// Each value on its own ([`infer::infer`]); notes on what else was considered.
+    PerCell(Vec<&'static str>),
     /// Every value through one parser, which accepted all of them.
     Bool,
     Time,
@@ -35,7 +35,7 @@ enum Reading {
 impl Reading {
     fn parse(&self, v: &str) -> Option<Cell> {
         match self {
-            Reading::Text | Reading::PerCell => None,
+            Reading::Text | Reading::PerCell(_) => None,
             Reading::Bool => infer::parse_bool(v).map(Cell::Bool),
             Reading::Time => infer::parse_time(v).map(Cell::Time),
             Reading::DayFirst => SlashDate::parse(v)?.to_cell(true),
@@ -61,10 +61,9 @@ pub fn type_column(
             _ => None,
         })
     };
-    let count = values().count();
     let (reading, decision): (Reading, String) = if as_text {
         (Reading::Text, "text: named in text_columns".into())
-    } else if count == 0 {
+    } else if values().next().is_none() {
         (Reading::Text, "empty: no values".into())
     } else if let Some(id) = values().find(|v| infer::is_identifier(v)) {
         let why = if id.starts_with('0') {
@@ -79,6 +78,12 @@ pub fn type_column(
     } else {
         decide(values, context)
     };
+    let mut kinds: Vec<(&'static str, usize)> = Vec::new();
+    let rows = if matches!(reading, Reading::Text) {
+        &mut [][..]
+    } else {
+        rows
+    };
     for row in rows.iter_mut() {
         let cell = &mut row[column];
         let Cell::Text(text) = cell else { continue };
@@ -87,7 +92,14 @@ pub fn type_column(
         }
         match &reading {
             Reading::Text => {}
-            Reading::PerCell => *cell = infer::infer_owned(std::mem::take(text)),
+            Reading::PerCell(_) => {
+                *cell = infer::infer_owned(std::mem::take(text));
+                let kind = kind_name(cell);
+                match kinds.iter_mut().find(|(k, _)| *k == kind) {
+                    Some((_, n)) => *n += 1,
+                    None => kinds.push((kind, 1)),
+                }
+            }
             parser => {
                 if let Some(typed) = parser.parse(text) {
                     *cell = typed;
@@ -95,7 +107,23 @@ pub fn type_column(
             }
         }
     }
-    decision
+    match reading {
+        Reading::PerCell(notes) => {
+            let summary = match kinds.as_slice() {
+                [(only, _)] => format!("{only}: every value read on its own is {only}"),
+                _ => {
+                    let list: Vec<String> = kinds.iter().map(|(k, n)| format!("{n} {k}")).collect();
+                    format!("mixed: typed value by value ({})", list.join(", "))
+                }
+            };
+            if notes.is_empty() {
+                summary
+            } else {
+                format!("{summary}; {}", notes.join("; "))
+            }
+        }
+        _ => decision,
+    }
 }
 
 /// The reading of a column that holds no identifier.
@@ -165,8 +193,10 @@ where
             }
         }
         None => {
-            if values().all(|v| infer::parse_grouped_number(v, ',').is_some()) {
-                if context.delimiter == Some(b';') && values().any(|v| v.contains(',')) {
+            if values().any(|v| v.contains(','))
+                && values().all(|v| infer::parse_grouped_number(v, ',').is_some())
+            {
+                if context.delimiter == Some(b';') {
                     return (
                         Reading::CommaDecimal,
                         "number: decimal commas (the file is ;-delimited)".into(),
@@ -182,27 +212,7 @@ where
             }
         }
     }
-    let mut kinds: Vec<(&'static str, usize)> = Vec::new();
-    for v in values() {
-        let kind = kind_name(&infer::infer(v));
-        match kinds.iter_mut().find(|(k, _)| *k == kind) {
-            Some((_, n)) => *n += 1,
-            None => kinds.push((kind, 1)),
-        }
-    }
-    let summary = match kinds.as_slice() {
-        [(only, _)] => format!("{only}: every value read on its own is {only}"),
-        _ => {
-            let list: Vec<String> = kinds.iter().map(|(k, n)| format!("{n} {k}")).collect();
-            format!("mixed: typed value by value ({})", list.join(", "))
-        }
-    };
-    let decision = if notes.is_empty() {
-        summary
-    } else {
-        format!("{summary}; {}", notes.join("; "))
-    };
-    (Reading::PerCell, decision)
+    (Reading::PerCell(notes), String::new())
 }
 
 fn kind_name(cell: &Cell) -> &'static str {
