@@ -244,8 +244,9 @@ fn text_column_mask(
 }
 
 /// Workbook readers see only "a date format", not whether it shows a time, so a date-time at
-/// midnight arrives as a [`Cell::Date`]. In a column that holds date-times, such dates are
-/// date-times at 00:00:00, so the column keeps one type (and one Sheets number format).
+/// midnight arrives as a [`Cell::Date`] (and text files may write `20/11/2026` beside
+/// `21/11/2026 08:00`). In a column that holds date-times, such dates are date-times at
+/// 00:00:00, so the column keeps one type (and one Sheets number format).
 fn date_times_at_midnight(rows: &mut [Vec<Cell>], width: usize) {
     // One row-major pass to find the mixed columns, a second only when there are some.
     let (mut dates, mut date_times) = (vec![false; width], vec![false; width]);
