@@ -153,3 +153,137 @@ fn unreadable_files_exit_non_zero_with_the_reason() {
         "{stderr}"
     );
 }
+
+/// A configuration with one export whose text files use day-first dates and footers.
+const CONFIG: &str = r##"
+[[export]]
+name = "coin_payments"
+enabled = false
+start_selector = "#filter-start"
+end_selector = "#filter-end"
+date_format = "html5"
+button = { selector = ".expot-pdf" }
+text_columns = ["Koin"]
+footer_prefixes = ["Total"]
+file_date_format = "%d/%m/%Y"
+decimal = ","
+"##;
+
+#[test]
+fn the_export_options_come_from_the_configuration_and_flags_override_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("exports.toml");
+    std::fs::write(&config, CONFIG).unwrap();
+    let path = dir.path().join("coins.csv");
+    std::fs::write(
+        &path,
+        "Customer,Tanggal,Koin,Harga,ID\nAnn,01/02/2026,5,\"1,5\",0812\n\
+         Total Motor,13/02/2026,7,2,0813\nTotal:,,12,\"3,5\",\n",
+    )
+    .unwrap();
+    let report = |extra: &[&str]| {
+        let mut args = vec![path.to_str().unwrap(), "--json"];
+        args.extend_from_slice(extra);
+        let output = inspect(&args);
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        serde_json::from_slice::<serde_json::Value>(&output.stdout).unwrap()
+    };
+    let configured = report(&[
+        "--export",
+        "coin_payments",
+        "--config",
+        config.to_str().unwrap(),
+    ]);
+    assert_eq!(configured["rows"], 2, "{configured}");
+    let decisions: Vec<&str> = configured["columns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["decision"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        decisions,
+        [
+            "text: every value read on its own is text",
+            "date: every value matches file_date_format \"%d/%m/%Y\"",
+            "text: named in text_columns",
+            "number: decimal = \",\" in the configuration",
+            "text: \"0812\" has a leading zero, so every value of the column stays text",
+        ],
+        "{configured}"
+    );
+    assert_eq!(configured["sample"][0][3], "1.5");
+    assert_eq!(configured["sample"][1][1], "2026-02-13");
+
+    // Flags override: no text column, a dot decimal.
+    let overridden = report(&[
+        "--export",
+        "coin_payments",
+        "--config",
+        config.to_str().unwrap(),
+        "--text-column",
+        "ID",
+        "--decimal",
+        ".",
+    ]);
+    assert_eq!(overridden["columns"][2]["type"], "int", "{overridden}");
+    assert_eq!(overridden["columns"][3]["type"], "mixed", "{overridden}");
+    assert_eq!(overridden["columns"][4]["type"], "text", "{overridden}");
+
+    // Without the configuration the footer stays: it is only a footer when configured.
+    let plain = report(&[]);
+    assert_eq!(plain["rows"], 3, "{plain}");
+}
+
+#[test]
+fn a_bad_option_in_the_configuration_or_an_unknown_export_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("coins.csv");
+    std::fs::write(&path, "ID\n1\n").unwrap();
+    let config = dir.path().join("exports.toml");
+    std::fs::write(
+        &config,
+        CONFIG
+            .replace("\"%d/%m/%Y\"", "\"%d/%m\"")
+            .replace("decimal = \",\"", "decimal = \";\""),
+    )
+    .unwrap();
+    let output = inspect(&[
+        path.to_str().unwrap(),
+        "--export",
+        "coin_payments",
+        "--config",
+        config.to_str().unwrap(),
+    ]);
+    assert!(!output.status.success());
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(
+        stderr.contains("export \"coin_payments\": field \"file_date_format\": \"%d/%m\" is not a strftime pattern of a full date"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("export \"coin_payments\": field \"decimal\": \";\" is not \",\" or \".\""),
+        "{stderr}"
+    );
+
+    std::fs::write(&config, CONFIG).unwrap();
+    let output = inspect(&[
+        path.to_str().unwrap(),
+        "--export",
+        "users",
+        "--config",
+        config.to_str().unwrap(),
+    ]);
+    assert!(!output.status.success());
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(
+        stderr.contains(
+            "export \"users\" (given to --export): no such export; known exports: coin_payments"
+        ),
+        "{stderr}"
+    );
+}

@@ -5,6 +5,8 @@
 use chrono::NaiveDate;
 use exportsync::table::{Cell, Format, TableError, TableOptions, parse};
 
+mod table_support;
+
 fn options(export: &str) -> TableOptions {
     TableOptions {
         export: export.into(),
@@ -12,98 +14,7 @@ fn options(export: &str) -> TableOptions {
     }
 }
 
-const END_OF_CHAIN: u32 = 0xFFFF_FFFE;
-const FREE_SECTOR: u32 = 0xFFFF_FFFF;
-const FAT_SECTOR: u32 = 0xFFFF_FFFD;
-const NO_STREAM: u32 = 0xFFFF_FFFF;
-
-/// A compound file holding the given streams (each 4096 bytes) under the root storage.
-fn compound_file(streams: &[(&str, [u8; 4096])]) -> Vec<u8> {
-    const SECTOR: usize = 512;
-    let per_stream = 4096 / SECTOR;
-    // Sector 0: FAT; sector 1: directory; then each stream's sectors in turn.
-    let mut fat = vec![FAT_SECTOR, END_OF_CHAIN];
-    for index in 0..streams.len() {
-        let first = 2 + index * per_stream;
-        for sector in first..first + per_stream {
-            let next = if sector + 1 == first + per_stream {
-                END_OF_CHAIN
-            } else {
-                sector as u32 + 1
-            };
-            fat.push(next);
-        }
-    }
-    fat.resize(SECTOR / 4, FREE_SECTOR);
-
-    let mut header = Vec::with_capacity(SECTOR);
-    header.extend_from_slice(&[0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1]);
-    header.extend_from_slice(&[0; 16]); // CLSID
-    header.extend_from_slice(&0x003Eu16.to_le_bytes()); // minor version
-    header.extend_from_slice(&0x0003u16.to_le_bytes()); // major version 3
-    header.extend_from_slice(&0xFFFEu16.to_le_bytes()); // byte order
-    header.extend_from_slice(&9u16.to_le_bytes()); // sector shift: 512
-    header.extend_from_slice(&6u16.to_le_bytes()); // mini sector shift: 64
-    header.extend_from_slice(&[0; 6]);
-    header.extend_from_slice(&0u32.to_le_bytes()); // directory sectors (0 in v3)
-    header.extend_from_slice(&1u32.to_le_bytes()); // FAT sectors
-    header.extend_from_slice(&1u32.to_le_bytes()); // first directory sector
-    header.extend_from_slice(&0u32.to_le_bytes()); // transaction signature
-    header.extend_from_slice(&4096u32.to_le_bytes()); // mini stream cutoff
-    header.extend_from_slice(&END_OF_CHAIN.to_le_bytes()); // first mini FAT sector
-    header.extend_from_slice(&0u32.to_le_bytes()); // mini FAT sectors
-    header.extend_from_slice(&END_OF_CHAIN.to_le_bytes()); // first DIFAT sector
-    header.extend_from_slice(&0u32.to_le_bytes()); // DIFAT sectors
-    header.extend_from_slice(&0u32.to_le_bytes()); // DIFAT[0]: the FAT is sector 0
-    for _ in 1..109 {
-        header.extend_from_slice(&FREE_SECTOR.to_le_bytes());
-    }
-    assert_eq!(header.len(), SECTOR);
-
-    // Directory: the root, then the streams chained as right siblings (a valid, if
-    // unbalanced, tree as names are sorted by length, then upper case).
-    let mut entries: Vec<(&str, u8, u32, u32, u32, u32)> =
-        vec![("Root Entry", 5, NO_STREAM, 1, END_OF_CHAIN, 0)];
-    let mut sorted: Vec<usize> = (0..streams.len()).collect();
-    sorted.sort_by_key(|&i| (streams[i].0.len(), streams[i].0.to_uppercase()));
-    for (position, &index) in sorted.iter().enumerate() {
-        let right = if position + 1 < sorted.len() {
-            position as u32 + 2
-        } else {
-            NO_STREAM
-        };
-        let start = (2 + index * per_stream) as u32;
-        entries.push((streams[index].0, 2, right, NO_STREAM, start, 4096));
-    }
-    let mut directory = Vec::with_capacity(SECTOR);
-    for (name, kind, right, child, start, size) in entries {
-        let mut entry = [0u8; 128];
-        let utf16: Vec<u8> = name.encode_utf16().flat_map(u16::to_le_bytes).collect();
-        entry[..utf16.len()].copy_from_slice(&utf16);
-        entry[64..66].copy_from_slice(&((utf16.len() + 2) as u16).to_le_bytes());
-        entry[66] = kind;
-        entry[67] = 1; // black
-        entry[68..72].copy_from_slice(&NO_STREAM.to_le_bytes()); // left sibling
-        entry[72..76].copy_from_slice(&right.to_le_bytes());
-        entry[76..80].copy_from_slice(&child.to_le_bytes());
-        entry[116..120].copy_from_slice(&start.to_le_bytes());
-        entry[120..124].copy_from_slice(&size.to_le_bytes());
-        directory.extend_from_slice(&entry);
-    }
-    while directory.len() < SECTOR {
-        let mut unused = [0u8; 128];
-        unused[68..80].copy_from_slice(&[0xFF; 12]);
-        directory.extend_from_slice(&unused);
-    }
-
-    let mut file = header;
-    file.extend(fat.iter().flat_map(|v| v.to_le_bytes()));
-    file.extend_from_slice(&directory);
-    for (_, data) in streams {
-        file.extend_from_slice(data);
-    }
-    file
-}
+use table_support::compound_file;
 
 #[test]
 fn password_protected_xlsx_container_is_reported_as_encrypted() {

@@ -157,7 +157,8 @@ fn html_table_saved_as_xls_is_read() {
                 "1500.5",
                 "2024-02-01 10:00:00"
             ],
-            ["2", "1234567890123456", "<none>", "", "2024-02-02"],
+            // A date in a column of date-times is that day at midnight: one type a column.
+            ["2", "1234567890123456", "<none>", "", "2024-02-02 00:00:00"],
         ]
     );
     assert_eq!(table.rows[0][0], Cell::Int(1));
@@ -172,4 +173,109 @@ fn html_page_without_a_table_says_so() {
         err.to_string(),
         "export users: the HTML file has no <table> (it may be a login or error page); check the export's page and button"
     );
+}
+
+#[test]
+fn html_character_references_are_all_decoded() {
+    let html = "<table><tr><th>Nama</th><th>Harga</th><th>Kota</th></tr>\
+                <tr><td>Jos&eacute; Ma&ntilde;ana</td><td>&#8364; 5</td><td>K&ouml;ln &amp; S&atilde;o Paulo</td></tr>\
+                <tr><td>&Agrave;&szlig;&#x1F600;</td><td>&euro;&nbsp;7</td><td>&hellip;</td></tr></table>";
+    let table = parse(html.as_bytes(), &options("users")).unwrap();
+    assert_eq!(
+        table.rows,
+        vec![
+            vec![text("José Mañana"), text("€ 5"), text("Köln & São Paulo")],
+            vec![text("Àß😀"), text("€ 7"), text("…")],
+        ]
+    );
+}
+
+#[test]
+fn whitespace_only_text_stays_text_in_csv() {
+    let csv = "ID,Note,Amount\n1,   ,5\n2, ,6\n3,,7\n";
+    let table = parse(csv.as_bytes(), &options("users")).unwrap();
+    let notes: Vec<&Cell> = table.rows.iter().map(|r| &r[1]).collect();
+    assert_eq!(notes, [&text("   "), &text(" "), &Cell::Empty]);
+}
+
+#[test]
+fn text_columns_are_typed_as_a_whole() {
+    let csv = "ID,Big,Tanggal,Waktu,Jam,Aktif,Amount\n\
+               1234500012,5,31/12/2025,20/11/2026 08:21,13:45:30,TRUE,\"293890,00\"\n\
+               0098765432,123456789012345,01/02/2026,21/11/2026 17:00:30,8:05,FALSE,\"1.234,56\"\n";
+    let table = parse(csv.as_bytes(), &options("transactions")).unwrap();
+    let date = |y, m, d| NaiveDate::from_ymd_opt(y, m, d).unwrap();
+    let time = |h, m, s| chrono::NaiveTime::from_hms_opt(h, m, s).unwrap();
+    assert_eq!(
+        table.rows,
+        vec![
+            vec![
+                text("1234500012"),
+                text("5"),
+                Cell::Date(date(2025, 12, 31)),
+                Cell::DateTime(date(2026, 11, 20).and_time(time(8, 21, 0))),
+                Cell::Time(time(13, 45, 30)),
+                Cell::Bool(true),
+                Cell::Decimal(293_890.0),
+            ],
+            vec![
+                text("0098765432"),
+                text("123456789012345"),
+                Cell::Date(date(2026, 2, 1)),
+                Cell::DateTime(date(2026, 11, 21).and_time(time(17, 0, 30))),
+                Cell::Time(time(8, 5, 0)),
+                Cell::Bool(false),
+                Cell::Decimal(1_234.56),
+            ],
+        ]
+    );
+}
+
+#[test]
+fn semicolon_files_and_the_configuration_decide_ambiguous_columns() {
+    let semicolon = "Tanggal;Harga\n01/02/2026;1,234\n03/04/2026;5,5\n";
+    let table = parse(semicolon.as_bytes(), &options("coin_payments")).unwrap();
+    assert_eq!(
+        table.rows[0],
+        // Day and month cannot be told apart without the configuration.
+        vec![text("01/02/2026"), Cell::Decimal(1.234)]
+    );
+    let mut configured = options("coin_payments");
+    configured.file_date_format = Some("%d/%m/%Y".into());
+    let table = parse(semicolon.as_bytes(), &configured).unwrap();
+    assert_eq!(
+        table.rows[1][0],
+        Cell::Date(NaiveDate::from_ymd_opt(2026, 4, 3).unwrap())
+    );
+    // In a comma file "1,234" may be a thousands comma: text unless decimal = "," says so.
+    let comma = "Harga,Qty\n\"1,234\",1\n\"5,678\",2\n";
+    assert_eq!(
+        parse(comma.as_bytes(), &options("x")).unwrap().rows[0][0],
+        text("1,234")
+    );
+    let mut forced = options("x");
+    forced.decimal = Some(exportsync::table::DecimalMark::Comma);
+    assert_eq!(
+        parse(comma.as_bytes(), &forced).unwrap().rows[0][0],
+        Cell::Decimal(1.234)
+    );
+    forced.decimal = Some(exportsync::table::DecimalMark::Dot);
+    assert_eq!(
+        parse(comma.as_bytes(), &forced).unwrap().rows[0][0],
+        Cell::Int(1234)
+    );
+}
+
+#[test]
+fn footers_are_whole_cells_in_the_trailing_rows_only() {
+    let csv = "Customer,Amount\nTotal Motor,5\nTotal,6\nAnn,7\nTOTAL:,18\n";
+    let mut opts = options("transactions");
+    opts.footer_prefixes = vec!["Total".into()];
+    let table = parse(csv.as_bytes(), &opts).unwrap();
+    let customers: Vec<&Cell> = table.rows.iter().map(|r| &r[0]).collect();
+    assert_eq!(
+        customers,
+        [&text("Total Motor"), &text("Total"), &text("Ann")]
+    );
+    assert_eq!(table.warnings, ["Left out 1 footer row(s) (row 5)."]);
 }

@@ -1,5 +1,7 @@
-//! `exportsync inspect FILE`: shows what exportsync reads from an export file (format, header,
-//! column types, first rows), so a user can pick key and text columns for the configuration.
+//! `exportsync inspect FILE [--export NAME [--config FILE]]`: shows what exportsync reads from
+//! an export file (format, header, each column's type and why, first rows), so a user can pick
+//! key and text columns for the configuration. With `--export`, the file is read with that
+//! export's table options (flags override them).
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -9,7 +11,8 @@ use std::process::ExitCode;
 use anyhow::Context;
 use serde::Serialize;
 
-use crate::table::{self, Cell, Table, TableOptions};
+use crate::config::Config;
+use crate::table::{self, Cell, DecimalMark, Explained, TableOptions};
 
 /// How many rows `inspect` shows.
 const SAMPLE_ROWS: usize = 5;
@@ -27,9 +30,26 @@ pub struct InspectArgs {
     /// A column to read as text whatever its cells look like (repeatable).
     #[arg(long = "text-column", value_name = "C")]
     pub text_columns: Vec<String>,
-    /// Leave out rows whose first cell starts with this, e.g. "Total" (repeatable).
+    /// Leave out trailing rows whose first cell is this, e.g. "Total" (repeatable).
     #[arg(long = "footer-prefix", value_name = "P")]
     pub footer_prefixes: Vec<String>,
+    /// Text formats: the strftime pattern of the file's dates, e.g. "%d/%m/%Y".
+    #[arg(long, value_name = "PATTERN")]
+    pub file_date_format: Option<String>,
+    /// Text formats: the decimal mark, "," or ".".
+    #[arg(long, value_name = "MARK")]
+    pub decimal: Option<DecimalMark>,
+    /// Read the file with this export's table options from the configuration.
+    #[arg(long, value_name = "NAME")]
+    pub export: Option<String>,
+    /// The export definitions (used with --export).
+    #[arg(
+        long,
+        value_name = "FILE",
+        default_value = "exports.toml",
+        requires = "export"
+    )]
+    pub config: PathBuf,
 }
 
 /// What `inspect --json` prints.
@@ -52,28 +72,25 @@ pub struct ColumnReport {
     pub kind: &'static str,
     /// How many non-empty cells have each type.
     pub counts: BTreeMap<&'static str, usize>,
+    /// What was decided about the column's type and why (text formats are typed by column).
+    pub decision: String,
 }
 
 pub async fn run(args: InspectArgs) -> anyhow::Result<ExitCode> {
     let bytes = tokio::fs::read(&args.file)
         .await
         .with_context(|| format!("cannot read {}", args.file.display()))?;
-    let export = args.file.file_name().map_or_else(
+    let file = args.file.file_name().map_or_else(
         || args.file.display().to_string(),
         |n| n.to_string_lossy().into_owned(),
     );
-    let options = TableOptions {
-        export,
-        header_row: args.header_row,
-        footer_prefixes: args.footer_prefixes,
-        text_columns: args.text_columns,
-    };
-    let table = table::parse(&bytes, &options)?;
-    let report = report(&table);
+    let options = options(&args, &file)?;
+    let explained = table::parse_explained(&bytes, &options)?;
+    let report = report(&explained);
     let output = if args.json {
         serde_json::to_string_pretty(&report)? + "\n"
     } else {
-        render_text(&options.export, &report)
+        render_text(&file, &report)
     };
     let mut stdout = std::io::stdout().lock();
     match stdout
@@ -88,7 +105,53 @@ pub async fn run(args: InspectArgs) -> anyhow::Result<ExitCode> {
     }
 }
 
-pub fn report(table: &Table) -> Report {
+/// The table options: the export's from the configuration when `--export` names one (errors
+/// name the file and the export), then each flag given overrides its option.
+fn options(args: &InspectArgs, file: &str) -> anyhow::Result<TableOptions> {
+    let mut options = match &args.export {
+        Some(name) => {
+            let config = Config::load(&args.config)?;
+            let export = config.exports.iter().find(|e| &e.name == name).ok_or_else(|| {
+                let known: Vec<&str> = config.exports.iter().map(|e| e.name.as_str()).collect();
+                anyhow::anyhow!(
+                    "{}: export \"{name}\" (given to --export): no such export; known exports: {}",
+                    config.origin,
+                    known.join(", ")
+                )
+            })?;
+            export.table_options()
+        }
+        None => TableOptions {
+            export: file.to_owned(),
+            ..TableOptions::default()
+        },
+    };
+    if args.header_row.is_some() {
+        options.header_row = args.header_row;
+    }
+    if !args.text_columns.is_empty() {
+        options.text_columns = args.text_columns.clone();
+    }
+    if !args.footer_prefixes.is_empty() {
+        options.footer_prefixes = args.footer_prefixes.clone();
+    }
+    if let Some(pattern) = &args.file_date_format {
+        match crate::config::parse_date_format(pattern) {
+            Ok(crate::config::DateFormat::Pattern(_)) => {}
+            _ => anyhow::bail!(
+                "--file-date-format \"{pattern}\" is not a strftime pattern of a full date such as \"%d/%m/%Y\""
+            ),
+        }
+        options.file_date_format = Some(pattern.clone());
+    }
+    if args.decimal.is_some() {
+        options.decimal = args.decimal;
+    }
+    Ok(options)
+}
+
+pub fn report(explained: &Explained) -> Report {
+    let table = &explained.table;
     let columns = table
         .header
         .iter()
@@ -99,6 +162,11 @@ pub fn report(table: &Table) -> Report {
                 name: name.clone(),
                 kind: column_kind(&counts),
                 counts,
+                decision: explained
+                    .column_decisions
+                    .get(index)
+                    .cloned()
+                    .unwrap_or_default(),
             }
         })
         .collect();
@@ -126,6 +194,7 @@ pub fn type_name(cell: &Cell) -> Option<&'static str> {
         Cell::Bool(_) => "bool",
         Cell::Date(_) => "date",
         Cell::DateTime(_) => "datetime",
+        Cell::Time(_) => "time",
     })
 }
 
@@ -174,6 +243,12 @@ pub fn render_text(file: &str, report: &Report) -> String {
             column.kind,
             counts.join(", ")
         ));
+        if !column.decision.is_empty() {
+            out.push_str(&format!(
+                "       {:<name_width$}  why: {}\n",
+                "", column.decision
+            ));
+        }
     }
     for warning in &report.warnings {
         out.push_str(&format!("warning: {warning}\n"));
@@ -190,27 +265,35 @@ pub fn render_text(file: &str, report: &Report) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::table::Format;
+    use crate::table::{Format, Table};
 
-    fn table() -> Table {
-        Table {
-            format: Format::Csv,
-            header: vec!["id".into(), "amount".into(), "note".into(), "blank".into()],
-            rows: vec![
-                vec![
-                    Cell::Text("0812".into()),
-                    Cell::Int(5),
-                    Cell::Int(1),
-                    Cell::Empty,
-                ],
-                vec![
-                    Cell::Text("0813".into()),
-                    Cell::Decimal(2.5),
-                    Cell::Text("x".into()),
-                    Cell::Empty,
-                ],
+    fn table() -> Explained {
+        Explained {
+            column_decisions: vec![
+                "text: \"0812\" has a leading zero".into(),
+                String::new(),
+                String::new(),
+                "empty: no values".into(),
             ],
-            warnings: vec!["w".into()],
+            table: Table {
+                format: Format::Csv,
+                header: vec!["id".into(), "amount".into(), "note".into(), "blank".into()],
+                rows: vec![
+                    vec![
+                        Cell::Text("0812".into()),
+                        Cell::Int(5),
+                        Cell::Int(1),
+                        Cell::Empty,
+                    ],
+                    vec![
+                        Cell::Text("0813".into()),
+                        Cell::Decimal(2.5),
+                        Cell::Text("x".into()),
+                        Cell::Empty,
+                    ],
+                ],
+                warnings: vec!["w".into()],
+            },
         }
     }
 
@@ -236,6 +319,10 @@ mod tests {
             "{text}"
         );
         assert!(text.contains("warning: w\n"), "{text}");
+        assert!(
+            text.contains("    1  id      text      text 2\n               why: text: \"0812\" has a leading zero\n"),
+            "{text}"
+        );
         assert!(text.contains("  0812 | 5 | 1 | \n"), "{text}");
     }
 }

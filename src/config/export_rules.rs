@@ -213,6 +213,30 @@ fn export(
             c.push(place, Some(field), "names a column twice");
         }
     }
+    let file_date_format = raw.file_date_format.filter(|f| {
+        let valid = matches!(parse_date_format(f), Ok(DateFormat::Pattern(_)));
+        if !valid {
+            c.push(
+                place,
+                Some("file_date_format"),
+                format!("\"{f}\" is not a strftime pattern of a full date such as \"%d/%m/%Y\" (day, month and year; a time after the date is read without being named)"),
+            );
+        }
+        valid
+    });
+    let decimal = raw
+        .decimal
+        .and_then(|d| match d.parse::<crate::table::DecimalMark>() {
+            Ok(mark) => Some(mark),
+            Err(why) => {
+                c.push(
+                    place,
+                    Some("decimal"),
+                    format!("{why}; give \",\" for 1.234,56 or \".\" for 1,234.56"),
+                );
+                None
+            }
+        });
     Some(ExportConfig {
         name,
         enabled,
@@ -229,6 +253,8 @@ fn export(
         text_columns: raw.text_columns,
         header_row: raw.header_row,
         footer_prefixes: raw.footer_prefixes,
+        file_date_format,
+        decimal,
     })
 }
 

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use chrono::NaiveDate;
 
-use crate::table::TableOptions;
+use crate::table::{DecimalMark, TableOptions};
 
 /// The whole `exports.toml`, validated.
 #[derive(Clone, Debug)]
@@ -149,6 +149,10 @@ pub struct ExportConfig {
     pub text_columns: Vec<String>,
     pub header_row: Option<usize>,
     pub footer_prefixes: Vec<String>,
+    /// The strftime pattern of the dates inside the export's text files (`%d/%m/%Y`).
+    pub file_date_format: Option<String>,
+    /// The decimal mark of the numbers inside the export's text files.
+    pub decimal: Option<DecimalMark>,
 }
 
 impl ExportConfig {
@@ -159,6 +163,8 @@ impl ExportConfig {
             header_row: self.header_row,
             footer_prefixes: self.footer_prefixes.clone(),
             text_columns: self.text_columns.clone(),
+            file_date_format: self.file_date_format.clone(),
+            decimal: self.decimal,
         }
     }
 }

@@ -75,6 +75,8 @@ pub struct RawExport {
     pub header_row: Option<usize>,
     #[serde(default)]
     pub footer_prefixes: Vec<String>,
+    pub file_date_format: Option<String>,
+    pub decimal: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -9,10 +9,16 @@
 //! - booleans are `boolValue`s;
 //! - dates and date-times are `numberValue` serials (days since 1899-12-30) with a number
 //!   format `yyyy-mm-dd` (DATE) or `yyyy-mm-dd hh:mm:ss` (DATE_TIME), so they sort
-//!   chronologically and read back exactly;
+//!   chronologically and read back exactly; a time of day is its fraction of a day with the
+//!   format `hh:mm:ss` (TIME);
+//! - whitespace-only text is text (`" "` is written as `" "`, never as an empty cell);
 //! - an empty cell is a `CellData` without a value: under a `userEnteredValue` field mask it
 //!   CLEARS the sheet cell. The export owns its columns, so a value that became empty in the
 //!   export becomes empty in the sheet.
+//!
+//! Comparing (does a sheet cell need a write?): text against text is exact, dates, date-times
+//! and times equal their serial to the second. The rules are in docs/tables.md ("What a cell
+//! becomes in the sheet").
 
 use std::borrow::Cow;
 
@@ -28,13 +34,16 @@ const MAX_EXACT_INT: u64 = 1 << 53;
 
 pub const DATE_PATTERN: &str = "yyyy-mm-dd";
 pub const DATE_TIME_PATTERN: &str = "yyyy-mm-dd hh:mm:ss";
+pub const TIME_PATTERN: &str = "hh:mm:ss";
 
-/// How a number read from the sheet should be understood: plain, or a date serial.
+/// How a number read from the sheet should be understood: plain, a date serial, or a time
+/// of day (a fraction of a day).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ValueKind {
     Plain,
     Date,
     DateTime,
+    Time,
 }
 
 impl ValueKind {
@@ -43,14 +52,16 @@ impl ValueKind {
         match cell {
             Cell::Date(_) => ValueKind::Date,
             Cell::DateTime(_) => ValueKind::DateTime,
+            Cell::Time(_) => ValueKind::Time,
             _ => ValueKind::Plain,
         }
     }
 }
 
-/// Whether a cell is written with a date number format (its update needs the format mask).
+/// Whether a cell is written with a date or time number format (its update needs the format
+/// mask).
 pub fn is_dated(cell: &Cell) -> bool {
-    matches!(cell, Cell::Date(_) | Cell::DateTime(_))
+    matches!(cell, Cell::Date(_) | Cell::DateTime(_) | Cell::Time(_))
 }
 
 /// The JSON of a Sheets `CellData` that writes one cell with its type: the two fields of the
@@ -101,6 +112,7 @@ pub fn cell_json(cell: &Cell) -> CellJson<'_> {
     }
     match cell {
         Cell::Empty => CellJson::default(),
+        // Only the empty string is an empty cell; " " is text like any other.
         Cell::Text(s) if s.is_empty() => CellJson::default(),
         Cell::Text(s) => value(ValueJson::Text(Cow::Borrowed(s))),
         Cell::Int(i) if i.unsigned_abs() > MAX_EXACT_INT => {
@@ -110,9 +122,10 @@ pub fn cell_json(cell: &Cell) -> CellJson<'_> {
         Cell::Decimal(f) if !f.is_finite() => value(ValueJson::Text(cell.canonical())),
         Cell::Decimal(f) => value(ValueJson::Number(*f)),
         Cell::Bool(b) => value(ValueJson::Bool(*b)),
-        Cell::Date(_) | Cell::DateTime(_) => {
+        Cell::Date(_) | Cell::DateTime(_) | Cell::Time(_) => {
             let (kind, pattern) = match cell {
                 Cell::Date(_) => ("DATE", DATE_PATTERN),
+                Cell::Time(_) => ("TIME", TIME_PATTERN),
                 _ => ("DATE_TIME", DATE_TIME_PATTERN),
             };
             CellJson {
@@ -136,7 +149,9 @@ pub fn to_read_value(cell: &Cell) -> Value {
         Cell::Decimal(f) if !f.is_finite() => Value::String(cell.canonical().into_owned()),
         Cell::Decimal(f) => Value::from(*f),
         Cell::Bool(b) => Value::Bool(*b),
-        Cell::Date(_) | Cell::DateTime(_) => Value::from(cell.to_serial().unwrap_or_default()),
+        Cell::Date(_) | Cell::DateTime(_) | Cell::Time(_) => {
+            Value::from(cell.to_serial().unwrap_or_default())
+        }
     }
 }
 
@@ -150,6 +165,7 @@ pub fn read_value_to_cell(value: &Value, kind: ValueKind) -> Cell {
         Value::Number(n) => {
             let as_date = match kind {
                 ValueKind::Plain => None,
+                ValueKind::Time => n.as_f64().and_then(Cell::time_from_serial),
                 ValueKind::Date | ValueKind::DateTime => n
                     .as_f64()
                     .and_then(Cell::from_serial)
@@ -195,22 +211,27 @@ fn looks_numeric(s: &str) -> bool {
         .is_some_and(|b| b.is_ascii_digit() || b == b'-')
 }
 
-/// Whether the export cell and the sheet's value (absent = empty) are the same value once
-/// compared by their compare forms, with sheet numbers read as dates where the export cell is
-/// a date. Fast paths avoid allocating for the common equal cases.
+/// Whether the sheet's value (absent = empty) already is what writing the export cell would
+/// make it, so the cell needs no write. Text against text is exact (`" "` is not empty,
+/// `"a "` is not `"a"`, `"1.10"` is not `"1.1"`); otherwise values compare by their compare
+/// forms, with sheet numbers read as dates or times where the export cell is one, so a number
+/// and its numeric text are one value (as they are one key, and the planner must not flip
+/// between them). Fast paths avoid allocating for the common equal cases.
 pub fn same_value(export: &Cell, sheet: Option<&Value>) -> bool {
     let sheet = sheet.unwrap_or(&Value::Null);
     match (export, sheet) {
-        (Cell::Text(a), Value::String(b)) if a == b => return true,
+        (Cell::Text(a), Value::String(b)) => return a == b,
+        (Cell::Text(a), Value::Null) => return a.is_empty(),
+        (Cell::Empty, Value::Null) => return true,
+        (Cell::Empty, Value::String(s)) => return s.is_empty(),
         (Cell::Int(i), Value::Number(n)) if n.as_i64() == Some(*i) => return true,
         (Cell::Decimal(f), Value::Number(n)) if n.as_f64() == Some(*f) => return true,
         (Cell::Bool(a), Value::Bool(b)) => return a == b,
-        (Cell::Date(_) | Cell::DateTime(_), Value::Number(n))
+        (Cell::Date(_) | Cell::DateTime(_) | Cell::Time(_), Value::Number(n))
             if export.to_serial().is_some() && export.to_serial() == n.as_f64() =>
         {
             return true;
         }
-        (Cell::Empty, Value::Null) => return true,
         _ => {}
     }
     export.compare_form() == read_value_compare_form(sheet, ValueKind::of(export))
@@ -221,7 +242,7 @@ pub fn same_value(export: &Cell, sheet: Option<&Value>) -> bool {
 /// key matches the serial the sheet returns whatever the column's other cells hold.
 pub fn key_form(cell: &Cell) -> Cow<'_, str> {
     match cell {
-        Cell::Date(_) | Cell::DateTime(_) => serial_form(cell),
+        Cell::Date(_) | Cell::DateTime(_) | Cell::Time(_) => serial_form(cell),
         Cell::Text(s) => match date_text(s.trim()) {
             Some(date) => serial_form(&date).into_owned().into(),
             None => cell.compare_form(),
@@ -234,7 +255,7 @@ pub fn key_form(cell: &Cell) -> Cow<'_, str> {
 /// date serials by [`read_value_key_form`]).
 pub fn is_date_key(cell: &Cell) -> bool {
     match cell {
-        Cell::Date(_) | Cell::DateTime(_) => true,
+        Cell::Date(_) | Cell::DateTime(_) | Cell::Time(_) => true,
         Cell::Text(s) => date_text(s.trim()).is_some(),
         _ => false,
     }
@@ -411,6 +432,8 @@ mod tests {
             Cell::Date(dt),
             Cell::DateTime(dt.and_hms_opt(0, 0, 0).unwrap()),
             Cell::DateTime(dt.and_hms_opt(23, 59, 59).unwrap()),
+            Cell::Time(chrono::NaiveTime::from_hms_opt(23, 59, 59).unwrap()),
+            Cell::Text("   ".into()),
             Cell::Empty,
         ];
         for c in &cells {
@@ -421,12 +444,16 @@ mod tests {
     }
 
     #[test]
-    fn typed_differently_but_equal() {
+    fn text_is_exact_and_numbers_equal_their_numeric_text() {
         assert!(same_value(
             &Cell::Text("123".into()),
             Some(&Value::from(123))
         ));
         assert!(same_value(&Cell::Int(123), Some(&Value::from("123.0"))));
+        assert!(!same_value(
+            &Cell::Text("1.10".into()),
+            Some(&Value::from("1.1"))
+        ));
         assert!(!same_value(
             &Cell::Text("0812".into()),
             Some(&Value::from(812))
@@ -434,6 +461,52 @@ mod tests {
         assert!(!same_value(&Cell::Int(5), None));
         assert!(same_value(&Cell::Empty, Some(&Value::from(""))));
         assert!(!same_value(&Cell::Empty, Some(&Value::from("x"))));
+    }
+
+    #[test]
+    fn whitespace_only_text_is_text() {
+        for s in [" ", "   ", "\t"] {
+            let cell = Cell::Text(s.into());
+            assert_eq!(
+                json(&cell),
+                format!(
+                    r#"{{"userEnteredValue":{{"stringValue":{}}}}}"#,
+                    Value::from(s)
+                )
+            );
+            assert!(!same_value(&cell, None), "{s:?} vs an empty cell");
+            assert!(!same_value(&cell, Some(&Value::from(""))), "{s:?} vs \"\"");
+            assert!(same_value(&cell, Some(&Value::from(s))));
+        }
+        assert!(!same_value(
+            &Cell::Text("a ".into()),
+            Some(&Value::from("a"))
+        ));
+    }
+
+    #[test]
+    fn times_are_day_fractions_with_a_time_format() {
+        let t = Cell::Time(chrono::NaiveTime::from_hms_opt(13, 45, 30).unwrap());
+        let j: Value = serde_json::from_str(&json(&t)).unwrap();
+        assert_eq!(
+            j,
+            serde_json::json!({
+                "userEnteredValue": {"numberValue": 49_530.0 / 86_400.0},
+                "userEnteredFormat": {"numberFormat": {"type": "TIME", "pattern": "hh:mm:ss"}}
+            })
+        );
+        assert!(is_dated(&t));
+        assert!(same_value(&t, Some(&to_read_value(&t))));
+        // A serial Sheets computed itself, a few ulps away, is the same second.
+        let near = Value::from(49_530.0 / 86_400.0 + 1e-12);
+        assert!(same_value(&t, Some(&near)));
+        assert!(!same_value(&t, Some(&Value::from(49_531.0 / 86_400.0))));
+        assert_eq!(read_value_to_cell(&to_read_value(&t), ValueKind::Time), t);
+        assert_eq!(
+            key_form(&t),
+            read_value_key_form(&near, ValueKind::DateTime)
+        );
+        assert!(is_date_key(&t));
     }
 
     #[test]
@@ -465,6 +538,8 @@ mod tests {
             Cell::Bool(true),
             Cell::Date(d),
             Cell::DateTime(d.and_hms_opt(1, 2, 3).unwrap()),
+            Cell::Time(chrono::NaiveTime::from_hms_opt(1, 2, 3).unwrap()),
+            Cell::Text(" ".into()),
             Cell::Empty,
         ] {
             let mine: Value = serde_json::from_str(&json(&c)).unwrap();

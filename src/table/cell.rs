@@ -4,7 +4,7 @@
 use std::borrow::Cow;
 use std::fmt;
 
-use chrono::{NaiveDate, NaiveDateTime};
+use chrono::{NaiveDate, NaiveDateTime, NaiveTime, Timelike};
 
 /// One typed value. Readers produce these; the Sheets writer sends them with their type
 /// (text as a string value, numbers as numbers) so nothing is re-interpreted.
@@ -19,6 +19,9 @@ pub enum Cell {
     Bool(bool),
     Date(NaiveDate),
     DateTime(NaiveDateTime),
+    /// A time of day without a date (an xlsx/xls time format on a serial below 1, an ods
+    /// `time-value`, a text column of `HH:MM[:SS]`), to the second.
+    Time(NaiveTime),
 }
 
 /// Days between the Sheets/Excel 1900 epoch (serial 0 = 1899-12-30) and 1970-01-01.
@@ -39,7 +42,7 @@ impl Cell {
     /// The canonical text form: what a user would type to get this value back, stable across
     /// readers. Integers without ".0", decimals in shortest round-trip form without exponent,
     /// dates as `YYYY-MM-DD`, date-times as `YYYY-MM-DD HH:MM:SS` (which sort chronologically),
-    /// booleans as `TRUE`/`FALSE`, text unchanged.
+    /// times as `HH:MM:SS`, booleans as `TRUE`/`FALSE`, text unchanged.
     pub fn canonical(&self) -> Cow<'_, str> {
         match self {
             Cell::Empty => Cow::Borrowed(""),
@@ -50,6 +53,7 @@ impl Cell {
             Cell::Bool(false) => Cow::Borrowed("FALSE"),
             Cell::Date(d) => Cow::Owned(d.format("%Y-%m-%d").to_string()),
             Cell::DateTime(dt) => Cow::Owned(dt.format("%Y-%m-%d %H:%M:%S").to_string()),
+            Cell::Time(t) => Cow::Owned(t.format("%H:%M:%S").to_string()),
         }
     }
 
@@ -100,14 +104,26 @@ impl Cell {
         Cell::from_serial(serial + EPOCH_1904_OFFSET_DAYS)
     }
 
-    /// The serial number (1900 system) of a date or date-time cell.
+    /// The serial number (1900 system) of a date or date-time cell; for a time of day, the
+    /// fraction of a day (below 1), as Sheets and Excel store times.
     pub fn to_serial(&self) -> Option<f64> {
         let base = NaiveDate::from_ymd_opt(1899, 12, 30)?.and_hms_opt(0, 0, 0)?;
         match self {
             Cell::Date(d) => Some((d.and_hms_opt(0, 0, 0)? - base).num_days() as f64),
             Cell::DateTime(dt) => Some((*dt - base).num_seconds() as f64 / 86_400.0),
+            Cell::Time(t) => Some(f64::from(t.num_seconds_from_midnight()) / 86_400.0),
             _ => None,
         }
+    }
+
+    /// A time-of-day cell from a serial's fraction of a day (`0 <= serial < 1`), rounded to
+    /// the second; `None` outside that range or when it rounds up to the next midnight.
+    pub fn time_from_serial(serial: f64) -> Option<Cell> {
+        if !(0.0..1.0).contains(&serial) {
+            return None;
+        }
+        let seconds = (serial * 86_400.0).round() as u32;
+        NaiveTime::from_num_seconds_from_midnight_opt(seconds, 0).map(Cell::Time)
     }
 }
 
@@ -223,6 +239,18 @@ mod tests {
         );
         assert_eq!(Cell::from_serial(f64::NAN), None);
         assert_eq!(Cell::from_serial(1e300), None);
+    }
+
+    #[test]
+    fn times_of_day_are_fractions_of_a_day() {
+        let t = Cell::time_from_serial(0.573_263_888_9).unwrap();
+        assert_eq!(t.canonical(), "13:45:30");
+        assert_eq!(t.to_serial(), Some(49_530.0 / 86_400.0));
+        assert_eq!(Cell::time_from_serial(0.0).unwrap().canonical(), "00:00:00");
+        assert_eq!(Cell::time_from_serial(0.999_999_999), None);
+        assert_eq!(Cell::time_from_serial(1.0), None);
+        assert_eq!(Cell::time_from_serial(-0.1), None);
+        assert_eq!(Cell::time_from_serial(f64::NAN), None);
     }
 
     #[test]

@@ -66,6 +66,7 @@ pub fn read(bytes: &[u8], export: &str) -> Result<Grid, TableError> {
         },
         sheet: None,
         text_source: true,
+        delimiter: Some(delimiter),
         rows,
         warnings: warning.into_iter().collect(),
     })

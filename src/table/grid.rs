@@ -12,6 +12,8 @@ pub struct Grid {
     /// True when cells are still the file's raw text (CSV, TSV, HTML) and are typed by
     /// inference once the header is known; false when the reader already typed them.
     pub text_source: bool,
+    /// The delimiter of delimited text (`;` files use decimal commas); `None` otherwise.
+    pub delimiter: Option<u8>,
     /// Rows in file order. Rows that hold nothing may be absent (spreadsheets) or present with
     /// no or empty cells; rows may be ragged.
     pub rows: Vec<GridRow>,

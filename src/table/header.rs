@@ -1,22 +1,30 @@
 //! From a raw grid to a [`Table`]: finds the header row (or takes the configured one), makes
-//! the column names unique, drops empty and footer rows, pads rows to the header's width, and
-//! types text-sourced cells (with `text_columns` always text).
+//! the column names unique, drops empty rows and trailing footer rows, pads rows to the
+//! header's width, and types text-sourced cells by column (with `text_columns` always text).
+//! The rules are in docs/tables.md.
 
 use std::collections::HashSet;
 
+use super::columns::{TypingContext, type_column};
 use super::error::column_letters;
 use super::grid::{Grid, GridRow};
-use super::infer::{infer_owned, stays_text};
-use super::{Cell, Location, Table, TableError, TableOptions};
+use super::infer::stays_text;
+use super::{Cell, Explained, Location, Table, TableError, TableOptions};
 
 /// How many leading rows header detection looks at.
 const HEADER_SCAN_ROWS: usize = 50;
 
 pub fn into_table(grid: Grid, options: &TableOptions) -> Result<Table, TableError> {
+    into_table_explained(grid, options).map(|explained| explained.table)
+}
+
+/// [`into_table`], keeping the reason for each column's type.
+pub fn into_table_explained(grid: Grid, options: &TableOptions) -> Result<Explained, TableError> {
     let Grid {
         format,
         sheet,
         text_source,
+        delimiter,
         rows,
         mut warnings,
     } = grid;
@@ -43,13 +51,13 @@ pub fn into_table(grid: Grid, options: &TableOptions) -> Result<Table, TableErro
     let width = header.len();
     let text_column = text_column_mask(&header, &options.text_columns, &mut warnings);
 
-    let footer_prefixes: Vec<String> = options
+    let markers: Vec<String> = options
         .footer_prefixes
         .iter()
-        .map(|p| p.trim().to_lowercase())
+        .map(|p| footer_form(p))
         .filter(|p| !p.is_empty())
         .collect();
-    let mut footers = Vec::new();
+    let mut numbers = Vec::new();
     let mut table_rows = Vec::new();
     for GridRow { number, mut cells } in rows {
         if let Some((index, extra)) = cells
@@ -69,19 +77,50 @@ pub fn into_table(grid: Grid, options: &TableOptions) -> Result<Table, TableErro
         if cells.iter().all(Cell::is_empty) {
             continue;
         }
-        if is_footer(&cells, &footer_prefixes) {
-            footers.push(number);
-            continue;
-        }
         cells.resize(width, Cell::Empty);
-        for (cell, &as_text) in cells.iter_mut().zip(&text_column) {
-            type_cell(cell, text_source, as_text);
-        }
+        numbers.push(number);
         table_rows.push(cells);
     }
-    if !text_source {
-        date_times_at_midnight(&mut table_rows, width);
+    // Footers: the run of marker rows at the very end, after the data.
+    let mut footers = Vec::new();
+    while table_rows
+        .last()
+        .is_some_and(|row| is_footer(row, &markers))
+    {
+        table_rows.pop();
+        footers.extend(numbers.pop());
     }
+    footers.reverse();
+
+    let column_decisions = if text_source {
+        let context = TypingContext {
+            delimiter,
+            decimal: options.decimal,
+            file_date_format: options.file_date_format.as_deref(),
+        };
+        (0..width)
+            .map(|column| type_column(&mut table_rows, column, text_column[column], &context))
+            .collect()
+    } else {
+        for row in &mut table_rows {
+            for (cell, _) in row.iter_mut().zip(&text_column).filter(|(_, t)| **t) {
+                if !matches!(cell, Cell::Text(_) | Cell::Empty) {
+                    *cell = Cell::Text(cell.canonical().into_owned());
+                }
+            }
+        }
+        text_column
+            .iter()
+            .map(|&as_text| {
+                if as_text {
+                    "text: named in text_columns".to_owned()
+                } else {
+                    "as the workbook typed each cell".to_owned()
+                }
+            })
+            .collect()
+    };
+    date_times_at_midnight(&mut table_rows, width);
     if !footers.is_empty() {
         let list: Vec<String> = footers.iter().map(usize::to_string).collect();
         warnings.push(format!(
@@ -90,11 +129,14 @@ pub fn into_table(grid: Grid, options: &TableOptions) -> Result<Table, TableErro
             list.join(", ")
         ));
     }
-    Ok(Table {
-        format,
-        header,
-        rows: table_rows,
-        warnings,
+    Ok(Explained {
+        table: Table {
+            format,
+            header,
+            rows: table_rows,
+            warnings,
+        },
+        column_decisions,
     })
 }
 
@@ -202,8 +244,9 @@ fn text_column_mask(
 }
 
 /// Workbook readers see only "a date format", not whether it shows a time, so a date-time at
-/// midnight arrives as a [`Cell::Date`]. In a column that holds date-times, such dates are
-/// date-times at 00:00:00, so the column keeps one type (and one Sheets number format).
+/// midnight arrives as a [`Cell::Date`] (and text files may write `20/11/2026` beside
+/// `21/11/2026 08:00`). In a column that holds date-times, such dates are date-times at
+/// 00:00:00, so the column keeps one type (and one Sheets number format).
 fn date_times_at_midnight(rows: &mut [Vec<Cell>], width: usize) {
     // One row-major pass to find the mixed columns, a second only when there are some.
     let (mut dates, mut date_times) = (vec![false; width], vec![false; width]);
@@ -233,28 +276,26 @@ fn date_times_at_midnight(rows: &mut [Vec<Cell>], width: usize) {
     }
 }
 
-fn is_footer(cells: &[Cell], prefixes: &[String]) -> bool {
-    if prefixes.is_empty() {
+/// A footer marker or cell as compared: trimmed, lower case, a trailing colon dropped.
+fn footer_form(text: &str) -> String {
+    let text = text.trim();
+    text.strip_suffix(':')
+        .unwrap_or(text)
+        .trim_end()
+        .to_lowercase()
+}
+
+/// Whether a row's first non-empty cell is one of the markers as a whole.
+fn is_footer(cells: &[Cell], markers: &[String]) -> bool {
+    if markers.is_empty() {
         return false;
     }
     match cells.iter().find(|c| !c.is_empty()) {
         Some(Cell::Text(text)) => {
-            let text = text.trim_start().to_lowercase();
-            prefixes.iter().any(|p| text.starts_with(p.as_str()))
+            let text = footer_form(text);
+            markers.contains(&text)
         }
         _ => false,
-    }
-}
-
-/// Types a text-sourced cell by inference, or turns a cell of a text column into text.
-fn type_cell(cell: &mut Cell, text_source: bool, as_text: bool) {
-    match cell {
-        Cell::Text(text) if text_source && !as_text => {
-            *cell = infer_owned(std::mem::take(text));
-        }
-        Cell::Text(_) | Cell::Empty => {}
-        typed if as_text => *typed = Cell::Text(typed.canonical().into_owned()),
-        _ => {}
     }
 }
 
@@ -284,6 +325,7 @@ mod tests {
             format: Format::Csv,
             sheet: None,
             text_source: true,
+            delimiter: Some(b','),
             rows,
             warnings: Vec::new(),
         }
@@ -374,6 +416,146 @@ mod tests {
     }
 
     #[test]
+    fn footer_markers_match_whole_cells_only_in_the_trailing_rows() {
+        let rows = vec![
+            text_row(1, &["Customer", "Amount"]),
+            text_row(2, &["Total Motor", "5"]),
+            text_row(3, &["Total", "6"]),
+            text_row(4, &["Ann", "7"]),
+            text_row(5, &["Totals", "8"]),
+            text_row(6, &["  TOTAL : ", "26"]),
+            text_row(7, &[]),
+            text_row(8, &["grand total:", "26"]),
+        ];
+        let mut opts = options();
+        opts.footer_prefixes = vec!["Total".into(), "Grand Total:".into()];
+        let table = into_table(grid(rows), &opts).unwrap();
+        let names: Vec<String> = table.rows.iter().map(|r| r[0].to_string()).collect();
+        // "Total Motor" and "Totals" are not the marker; the "Total" in row 3 is followed by
+        // data, so it is data too.
+        assert_eq!(names, ["Total Motor", "Total", "Ann", "Totals"]);
+        assert_eq!(table.warnings, ["Left out 2 footer row(s) (row 6, 8)."]);
+    }
+
+    #[test]
+    fn text_columns_are_typed_by_column() {
+        let rows = vec![
+            text_row(
+                1,
+                &[
+                    "id", "big", "amount", "tanggal", "jam", "aktif", "mixed", "blank",
+                ],
+            ),
+            text_row(
+                2,
+                &[
+                    "1234500012",
+                    "5",
+                    "293890,00",
+                    "31/12/2025",
+                    "13:45:30",
+                    "TRUE",
+                    "12",
+                    " ",
+                ],
+            ),
+            text_row(
+                3,
+                &[
+                    "0098765432",
+                    "123456789012345",
+                    "1.234,56",
+                    "01/02/2026 08:21",
+                    "8:05",
+                    "false",
+                    "abc",
+                    "",
+                ],
+            ),
+        ];
+        let explained = into_table_explained(grid(rows), &options()).unwrap();
+        let t = |s: &str| Cell::Text(s.into());
+        let date = |y, m, d| chrono::NaiveDate::from_ymd_opt(y, m, d).unwrap();
+        let time = |h, m, s| chrono::NaiveTime::from_hms_opt(h, m, s).unwrap();
+        assert_eq!(
+            explained.table.rows,
+            vec![
+                vec![
+                    t("1234500012"),
+                    t("5"),
+                    Cell::Decimal(293_890.0),
+                    Cell::DateTime(date(2025, 12, 31).and_time(time(0, 0, 0))),
+                    Cell::Time(time(13, 45, 30)),
+                    Cell::Bool(true),
+                    Cell::Int(12),
+                    t(" "),
+                ],
+                vec![
+                    t("0098765432"),
+                    t("123456789012345"),
+                    Cell::Decimal(1_234.56),
+                    Cell::DateTime(date(2026, 2, 1).and_time(time(8, 21, 0))),
+                    Cell::Time(time(8, 5, 0)),
+                    Cell::Bool(false),
+                    t("abc"),
+                    Cell::Empty,
+                ],
+            ]
+        );
+        let decisions = &explained.column_decisions;
+        assert!(
+            decisions[0].starts_with("text: \"0098765432\" has a leading zero"),
+            "{decisions:?}"
+        );
+        assert!(decisions[1].contains("12 or more digits"), "{decisions:?}");
+        assert!(
+            decisions[2].starts_with("number: decimal commas"),
+            "{decisions:?}"
+        );
+        assert!(decisions[3].starts_with("date: day-first"), "{decisions:?}");
+        assert!(decisions[4].starts_with("time:"), "{decisions:?}");
+        assert!(decisions[5].starts_with("bool:"), "{decisions:?}");
+        assert_eq!(decisions[6], "mixed: typed value by value (1 int, 1 text)");
+        assert_eq!(decisions[7], "empty: no values");
+    }
+
+    #[test]
+    fn ambiguous_dates_and_commas_need_the_configuration() {
+        let rows = || {
+            vec![
+                text_row(1, &["tanggal", "harga"]),
+                text_row(2, &["01/02/2026", "1,234"]),
+                text_row(3, &["03/04/2026", "5,678"]),
+            ]
+        };
+        let plain = into_table_explained(grid(rows()), &options()).unwrap();
+        assert_eq!(
+            plain.table.rows[0],
+            vec![Cell::Text("01/02/2026".into()), Cell::Text("1,234".into())]
+        );
+        assert!(
+            plain.column_decisions[0].contains("set file_date_format"),
+            "{:?}",
+            plain.column_decisions
+        );
+        let mut opts = options();
+        opts.file_date_format = Some("%d/%m/%Y".into());
+        opts.decimal = Some(crate::table::DecimalMark::Comma);
+        let configured = into_table_explained(grid(rows()), &opts).unwrap();
+        assert_eq!(
+            configured.table.rows[0],
+            vec![
+                Cell::Date(chrono::NaiveDate::from_ymd_opt(2026, 2, 1).unwrap()),
+                Cell::Decimal(1.234)
+            ]
+        );
+        let mut semicolon = grid(rows());
+        semicolon.delimiter = Some(b';');
+        let by_delimiter = into_table_explained(semicolon, &options()).unwrap();
+        assert_eq!(by_delimiter.table.rows[1][1], Cell::Decimal(5.678));
+    }
+
+    #[test]
     fn extra_non_empty_cells_are_an_error_naming_row_and_column() {
         let rows = vec![
             text_row(1, &["a", "b"]),
@@ -396,7 +578,11 @@ mod tests {
         let mut opts = options();
         opts.text_columns = vec!["id".into(), "missing".into()];
         let table = into_table(grid(rows), &opts).unwrap();
-        assert_eq!(table.rows[1], vec![Cell::Text("123".into()), Cell::Int(5)]);
+        // "0012" makes its whole column text (docs/tables.md), so 5 is text there too.
+        assert_eq!(
+            table.rows[1],
+            vec![Cell::Text("123".into()), Cell::Text("5".into())]
+        );
         assert!(table.warnings[0].contains("\"missing\""));
     }
 

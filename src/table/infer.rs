@@ -1,5 +1,7 @@
-//! Conservative typing of cells that arrive as text (CSV, TSV, HTML): only forms that cannot
-//! mean anything else become numbers or dates; everything else stays text, exactly as written.
+//! The value forms of cells that arrive as text (CSV, TSV, HTML): [`infer`] types one value
+//! on its own, conservatively (only forms that cannot mean anything else); the other parsers
+//! read forms that only a whole column can vouch for (day-first dates, decimal commas, times,
+//! booleans), used by [`super::columns`]. The rules are in docs/tables.md.
 
 use chrono::{NaiveDate, NaiveDateTime, NaiveTime};
 
@@ -44,6 +46,177 @@ pub fn infer_owned(text: String) -> Cell {
 /// True when [`infer`] would leave the value as text (and it is not empty).
 pub fn stays_text(text: &str) -> bool {
     !text.is_empty() && infer_number(text).is_none() && infer_date_time(text).is_none()
+}
+
+/// A digit string that is an identifier rather than a quantity: two or more digits starting
+/// with `0` (`0812`), or 12 or more digits (a number Sheets would show as `1.23457E+14`).
+pub fn is_identifier(text: &str) -> bool {
+    let len = text.len();
+    len >= 2 && text.bytes().all(|b| b.is_ascii_digit()) && (text.starts_with('0') || len >= 12)
+}
+
+/// `TRUE`/`FALSE` in any letter case.
+pub fn parse_bool(text: &str) -> Option<bool> {
+    if text.eq_ignore_ascii_case("true") {
+        Some(true)
+    } else if text.eq_ignore_ascii_case("false") {
+        Some(false)
+    } else {
+        None
+    }
+}
+
+/// A time of day `H:MM` or `H:MM:SS` (hours 0-23, one or two digits).
+pub fn parse_time(text: &str) -> Option<NaiveTime> {
+    let mut parts = text.split(':');
+    let hour = two_digits(parts.next()?, 1)?;
+    let minute = two_digits(parts.next()?, 2)?;
+    let second = match parts.next() {
+        Some(s) => two_digits(s, 2)?,
+        None => 0,
+    };
+    if parts.next().is_some() {
+        return None;
+    }
+    NaiveTime::from_hms_opt(hour, minute, second)
+}
+
+/// One or two ASCII digits (exactly two when `min` is 2).
+fn two_digits(s: &str, min: usize) -> Option<u32> {
+    if !(min..=2).contains(&s.len()) || !s.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    s.parse().ok()
+}
+
+/// A date written `A/B/YYYY` (or with `-` or `.`, the same separator twice), optionally
+/// followed by a space and a time: the two leading numbers, the year and the time, before
+/// anyone decides which of A and B is the day.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SlashDate {
+    pub first: u32,
+    pub second: u32,
+    pub year: i32,
+    pub time: Option<NaiveTime>,
+}
+
+impl SlashDate {
+    pub fn parse(text: &str) -> Option<SlashDate> {
+        let (date, time) = match text.split_once(' ') {
+            Some((date, time)) => (date, Some(parse_time(time)?)),
+            None => (text, None),
+        };
+        let separator = date.bytes().find(|b| matches!(b, b'/' | b'-' | b'.'))?;
+        let mut parts = date.split(separator as char);
+        let first = two_digits(parts.next()?, 1)?;
+        let second = two_digits(parts.next()?, 1)?;
+        let year = parts.next()?;
+        if parts.next().is_some() || year.len() != 4 || !year.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        Some(SlashDate {
+            first,
+            second,
+            year: year.parse().ok()?,
+            time,
+        })
+    }
+
+    /// The cell when the first number is the day (`day_first`) or the month.
+    pub fn to_cell(self, day_first: bool) -> Option<Cell> {
+        let (day, month) = if day_first {
+            (self.first, self.second)
+        } else {
+            (self.second, self.first)
+        };
+        let date = NaiveDate::from_ymd_opt(self.year, month, day)?;
+        Some(match self.time {
+            Some(time) => Cell::DateTime(date.and_time(time)),
+            None => Cell::Date(date),
+        })
+    }
+}
+
+/// A value written with a date pattern (`file_date_format`, e.g. `%d/%m/%Y`), optionally
+/// followed by a space and `HH:MM[:SS]`.
+pub fn parse_with_date_format(text: &str, pattern: &str) -> Option<Cell> {
+    if let Ok(date) = NaiveDate::parse_from_str(text, pattern) {
+        return Some(Cell::Date(date));
+    }
+    let (date, time) = text.rsplit_once(' ')?;
+    let date = NaiveDate::parse_from_str(date, pattern).ok()?;
+    Some(Cell::DateTime(date.and_time(parse_time(time)?)))
+}
+
+/// A number written with `decimal` (`,` or `.`) as its decimal mark and, optionally, the other
+/// one grouping thousands: `1.234,56`, `293890,00`, `-0,5` with a comma; `1,234.56` with a dot.
+/// Whole numbers become [`Cell::Int`], others [`Cell::Decimal`]. Leading zeros (`05,5`), bad
+/// groups (`1.23,4`) and more than 15 digits are not numbers.
+pub fn parse_grouped_number(text: &str, decimal: char) -> Option<Cell> {
+    let grouping = if decimal == ',' { '.' } else { ',' };
+    let (negative, body) = match text.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, text),
+    };
+    let (int, frac) = match body.split_once(decimal) {
+        Some((int, frac)) => (int, Some(frac)),
+        None => (body, None),
+    };
+    let all_digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    let mut digits = String::with_capacity(text.len());
+    if int.contains(grouping) {
+        let mut groups = int.split(grouping);
+        let lead = groups.next()?;
+        if !all_digits(lead) || lead.len() > 3 || lead.starts_with('0') {
+            return None;
+        }
+        digits.push_str(lead);
+        for group in groups {
+            if group.len() != 3 || !all_digits(group) {
+                return None;
+            }
+            digits.push_str(group);
+        }
+    } else {
+        if !all_digits(int) || (int.len() > 1 && int.starts_with('0')) {
+            return None;
+        }
+        digits.push_str(int);
+    }
+    let int_len = digits.len();
+    if let Some(frac) = frac {
+        if !all_digits(frac) {
+            return None;
+        }
+        digits.push('.');
+        digits.push_str(frac);
+    }
+    if digits.len() - usize::from(frac.is_some()) > MAX_EXACT_DIGITS {
+        return None;
+    }
+    if negative {
+        if digits.bytes().all(|b| b == b'0' || b == b'.') {
+            return None; // "-0", like infer
+        }
+        digits.insert(0, '-');
+    }
+    if frac.is_some() {
+        digits.parse().ok().map(Cell::Decimal)
+    } else {
+        debug_assert!(int_len <= MAX_EXACT_DIGITS);
+        digits.parse().ok().map(Cell::Int)
+    }
+}
+
+/// Whether a value that [`parse_grouped_number`] reads with a decimal comma could not also be
+/// an English number with a thousands comma (`1,234`): it has a dot group, or its comma is
+/// not followed by exactly three digits, or it starts `0,` or with four or more digits.
+pub fn comma_is_decimal(text: &str) -> bool {
+    let body = text.strip_prefix('-').unwrap_or(text);
+    let Some((int, frac)) = body.split_once(',') else {
+        return false;
+    };
+    int.contains('.') || frac.len() != 3 || int == "0" || int.len() > 3
 }
 
 fn infer_number(text: &str) -> Option<Cell> {
@@ -172,6 +345,93 @@ mod tests {
         ] {
             assert_eq!(infer(text), Cell::Text(text.into()), "{text:?}");
         }
+    }
+
+    #[test]
+    fn identifiers() {
+        for id in [
+            "0812",
+            "00",
+            "0098765432",
+            "123456789012",
+            "1234567890123456789",
+        ] {
+            assert!(is_identifier(id), "{id}");
+        }
+        for not in ["0", "0.5", "12345678901", "-0812", "12a", ""] {
+            assert!(!is_identifier(not), "{not}");
+        }
+    }
+
+    #[test]
+    fn times_dates_and_booleans() {
+        assert_eq!(parse_time("13:45:30"), NaiveTime::from_hms_opt(13, 45, 30));
+        assert_eq!(parse_time("8:05"), NaiveTime::from_hms_opt(8, 5, 0));
+        for not in [
+            "24:00",
+            "12:5",
+            "12:60",
+            "1:02:03:04",
+            "12",
+            "ab:cd",
+            "123:00",
+        ] {
+            assert_eq!(parse_time(not), None, "{not}");
+        }
+        let d = SlashDate::parse("20/11/2026 08:21").unwrap();
+        assert_eq!((d.first, d.second, d.year), (20, 11, 2026));
+        assert_eq!(d.to_cell(true), Some(dt("2026-11-20 08:21:00")));
+        assert_eq!(d.to_cell(false), None);
+        assert_eq!(
+            SlashDate::parse("1.2.2024").unwrap().to_cell(true),
+            Some(Cell::Date(NaiveDate::from_ymd_opt(2024, 2, 1).unwrap()))
+        );
+        for not in [
+            "2024-01-31",
+            "31/12/25",
+            "31/12-2025",
+            "31/12/2025 8",
+            "a/b/2025",
+        ] {
+            assert_eq!(SlashDate::parse(not), None, "{not}");
+        }
+        assert_eq!(
+            parse_with_date_format("31/12/2025 23:59:58", "%d/%m/%Y"),
+            Some(dt("2025-12-31 23:59:58"))
+        );
+        assert_eq!(parse_bool("True"), Some(true));
+        assert_eq!(parse_bool("FALSE"), Some(false));
+        assert_eq!(parse_bool("yes"), None);
+    }
+
+    #[test]
+    fn grouped_numbers() {
+        let comma = |s| parse_grouped_number(s, ',');
+        assert_eq!(comma("293890,00"), Some(Cell::Decimal(293_890.0)));
+        assert_eq!(comma("1.234,56"), Some(Cell::Decimal(1_234.56)));
+        assert_eq!(comma("-0,5"), Some(Cell::Decimal(-0.5)));
+        assert_eq!(comma("1.234.567"), Some(Cell::Int(1_234_567)));
+        assert_eq!(comma("42"), Some(Cell::Int(42)));
+        for not in [
+            "05,5",
+            "1.23,4",
+            "1,2,3",
+            ",5",
+            "5,",
+            "-0",
+            "1.5",
+            "0.123,4",
+            "1234567890123456,0",
+        ] {
+            assert_eq!(comma(not), None, "{not}");
+        }
+        assert_eq!(
+            parse_grouped_number("1,234.56", '.'),
+            Some(Cell::Decimal(1_234.56))
+        );
+        assert!(comma_is_decimal("293890,00") && comma_is_decimal("1.234,5"));
+        assert!(comma_is_decimal("0,500") && comma_is_decimal("1,5"));
+        assert!(!comma_is_decimal("1,234") && !comma_is_decimal("12"));
     }
 
     #[test]

@@ -1,8 +1,10 @@
 //! Turns the bytes of an export file into a typed [`Table`]: format sniffed by content
-//! ([`detect`]), cells read ([`xlsx`] for workbooks, [`csv`], [`html`]), header found and cells
-//! typed ([`header`], [`infer`], [`cell`]). Pure: no I/O beyond the bytes it is given.
+//! ([`detect`]), cells read ([`xlsx`] for workbooks, [`csv`], [`html`]), header found and
+//! footers dropped ([`header`]), text cells typed by column ([`columns`], [`infer`], [`cell`]).
+//! Pure: no I/O beyond the bytes it is given. The rules are in docs/tables.md.
 
 pub mod cell;
+pub mod columns;
 pub mod csv;
 pub mod detect;
 pub mod error;
@@ -67,11 +69,58 @@ pub struct TableOptions {
     pub export: String,
     /// 1-based row number of the header; `None` detects it.
     pub header_row: Option<usize>,
-    /// Rows whose first non-empty cell starts with one of these (case-insensitive) are footers
-    /// and left out, e.g. "Total".
+    /// Footer markers, e.g. "Total": trailing rows (after the data) whose first non-empty cell
+    /// is one of these as a whole (case-insensitive, surrounding spaces and a trailing colon
+    /// ignored) are left out. A row in the middle of the table is always data.
     pub footer_prefixes: Vec<String>,
     /// Columns always read as text whatever their cells look like.
     pub text_columns: Vec<String>,
+    /// Text formats: the strftime pattern of the file's dates (e.g. `%d/%m/%Y`); a column whose
+    /// every value matches it (optionally followed by `HH:MM[:SS]`) is dates.
+    pub file_date_format: Option<String>,
+    /// Text formats: the decimal mark of the file's numbers; `None` detects it per column.
+    pub decimal: Option<DecimalMark>,
+}
+
+/// The decimal mark of the numbers in a text export (`decimal = "," | "."`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+pub enum DecimalMark {
+    /// `1.234,56`: a decimal comma, dots group thousands.
+    #[serde(rename = ",")]
+    Comma,
+    /// `1,234.56`: a decimal point, commas group thousands.
+    #[serde(rename = ".")]
+    Dot,
+}
+
+impl std::str::FromStr for DecimalMark {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<DecimalMark, String> {
+        match s {
+            "," => Ok(DecimalMark::Comma),
+            "." => Ok(DecimalMark::Dot),
+            other => Err(format!("\"{other}\" is not \",\" or \".\"")),
+        }
+    }
+}
+
+impl std::fmt::Display for DecimalMark {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            DecimalMark::Comma => ",",
+            DecimalMark::Dot => ".",
+        })
+    }
+}
+
+/// A parsed table with, for each column, what was decided about its type and why (what
+/// `inspect` shows).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Explained {
+    pub table: Table,
+    /// One sentence per header column, in header order.
+    pub column_decisions: Vec<String>,
 }
 
 /// Parses an export file: sniffs its format from the bytes, reads the first visible worksheet
@@ -80,6 +129,11 @@ pub struct TableOptions {
 /// Rules: a header with no rows is an empty table; rows shorter than the header are padded
 /// with [`Cell::Empty`]; a row with a non-empty cell beyond the header is an error naming it.
 pub fn parse(bytes: &[u8], options: &TableOptions) -> Result<Table, TableError> {
+    parse_explained(bytes, options).map(|explained| explained.table)
+}
+
+/// [`parse`], keeping the reason for each column's type.
+pub fn parse_explained(bytes: &[u8], options: &TableOptions) -> Result<Explained, TableError> {
     let export = options.export.as_str();
     let grid = match detect::sniff(bytes) {
         Sniffed::Empty => {
@@ -141,7 +195,7 @@ pub fn parse(bytes: &[u8], options: &TableOptions) -> Result<Table, TableError> 
         Sniffed::Html => html::read(bytes, export)?,
         Sniffed::Text => csv::read(bytes, export)?,
     };
-    header::into_table(grid, options)
+    header::into_table_explained(grid, options)
 }
 
 fn unknown(export: &str, what: &str) -> TableError {

@@ -46,6 +46,7 @@ pub fn read_xlsx(bytes: &[u8], export: &str) -> Result<Grid, TableError> {
         format: Format::Xlsx,
         sheet: Some(sheet),
         text_source: false,
+        delimiter: None,
         rows,
         warnings: Vec::new(),
     })
@@ -186,6 +187,7 @@ fn grid_from_range(format: Format, sheet: String, range: &calamine::Range<Data>)
         format,
         sheet: Some(sheet),
         text_source: false,
+        delimiter: None,
         rows,
         warnings: Vec::new(),
     }
@@ -221,7 +223,7 @@ pub fn from_data_ref(value: &DataRef<'_>) -> Cell {
         DataRef::Bool(b) => Cell::Bool(*b),
         DataRef::DateTime(dt) => excel_date_time(dt),
         DataRef::DateTimeIso(s) => iso_date_time(s),
-        DataRef::DurationIso(s) => text(s),
+        DataRef::DurationIso(s) => iso_duration(s),
         DataRef::Error(e) => Cell::Text(e.to_string()),
     }
 }
@@ -236,7 +238,7 @@ pub fn from_data(value: &Data) -> Cell {
         Data::Bool(b) => Cell::Bool(*b),
         Data::DateTime(dt) => excel_date_time(dt),
         Data::DateTimeIso(s) => iso_date_time(s),
-        Data::DurationIso(s) => text(s),
+        Data::DurationIso(s) => iso_duration(s),
         Data::Error(e) => Cell::Text(e.to_string()),
     }
 }
@@ -261,23 +263,17 @@ pub fn number(f: f64) -> Cell {
 
 /// A date-formatted number. calamine's `ExcelDateTime` carries the workbook's epoch (1900 or
 /// 1904) and converts with it, so this works for both. Whole days become dates, others
-/// date-times rounded to the second; a time of day alone (serial below 1) and durations
-/// become text such as `08:30:00` / `36:00:00`, since a cell has no time-only type.
+/// date-times rounded to the second; a serial below 1 under a date/time format is a time of
+/// day ([`Cell::Time`]). Durations (`[h]:mm:ss`) become text such as `36:00:00`: Sheets has no
+/// duration type that reads back the same. See docs/tables.md.
 pub fn excel_date_time(dt: &ExcelDateTime) -> Cell {
     let serial = dt.as_f64();
-    let as_duration = |serial: f64| {
-        let seconds = (serial * 86_400.0).round() as i64;
-        let sign = if seconds < 0 { "-" } else { "" };
-        let s = seconds.unsigned_abs();
-        Cell::Text(format!(
-            "{sign}{:02}:{:02}:{:02}",
-            s / 3600,
-            s / 60 % 60,
-            s % 60
-        ))
-    };
-    if dt.is_duration() || (0.0..1.0).contains(&serial) {
-        return as_duration(serial);
+    if dt.is_duration() {
+        return duration_text((serial * 86_400.0).round());
+    }
+    if (0.0..1.0).contains(&serial) {
+        return Cell::time_from_serial(serial)
+            .unwrap_or_else(|| duration_text((serial * 86_400.0).round()));
     }
     let (year, month, day, hour, minute, second, milli) = dt.to_ymd_hms_milli();
     let Some(date) = NaiveDate::from_ymd_opt(year.into(), month.into(), day.into()) else {
@@ -297,6 +293,64 @@ pub fn excel_date_time(dt: &ExcelDateTime) -> Cell {
     } else {
         Cell::DateTime(date_time)
     }
+}
+
+/// A duration of `seconds` as text `[-]HH:MM:SS` (hours may exceed 24).
+fn duration_text(seconds: f64) -> Cell {
+    if !seconds.is_finite() || seconds.abs() > 1e15 {
+        return Cell::Text(format!("{seconds}s"));
+    }
+    let seconds = seconds as i64;
+    let sign = if seconds < 0 { "-" } else { "" };
+    let s = seconds.unsigned_abs();
+    Cell::Text(format!(
+        "{sign}{:02}:{:02}:{:02}",
+        s / 3600,
+        s / 60 % 60,
+        s % 60
+    ))
+}
+
+/// An ods `time-value` (ISO 8601 duration such as `PT13H45M30S`): a time of day when it is
+/// below 24 hours, else duration text like an xlsx duration; unreadable values stay text.
+fn iso_duration(s: &str) -> Cell {
+    match iso_duration_seconds(s) {
+        Some(seconds) if (0.0..86_400.0).contains(&seconds) => {
+            Cell::time_from_serial(seconds / 86_400.0).unwrap_or_else(|| duration_text(seconds))
+        }
+        Some(seconds) => duration_text(seconds.round()),
+        None => text(s),
+    }
+}
+
+/// Seconds in `[-]P[nD]T[nH][nM][n[.n]S]` (also `PnD` alone).
+fn iso_duration_seconds(s: &str) -> Option<f64> {
+    let (sign, rest) = match s.strip_prefix('-') {
+        Some(rest) => (-1.0, rest),
+        None => (1.0, s),
+    };
+    let rest = rest.strip_prefix('P')?;
+    let (days, time) = match rest.split_once('T') {
+        Some((days, time)) => (days, time),
+        None => (rest, ""),
+    };
+    let mut total = 0.0;
+    let mut read = |part: &str, units: &[(char, f64)]| -> Option<()> {
+        let mut number = String::new();
+        for c in part.chars() {
+            if c.is_ascii_digit() || c == '.' {
+                number.push(c);
+            } else {
+                let factor = units.iter().find(|(u, _)| *u == c)?.1;
+                total += number.parse::<f64>().ok()? * factor;
+                number.clear();
+            }
+        }
+        number.is_empty().then_some(())
+    };
+    read(days, &[('D', 86_400.0)])?;
+    read(time, &[('H', 3_600.0), ('M', 60.0), ('S', 1.0)])?;
+    Some(sign * total)
 }
 
 /// An ISO 8601 value (ods dates, xlsx `t="d"` cells): date, or date-time with optional
@@ -368,7 +422,8 @@ mod tests {
             date_time(45_000.75, false).canonical(),
             "2023-03-15 18:00:00"
         );
-        assert_eq!(date_time(0.5, false), Cell::Text("12:00:00".into()));
+        assert_eq!(date_time(0.5, false).canonical(), "12:00:00");
+        assert!(matches!(date_time(0.5, false), Cell::Time(_)));
         let duration = ExcelDateTime::new(1.5, ExcelDateTimeType::TimeDelta, false);
         assert_eq!(excel_date_time(&duration), Cell::Text("36:00:00".into()));
     }
@@ -381,6 +436,12 @@ mod tests {
             "2024-05-06 07:08:10"
         );
         assert_eq!(iso_date_time("PT1H"), Cell::Text("PT1H".into()));
+        assert_eq!(iso_duration("PT13H45M30S").canonical(), "13:45:30");
+        assert!(matches!(iso_duration("PT13H45M30S"), Cell::Time(_)));
+        assert_eq!(iso_duration("PT08H05M00.6S").canonical(), "08:05:01");
+        assert_eq!(iso_duration("P1DT12H"), Cell::Text("36:00:00".into()));
+        assert_eq!(iso_duration("-PT1H"), Cell::Text("-01:00:00".into()));
+        assert_eq!(iso_duration("PT1X"), Cell::Text("PT1X".into()));
         // Rounding up at the last representable second must not overflow (and panic).
         let last = format!("{}T23:59:59.9", NaiveDate::MAX.format("%Y-%m-%d"));
         let _ = iso_date_time(&last);

@@ -55,6 +55,7 @@ pub(crate) fn build_xlsx(header: &[&str], rows: &[Vec<Cell>]) -> Result<Vec<u8>,
     let bold = Format::new().set_bold();
     let date_format = Format::new().set_num_format("yyyy-mm-dd");
     let datetime_format = Format::new().set_num_format("yyyy-mm-dd hh:mm:ss");
+    let time_format = Format::new().set_num_format("hh:mm:ss");
     let sheet = workbook.add_worksheet();
     sheet.set_name("Export")?;
     for (col, name) in header.iter().enumerate() {
@@ -78,12 +79,12 @@ pub(crate) fn build_xlsx(header: &[&str], rows: &[Vec<Cell>]) -> Result<Vec<u8>,
                 Cell::Bool(b) => {
                     sheet.write_boolean(r, c, *b)?;
                 }
-                Cell::Date(_) | Cell::DateTime(_) => {
+                Cell::Date(_) | Cell::DateTime(_) | Cell::Time(_) => {
                     let serial = cell.to_serial().unwrap_or_default();
-                    let format = if matches!(cell, Cell::Date(_)) {
-                        &date_format
-                    } else {
-                        &datetime_format
+                    let format = match cell {
+                        Cell::Date(_) => &date_format,
+                        Cell::Time(_) => &time_format,
+                        _ => &datetime_format,
                     };
                     sheet.write_number_with_format(r, c, serial, format)?;
                 }
