@@ -73,10 +73,12 @@ EPHEMERAL_RANGE = (512, 10240)
 # What the code reads
 
 
-ENV_CALL = re.compile(r"env::var(?:_os)?\(\s*([^)]*?)\s*\)")
+ENV_CALL = re.compile(r"env::var(?:_os)?\(\s*([^)]*?)\s*\)", re.S)
 CONST_STR = re.compile(r"const\s+([A-Z][A-Z0-9_]*)\s*:\s*&(?:'static\s+)?str\s*=\s*\"([^\"]+)\"")
+CONST_LIST = re.compile(r"const\s+[A-Z][A-Z0-9_]*\s*:\s*\[&(?:'static\s+)?str\s*;\s*\d+\]\s*=\s*\[([^\]]*)\]", re.S)
 CLAP_ENV = re.compile(r"\benv\s*=\s*\"([A-Z][A-Z0-9_]*)\"")
 DEFAULT_ENV_FILTER = re.compile(r"\b(?:try_)?from_default_env\b")
+ENV_NAME = re.compile(r"[A-Z][A-Z0-9_]*")
 
 
 def source_files():
@@ -88,30 +90,52 @@ def source_files():
 
 
 def env_vars_read():
-    """{variable: [file:line, ...]} read by the code, and the calls whose variable is unclear."""
+    """{variable: [file:line, ...]} read by the code, and the calls whose variable is unclear.
+
+    A call names its variable with a string literal or a `const NAME: &str` (the one in the
+    same file, else every const of that name). A call through a runtime value (a loop over a
+    `const [&str; N]` list, say) counts every name of the lists in its file; without such a
+    list it is reported as unclear.
+    """
     texts = {p: p.read_text() for p in source_files()}
-    consts = {}
-    for text in texts.values():
+    consts_by_file, consts = {}, {}
+    for path, text in texts.items():
         for name, value in CONST_STR.findall(text):
-            consts[name] = value
+            consts_by_file.setdefault(path, {})[name] = value
+            consts.setdefault(name, set()).add(value)
     found, unclear = {}, []
+
+    def add(name, where):
+        found.setdefault(name, []).append(where)
+
     for path, text in texts.items():
         rel = path.relative_to(REPO)
-        for number, line in enumerate(text.splitlines(), 1):
-            where = f"{rel}:{number}"
-            for arg in ENV_CALL.findall(line):
-                literal = re.fullmatch(r'"([A-Za-z_][A-Za-z0-9_]*)"', arg)
-                ident = re.fullmatch(r"(?:[a-z_][a-z0-9_]*::)*([A-Z][A-Z0-9_]*)", arg)
-                if literal:
-                    found.setdefault(literal.group(1), []).append(where)
-                elif ident and ident.group(1) in consts:
-                    found.setdefault(consts[ident.group(1)], []).append(where)
-                else:
-                    unclear.append(f"{where}: env::var({arg})")
-            for name in CLAP_ENV.findall(line):
-                found.setdefault(name, []).append(where)
-            if DEFAULT_ENV_FILTER.search(line):
-                found.setdefault("RUST_LOG", []).append(where)
+        lists = [n for body in CONST_LIST.findall(text) for n in re.findall(r'"([^"]*)"', body)]
+        lists = [n for n in lists if ENV_NAME.fullmatch(n)]
+
+        def where(offset):
+            return f"{rel}:{text.count(chr(10), 0, offset) + 1}"
+
+        for m in ENV_CALL.finditer(text):
+            arg, at = m.group(1), where(m.start())
+            literal = re.fullmatch(r'"([A-Za-z_][A-Za-z0-9_]*)"', arg)
+            ident = re.fullmatch(r"(?:[a-z_][a-z0-9_]*::)*([A-Z][A-Z0-9_]*)", arg)
+            if literal:
+                add(literal.group(1), at)
+            elif ident and ident.group(1) in consts_by_file.get(path, {}):
+                add(consts_by_file[path][ident.group(1)], at)
+            elif ident and ident.group(1) in consts:
+                for value in sorted(consts[ident.group(1)]):
+                    add(value, at)
+            elif lists:
+                for name in lists:
+                    add(name, at)
+            else:
+                unclear.append(f"{at}: env::var({arg})")
+        for m in CLAP_ENV.finditer(text):
+            add(m.group(1), where(m.start()))
+        for m in DEFAULT_ENV_FILTER.finditer(text):
+            add("RUST_LOG", where(m.start()))
     return found, unclear
 
 

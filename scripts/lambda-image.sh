@@ -3,8 +3,8 @@
 # would, on a machine with no Docker engine and no registry (issue 9, item 4):
 #  (a) `sam build` + `sam local invoke -e events/manual.json` through podman's Docker API with
 #      host networking: the function logs in to the simulated backend, upserts into the Sheets
-#      emulator and reports to a Telegram fake, its secrets read from moto's Secrets Manager;
-#      the response and the sheets are asserted;
+#      emulator and reports to the Telegram fake (`exportsync sim telegram`), its secrets read
+#      from moto's Secrets Manager; the response, the sheets and the messages are asserted;
 #  (b) the image's filesystem under bubblewrap as Lambda runs it (an unprivileged uid, `/`
 #      read-only, /tmp a 512 MB tmpfs, no /dev/shm), invoked twice through the Runtime Interface
 #      Emulator (a warm start): both runs succeed, /tmp holds after the second what it held after
@@ -242,14 +242,11 @@ start_simulators() {
 
   telegram_token="123456:lambda-image-test-token"
   telegram_chat="-1001234567890"
-  local port
-  port=$(free_port)
-  "$venv/bin/python" "$helpers/telegram_fake.py" "$port" "$telegram_token" "$run/telegram.jsonl" \
-    >"$run/telegram.log" 2>&1 &
+  "$sim" sim telegram --port 0 --token "$telegram_token" >"$run/telegram.log" 2>&1 &
   pids+=($!)
   telegram_url=$(wait_for "$run/telegram.log" 'http://127\.0\.0\.1:[0-9]+')
-  touch "$run/telegram.jsonl"
 
+  local port
   port=$(free_port)
   "$venv/bin/moto_server" -H 127.0.0.1 -p "$port" >"$run/moto.log" 2>&1 &
   pids+=($!)
@@ -287,26 +284,29 @@ EOF
 check_run() {
   local response=$1 label=$2 expect=$3 before=$4
   "$venv/bin/python" "$helpers/assert_run.py" "$response" "$label" --exports "$exports" \
-    --sheets "$sheets_url" --expect "$expect" --telegram-log "$run/telegram.jsonl" \
+    --sheets "$sheets_url" --expect "$expect" --telegram-log "$run/telegram.log" \
     --telegram-before "$before" --chat-id "$telegram_chat" \
     --secret "$demo_password" --secret "$telegram_token" --secret "$private_key_line"
 }
 
-telegram_count() { wc -l <"$run/telegram.jsonl"; }
+# Messages `sim telegram` printed so far.
+telegram_count() { grep -c '^--- message to chat ' "$run/telegram.log" || true; }
 
 # ------------------------------------------------------------------------------------------------
 # (a) sam build + sam local invoke through podman's Docker API
 
-# The whole container's peak memory, from the memory cgroup podman gives it (cgroup v1 here).
+# The whole container's peak memory, from the memory cgroup podman gives it (cgroup v1 with
+# cgroupfs, as configured above), polled until killed.
 watch_container_memory() {
   local out=$1 peak=0 v f
   while :; do
-    for f in /sys/fs/cgroup/memory/libpod_parent/libpod-*/memory.max_usage_in_bytes \
-      /sys/fs/cgroup/memory.peak; do
+    for f in /sys/fs/cgroup/memory/libpod_parent/libpod-*/memory.max_usage_in_bytes; do
       [ -r "$f" ] || continue
-      [ "$f" = /sys/fs/cgroup/memory.peak ] && continue
       v=$(cat "$f" 2>/dev/null || echo 0)
-      ((v > peak)) && peak=$v && echo "$peak" >"$out"
+      if ((v > peak)); then
+        peak=$v
+        echo "$peak" >"$out"
+      fi
     done
     sleep 0.05
   done
@@ -370,9 +370,9 @@ start_rie() {
     AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_REGION=us-east-1
     AWS_DEFAULT_REGION=us-east-1 AWS_LAMBDA_FUNCTION_MEMORY_SIZE=2048
     AWS_LAMBDA_FUNCTION_TIMEOUT=900 AWS_LAMBDA_LOG_FORMAT=JSON AWS_LAMBDA_LOG_LEVEL=INFO
-    EXPORTSYNC_SECRET_ID=$secret_id EXPORTSYNC_SECRETS_TTL_SECS=300
-    AWS_ENDPOINT_URL_SECRETS_MANAGER=$secrets_url SHEETS_API_BASE_URL=$sheets_url
-    TELEGRAM_API_BASE_URL=$telegram_url
+    "EXPORTSYNC_SECRET_ID=$secret_id" EXPORTSYNC_SECRETS_TTL_SECS=300
+    "AWS_ENDPOINT_URL_SECRETS_MANAGER=$secrets_url" "SHEETS_API_BASE_URL=$sheets_url"
+    "TELEGRAM_API_BASE_URL=$telegram_url"
   )
   local rie_args=(--log-level info --runtime-interface-emulator-address "127.0.0.1:$rie_port"
     --runtime-api-address "127.0.0.1:$api_port")

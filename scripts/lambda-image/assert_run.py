@@ -2,19 +2,21 @@
 """Checks one invocation of the function for scripts/lambda-image.sh, and prints one summary line.
 
   assert_run.py RESPONSE LABEL --exports a,b,c --sheets URL --expect first|again
-                [--telegram-log FILE --telegram-before N] [--secret VALUE]...
+                [--telegram-log FILE --telegram-before N --chat-id ID] [--secret VALUE]...
 
 - RESPONSE is the run report the function returned: status ok, exactly the exports asked for,
   each ok; `first`: rows inserted (the sheets were empty); `again`: nothing inserted or updated
   and no write request (the upsert is idempotent).
 - Each export's tab in the Sheets emulator (GET URL_sim/spreadsheets/ID) holds the header and
   as many distinct rows as the report read: no row lost, none duplicated.
-- The Telegram fake received at least one more message, sent to the configured chat.
+- `exportsync sim telegram` (whose output is FILE) received at least one more message than the
+  N it had before, each sent to the configured chat.
 - No --secret value appears in the response, the sheets or the Telegram messages.
 """
 
 import argparse
 import json
+import re
 import sys
 import urllib.request
 
@@ -79,15 +81,15 @@ def main():
 
     sent = 0
     if a.telegram_log:
-        lines = open(a.telegram_log).read().splitlines()
-        calls = [json.loads(l) for l in lines[a.telegram_before:]]
-        texts.extend(lines)
-        sent = len(calls)
-        if not calls:
+        log = open(a.telegram_log).read()
+        texts.append(log)
+        chats = re.findall(r"^--- message to chat (\S+) ---$", log, re.M)[a.telegram_before:]
+        sent = len(chats)
+        if not chats:
             fail(label, "no Telegram message")
-        for call in calls:
-            if a.chat_id and str(call["fields"].get("chat_id")) != a.chat_id:
-                fail(label, f"a Telegram message went to chat {call['fields'].get('chat_id')!r}")
+        for chat in chats:
+            if a.chat_id and chat != a.chat_id:
+                fail(label, f"a Telegram message went to chat {chat!r}")
     for secret in a.secret:
         for t in texts:
             if secret and secret in t:
