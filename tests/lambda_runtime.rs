@@ -287,6 +287,8 @@ async fn a_sheets_429_storm_is_waited_out() {
         status: 429,
         times: 6,
         retry_after: Some(1),
+        timing: Default::default(),
+        skip: 0,
     });
     let report = world
         .invoke(json!({"from": "2026-11-05", "to": "2026-11-05"}))

@@ -42,6 +42,10 @@ pub struct RunArgs {
     /// Show the browser window (to debug selectors).
     #[arg(long)]
     pub headful: bool,
+    /// Exports downloaded at once, each in its own tab of the one login (overrides
+    /// `[browser] parallel`).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u8).range(1..=crate::config::MAX_PARALLEL as i64))]
+    pub parallel: Option<u8>,
     /// Keep failure screenshots in this folder.
     #[arg(long, value_name = "DIR", default_value = "exportsync-failures")]
     pub screenshots: PathBuf,
@@ -54,6 +58,9 @@ pub async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     let mut config = Config::load(&args.config)?;
     if args.headful {
         config.browser.headless = false;
+    }
+    if let Some(parallel) = args.parallel {
+        config.browser.parallel = parallel.into();
     }
     let source = args.secrets.source()?;
     let provider = SecretsProvider::new(source, Duration::from_secs(300)).await?;

@@ -19,6 +19,9 @@ use crate::source::{
 };
 use crate::table;
 
+/// How long past the work deadline a step may take to wind down before it is cut off.
+const BACKSTOP: std::time::Duration = std::time::Duration::from_secs(10);
+
 pub(super) struct StepContext<'a> {
     pub config: &'a Config,
     pub services: &'a super::Services,
@@ -81,6 +84,7 @@ async fn download_all(
     let (tx, mut rx) = mpsc::unbounded_channel::<SourceEvent>();
     let source = source
         .with_temp_root(browser_dir)
+        .with_deadline(ctx.work_deadline)
         .with_observer(move |event| {
             let _ = tx.send(event.clone());
         });
@@ -106,8 +110,9 @@ async fn download_all(
             });
         }
     };
+    // The source stops starting exports at the deadline; the timeout is a backstop.
     let work = tokio::time::timeout_at(
-        ctx.work_deadline,
+        ctx.work_deadline + BACKSTOP,
         source.export_all(window, selected, &downloads),
     );
     tokio::pin!(work);
@@ -152,6 +157,10 @@ async fn finish_export(
     line.screenshot = keep_screenshot(ctx, &outcome);
     let downloaded = match outcome.result {
         Ok(downloaded) => downloaded,
+        Err(SourceError::DeadlineReached { .. }) => {
+            skip(line, "not started: the run's deadline was near");
+            return false;
+        }
         Err(e) => {
             let refused = matches!(e, SourceError::LoginRejected { .. });
             fail(line, FailedStage::Download, one_line(&e));
@@ -228,8 +237,9 @@ async fn parse_and_upsert(
             return refused;
         }
     };
-    match tokio::time::timeout_at(ctx.work_deadline, client.upsert(&target, &table, ctx.dry_run))
-        .await
+    // The client bounds its own retries by the deadline; the timeout is a backstop.
+    let upsert = client.upsert_until(&target, &table, ctx.dry_run, ctx.work_deadline);
+    match tokio::time::timeout_at(ctx.work_deadline + BACKSTOP, upsert).await
     {
         Ok(Ok(r)) => {
             line.status = ExportStatus::Ok;
