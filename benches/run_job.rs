@@ -64,7 +64,8 @@ fn startup(bin: &str) {
         let n = stream.read(&mut buf).unwrap();
         let elapsed = started.elapsed().as_secs_f64();
         assert!(
-            String::from_utf8_lossy(&buf[..n]).starts_with("GET /2018-06-01/runtime/invocation/next"),
+            String::from_utf8_lossy(&buf[..n])
+                .starts_with("GET /2018-06-01/runtime/invocation/next"),
             "the first request is for the next invocation"
         );
         times.push(elapsed * 1000.0);
@@ -72,7 +73,9 @@ fn startup(bin: &str) {
         let _ = child.wait();
     }
     let (m, lo, hi) = median(times);
-    println!("process start -> first /invocation/next: median {m:.1} ms (min {lo:.1}, max {hi:.1}), goal <= 100 ms");
+    println!(
+        "process start -> first /invocation/next: median {m:.1} ms (min {lo:.1}, max {hi:.1}), goal <= 100 ms"
+    );
 }
 
 async fn job_and_memory(bin: &str) {
@@ -82,10 +85,17 @@ async fn job_and_memory(bin: &str) {
     })
     .await
     .unwrap();
-    let mut config = Config::from_str(include_str!("../examples/sim.toml"), "examples/sim.toml").unwrap();
+    let mut config =
+        Config::from_str(include_str!("../examples/sim.toml"), "examples/sim.toml").unwrap();
     config.backend.base_url = Some(backend.base_url());
-    let ids: Vec<String> = config.exports.iter().filter_map(|e| e.spreadsheet_id.clone()).collect();
-    let sheets = SheetsSim::start(SheetsSimOptions { spreadsheets: ids }).await.unwrap();
+    let ids: Vec<String> = config
+        .exports
+        .iter()
+        .filter_map(|e| e.spreadsheet_id.clone())
+        .collect();
+    let sheets = SheetsSim::start(SheetsSimOptions { spreadsheets: ids })
+        .await
+        .unwrap();
     let telegram = TelegramSim::start(TelegramSimOptions {
         token: TOKEN.into(),
         ..TelegramSimOptions::default()
@@ -124,11 +134,18 @@ async fn job_and_memory(bin: &str) {
             .await
             .unwrap();
         totals.push(started.elapsed().as_secs_f64());
-        assert_eq!(outcome.report.totals.failed, 0, "{:?}", outcome.report.not_ok());
+        assert_eq!(
+            outcome.report.totals.failed,
+            0,
+            "{:?}",
+            outcome.report.not_ok()
+        );
         assert_eq!(outcome.report.totals.inserted, outcome.report.totals.rows);
     }
     let (m, lo, hi) = median(totals);
-    println!("whole job, 4 exports x {ROWS} rows, upserts + Telegram: median {m:.2} s (min {lo:.2}, max {hi:.2}), goal <= 4 s");
+    println!(
+        "whole job, 4 exports x {ROWS} rows, upserts + Telegram: median {m:.2} s (min {lo:.2}, max {hi:.2}), goal <= 4 s"
+    );
 
     // Peak memory of the exportsync process itself, as a CLI run against the same servers.
     let dir = tempfile::tempdir().unwrap();
@@ -171,7 +188,11 @@ async fn job_and_memory(bin: &str) {
             if let Ok(status) = std::fs::read_to_string(format!("/proc/{pid}/status"))
                 && let Some(line) = status.lines().find(|l| l.starts_with("VmHWM:"))
             {
-                let kb: u64 = line.split_whitespace().nth(1).and_then(|v| v.parse().ok()).unwrap_or(0);
+                let kb: u64 = line
+                    .split_whitespace()
+                    .nth(1)
+                    .and_then(|v| v.parse().ok())
+                    .unwrap_or(0);
                 peak_kb = peak_kb.max(kb);
             }
             tokio::select! {
@@ -185,7 +206,9 @@ async fn job_and_memory(bin: &str) {
         peaks.push(peak_kb as f64 / 1024.0);
     }
     let (m, lo, hi) = median(peaks);
-    println!("exportsync run process peak RSS (VmHWM, Chromium apart), 4 x {ROWS} rows: median {m:.1} MB (min {lo:.1}, max {hi:.1}), goal <= 100 MB");
+    println!(
+        "exportsync run process peak RSS (VmHWM, Chromium apart), 4 x {ROWS} rows: median {m:.1} MB (min {lo:.1}, max {hi:.1}), goal <= 100 MB"
+    );
     let _ = Utc::now();
     telegram.shutdown().await;
     sheets.shutdown().await;

@@ -8,7 +8,11 @@ use tracing_subscriber::{EnvFilter, fmt::MakeWriter};
 /// Logs to stderr: JSON lines when `json`, else readable text, coloured only when stderr is a
 /// terminal.
 pub fn init_stderr(json: bool) {
-    init_with(std::io::stderr, json, !json && std::io::stderr().is_terminal());
+    init_with(
+        std::io::stderr,
+        json,
+        !json && std::io::stderr().is_terminal(),
+    );
 }
 
 /// Installs the global subscriber writing to `writer`. `json` switches to one JSON object per

@@ -1,10 +1,10 @@
 //! Every sample event in `events/` fed through the real binary over a loopback Runtime API, in
 //! one warm container, with the outcome each should have.
 
-#[path = "support/runtime_api.rs"]
-mod runtime_api;
 #[path = "support/lambda_world.rs"]
 mod lambda_world;
+#[path = "support/runtime_api.rs"]
+mod runtime_api;
 
 use lambda_world::*;
 use serde_json::Value;
@@ -16,11 +16,12 @@ fn event(name: &str) -> Value {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_sample_event_runs_as_documented() {
-    let mut names: Vec<String> = std::fs::read_dir(format!("{}/events", env!("CARGO_MANIFEST_DIR")))
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .filter(|n| n.ends_with(".json"))
-        .collect();
+    let mut names: Vec<String> =
+        std::fs::read_dir(format!("{}/events", env!("CARGO_MANIFEST_DIR")))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|n| n.ends_with(".json"))
+            .collect();
     names.sort();
     assert_eq!(
         names,
@@ -45,13 +46,21 @@ async fn every_sample_event_runs_as_documented() {
         assert_eq!(report["totals"]["exports"], 4, "{name}");
     }
     // 18:00 WIB on the 28th: the same window, nothing new to write.
-    let report = world.invoke(event("eventbridge-scheduled.json")).await.response().clone();
+    let report = world
+        .invoke(event("eventbridge-scheduled.json"))
+        .await
+        .response()
+        .clone();
     assert_eq!(report["window"]["to"], "2026-11-28");
     assert_eq!(report["totals"]["inserted"], 0, "{report:#}");
     assert_eq!(report["totals"]["write_requests"], 0);
 
     // A backfill of the first week of November.
-    let report = world.invoke(event("backfill.json")).await.response().clone();
+    let report = world
+        .invoke(event("backfill.json"))
+        .await
+        .response()
+        .clone();
     assert_eq!(report["status"], "ok", "{report:#}");
     assert_eq!(report["window"]["from"], "2026-11-01");
     assert_eq!(report["window"]["to"], "2026-11-07");

@@ -4,10 +4,10 @@
 //! upserts through the real Google client into the Sheets emulator and reports to the Telegram
 //! fake. One test per event shape, one per failure path.
 
-#[path = "support/runtime_api.rs"]
-mod runtime_api;
 #[path = "support/lambda_world.rs"]
 mod lambda_world;
+#[path = "support/runtime_api.rs"]
+mod runtime_api;
 
 use std::time::Duration;
 
@@ -74,7 +74,11 @@ async fn scheduler_default_payload_runs_yesterday_and_today_of_the_schedule() {
     for name in EXPORTS {
         assert!(messages[0].text.contains(name), "{}", messages[0].text);
     }
-    assert!(world.tmp_entries().is_empty(), "left in /tmp: {:?}", world.tmp_entries());
+    assert!(
+        world.tmp_entries().is_empty(),
+        "left in /tmp: {:?}",
+        world.tmp_entries()
+    );
     world.stop().await;
 }
 
@@ -110,8 +114,16 @@ async fn scheduler_input_then_empty_event_in_one_warm_container() {
     assert_eq!(report["status"], "ok", "{report:#}");
     // Warm invocation: the secret came from the cache, the Sheets client (and its token) was
     // reused, and nothing piled up in /tmp.
-    assert_eq!(world.secrets.calls(), calls_after_first, "secret fetched again");
-    assert_eq!(world.sheets.counts().token, 1, "one access token for both invocations");
+    assert_eq!(
+        world.secrets.calls(),
+        calls_after_first,
+        "secret fetched again"
+    );
+    assert_eq!(
+        world.sheets.counts().token,
+        1,
+        "one access token for both invocations"
+    );
     assert_eq!(world.tmp_entries(), after_first);
     assert!(world.tmp_entries().is_empty(), "{:?}", world.tmp_entries());
     // One process served both: it asked for the next event after each (the third ask may
@@ -122,14 +134,19 @@ async fn scheduler_input_then_empty_event_in_one_warm_container() {
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    assert_eq!(world.api.next_calls(), 3, "two invocations, then waiting for the next");
+    assert_eq!(
+        world.api.next_calls(),
+        3,
+        "two invocations, then waiting for the next"
+    );
     world.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn manual_backfill_of_some_exports() {
     let world = World::start(WorldOptions::default()).await;
-    let event = json!({"from": "2026-10-01", "to": "2026-10-03", "exports": ["users", "coin_payments"]});
+    let event =
+        json!({"from": "2026-10-01", "to": "2026-10-03", "exports": ["users", "coin_payments"]});
     let report = world.invoke(event).await.response().clone();
     assert_eq!(report["status"], "ok", "{report:#}");
     assert_eq!(report["exports"].as_array().unwrap().len(), 2);
@@ -229,15 +246,24 @@ async fn wrong_password_fails_every_export_with_one_login_and_a_screenshot() {
     let message = error_message(&body);
     assert!(message.contains("4 of 4 exports"), "{message}");
     assert!(message.contains("login failed"), "{message}");
-    assert_eq!(world.backend.stats().login_attempts, 1, "the login is not hammered");
+    assert_eq!(
+        world.backend.stats().login_attempts,
+        1,
+        "the login is not hammered"
+    );
     // Telegram got the summary and the login page's screenshot.
     assert_eq!(world.telegram.messages().len(), 1);
     let photos = world.telegram.photos();
     assert!(!photos.is_empty(), "a screenshot was sent");
     assert!(photos[0].bytes.starts_with(b"\x89PNG"));
     // A refused login may mean a rotated password: the next invocation fetches the secret again.
-    let _ = world.invoke(json!({"from": "2026-11-05", "to": "2026-11-05"})).await;
-    assert!(world.secrets.calls() > calls_before + 1, "secret fetched again after the refusal");
+    let _ = world
+        .invoke(json!({"from": "2026-11-05", "to": "2026-11-05"}))
+        .await;
+    assert!(
+        world.secrets.calls() > calls_before + 1,
+        "secret fetched again after the refusal"
+    );
     world.stop().await;
 }
 
@@ -262,7 +288,10 @@ async fn one_failing_export_fails_the_invocation_and_the_others_land() {
         .clone_pair();
     assert_eq!(error_type, "ExportsFailed");
     let message = error_message(&body);
-    assert!(message.starts_with("1 of 4 exports did not complete: users"), "{message}");
+    assert!(
+        message.starts_with("1 of 4 exports did not complete: users"),
+        "{message}"
+    );
     assert!(message.contains("HTTP 500"), "{message}");
     for (name, id) in [
         ("transactions", "sim-transactions"),
@@ -274,8 +303,15 @@ async fn one_failing_export_fails_the_invocation_and_the_others_land() {
     }
     assert!(world.sheet_rows("sim-users").is_empty());
     let text = &world.telegram.messages()[0].text;
-    assert!(text.contains("users") && text.contains("transactions"), "{text}");
-    assert_eq!(world.telegram.photos().len(), 1, "the failed export's screenshot");
+    assert!(
+        text.contains("users") && text.contains("transactions"),
+        "{text}"
+    );
+    assert_eq!(
+        world.telegram.photos().len(),
+        1,
+        "the failed export's screenshot"
+    );
     world.stop().await;
 }
 
@@ -313,7 +349,10 @@ async fn telegram_down_or_rate_limited_never_fails_the_run() {
     assert_eq!(report["status"], "ok", "{report:#}");
     assert_eq!(report["telegram"]["status"], "failed", "{report:#}");
     let why = report["telegram"]["error"].as_str().unwrap();
-    assert!(!why.contains(BOT_TOKEN) && !why.contains("AAH-bot"), "{why}");
+    assert!(
+        !why.contains(BOT_TOKEN) && !why.contains("AAH-bot"),
+        "{why}"
+    );
 
     world.telegram.set_down(false);
     world.telegram.fail_next(1, 0);
@@ -323,7 +362,11 @@ async fn telegram_down_or_rate_limited_never_fails_the_run() {
         .response()
         .clone();
     assert_eq!(report["telegram"]["status"], "sent", "{report:#}");
-    assert_eq!(world.telegram.messages().len(), 1, "delivered once after the 429");
+    assert_eq!(
+        world.telegram.messages().len(),
+        1,
+        "delivered once after the 429"
+    );
     let logs = world.stop().await;
     assert!(!logs.stderr.contains("AAH-bot") && !logs.stdout.contains("AAH-bot"));
 }
@@ -332,7 +375,10 @@ async fn telegram_down_or_rate_limited_never_fails_the_run() {
 async fn secret_missing_malformed_or_denied_are_clear_errors() {
     for (setup, says) in [
         (SecretSetup::Missing, "not found"),
-        (SecretSetup::Text("{\"backend\": {\"email\": \"a\", \"password\": ".into()), "JSON"),
+        (
+            SecretSetup::Text("{\"backend\": {\"email\": \"a\", \"password\": ".into()),
+            "JSON",
+        ),
         (SecretSetup::Denied, "denied"),
     ] {
         let world = World::start(WorldOptions {
@@ -343,7 +389,10 @@ async fn secret_missing_malformed_or_denied_are_clear_errors() {
         let (error_type, body) = world.invoke(json!({})).await.error().clone_pair();
         assert_eq!(error_type, "SecretsUnavailable", "{body}");
         let message = error_message(&body);
-        assert!(message.to_lowercase().contains(&says.to_lowercase()), "{message}");
+        assert!(
+            message.to_lowercase().contains(&says.to_lowercase()),
+            "{message}"
+        );
         assert!(message.contains(SECRET_ID), "names the secret: {message}");
         assert_eq!(world.backend.stats().login_attempts, 0, "nothing ran");
         world.stop().await;
@@ -364,7 +413,11 @@ async fn a_deadline_too_short_skips_the_exports_and_still_reports() {
     let message = error_message(&body);
     assert!(message.contains("4 of 4 exports"), "{message}");
     assert!(message.contains("skipped"), "{message}");
-    assert_eq!(world.backend.stats().login_attempts, 0, "the browser was not started");
+    assert_eq!(
+        world.backend.stats().login_attempts,
+        0,
+        "the browser was not started"
+    );
     assert_eq!(world.telegram.messages().len(), 1, "the skip is reported");
     world.stop().await;
 }
@@ -378,13 +431,17 @@ async fn no_secret_appears_in_any_output_at_trace_level() {
     .await;
     let mut outputs = Vec::new();
     // A passing run, then a failing one (the backend rejects the login).
-    let ok = world.invoke(json!({"from": "2026-11-05", "to": "2026-11-05"})).await;
+    let ok = world
+        .invoke(json!({"from": "2026-11-05", "to": "2026-11-05"}))
+        .await;
     outputs.push(ok.response().to_string());
     world.backend.set_faults(Faults {
         reject_all_logins: true,
         ..Faults::default()
     });
-    let failed = world.invoke(json!({"from": "2026-11-05", "to": "2026-11-05"})).await;
+    let failed = world
+        .invoke(json!({"from": "2026-11-05", "to": "2026-11-05"}))
+        .await;
     outputs.push(failed.error().1.to_string());
     for m in world.telegram.messages() {
         outputs.push(m.text.clone());
@@ -410,10 +467,18 @@ async fn no_secret_appears_in_any_output_at_trace_level() {
             "test-only-secret-access-key",
         ] {
             if let Some(at) = text.find(secret) {
-                let from = text[..at].char_indices().rev().nth(300).map(|(i, _)| i).unwrap_or(0);
+                let from = text[..at]
+                    .char_indices()
+                    .rev()
+                    .nth(300)
+                    .map(|(i, _)| i)
+                    .unwrap_or(0);
                 let line_start = text[..at].rfind('\n').map(|i| i + 1).unwrap_or(0);
                 let head: String = text[line_start..].chars().take(300).collect();
-                panic!("a secret leaked: ...{} (line starts: {head})", &text[from..at]);
+                panic!(
+                    "a secret leaked: ...{} (line starts: {head})",
+                    &text[from..at]
+                );
             }
         }
     }

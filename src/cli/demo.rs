@@ -77,7 +77,10 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
 
     let mut all_ok = true;
     let mut reports = Vec::new();
-    for (n, title) in [(1, "first run"), (2, "second run, same window: nothing to write")] {
+    for (n, title) in [
+        (1, "first run"),
+        (2, "second run, same window: nothing to write"),
+    ] {
         let outcome = run::run(
             &config,
             &secrets,
@@ -111,8 +114,12 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
         }
         println!("\n== the sheets ==");
         for export in &config.exports {
-            let Some(id) = &export.spreadsheet_id else { continue };
-            let Some(state) = sheets.state(id) else { continue };
+            let Some(id) = &export.spreadsheet_id else {
+                continue;
+            };
+            let Some(state) = sheets.state(id) else {
+                continue;
+            };
             for tab in &state.tabs {
                 println!(
                     "{} -> spreadsheet {id}, tab {:?}: {} data rows",

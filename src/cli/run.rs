@@ -81,7 +81,14 @@ pub async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
             print_progress(&p);
         }
     };
-    let job = run::run(&config, &secrets, provider.origin(), &services, request, &progress);
+    let job = run::run(
+        &config,
+        &secrets,
+        provider.origin(),
+        &services,
+        request,
+        &progress,
+    );
     let outcome = tokio::select! {
         outcome = job => outcome?,
         signal = super::export::interrupted() => {
@@ -106,9 +113,7 @@ fn print_progress(p: &Progress<'_>) {
         Progress::SessionOpened {
             launch_seconds,
             login_seconds,
-        } => eprintln!(
-            "browser ready: launch {launch_seconds:.2} s, login {login_seconds:.2} s"
-        ),
+        } => eprintln!("browser ready: launch {launch_seconds:.2} s, login {login_seconds:.2} s"),
         Progress::Downloaded { export, error } => match error {
             None => eprintln!("{export}: downloaded"),
             Some(e) => eprintln!("{export}: download failed: {e}"),

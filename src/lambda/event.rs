@@ -87,7 +87,10 @@ pub fn parse(event: &Value) -> Result<(EventShape, RunInput), EventError> {
                     )));
                 }
             };
-            Ok((EventShape::EventBridgeRule, with_time(detail, map.get("time"))))
+            Ok((
+                EventShape::EventBridgeRule,
+                with_time(detail, map.get("time")),
+            ))
         }
         Some("aws.scheduler") => {
             let detail = match map.get("detail") {
@@ -111,7 +114,10 @@ pub fn parse(event: &Value) -> Result<(EventShape, RunInput), EventError> {
                     )));
                 }
             };
-            Ok((EventShape::SchedulerDefault, with_time(detail, map.get("time"))))
+            Ok((
+                EventShape::SchedulerDefault,
+                with_time(detail, map.get("time")),
+            ))
         }
         Some(other) => Err(invalid(format!(
             "\"source\" is \"{}\", expected \"aws.events\" or \"aws.scheduler\"",
@@ -136,7 +142,14 @@ fn manual(value: &Value, what: &str) -> Result<RunInput, EventError> {
         return Err(invalid(format!("{what} is {}, not an object", kind(value))));
     };
     // Field-by-field so that the error names the field and never quotes a value.
-    const KNOWN: [&str; 6] = ["from", "to", "exports", "dry_run", "trigger", "scheduled_time"];
+    const KNOWN: [&str; 6] = [
+        "from",
+        "to",
+        "exports",
+        "dry_run",
+        "trigger",
+        "scheduled_time",
+    ];
     if let Some(unknown) = map.keys().find(|k| !KNOWN.contains(&k.as_str())) {
         return Err(invalid(format!(
             "{what} has an unknown field \"{}\"",
@@ -302,8 +315,14 @@ mod tests {
             (json!({"from": 20261101}), "\"from\" is a number"),
             (json!({"dry_run": "yes"}), "\"dry_run\" is a string"),
             (json!({"exports": [1]}), "\"exports\" holds a number"),
-            (json!({"source": "aws.scheduler", "detail": "{not json"}), "not JSON"),
-            (json!({"source": "aws.scheduler", "detail": "{\"x\":1}"}), "unknown field \"x\""),
+            (
+                json!({"source": "aws.scheduler", "detail": "{not json"}),
+                "not JSON",
+            ),
+            (
+                json!({"source": "aws.scheduler", "detail": "{\"x\":1}"}),
+                "unknown field \"x\"",
+            ),
         ] {
             let e = parse(&event).unwrap_err().to_string();
             assert!(e.contains(says), "{event}: {e}");
@@ -313,7 +332,9 @@ mod tests {
 
     #[test]
     fn errors_never_quote_values() {
-        let e = parse(&json!({"from": "hunter2-secret"})).unwrap_err().to_string();
+        let e = parse(&json!({"from": "hunter2-secret"}))
+            .unwrap_err()
+            .to_string();
         assert!(!e.contains("hunter2"), "{e}");
     }
 }

@@ -93,22 +93,22 @@ impl Function {
             .unwrap_or_else(|| PathBuf::from("exports.toml"));
         let config = Config::load(&path).map_err(|e| e.to_string());
         let ttl = match std::env::var(SECRETS_TTL_ENV) {
-            Ok(v) if !v.trim().is_empty() => Duration::from_secs(v.trim().parse().map_err(|_| {
-                format!("{SECRETS_TTL_ENV} must be a whole number of seconds")
-            })?),
+            Ok(v) if !v.trim().is_empty() => Duration::from_secs(
+                v.trim()
+                    .parse()
+                    .map_err(|_| format!("{SECRETS_TTL_ENV} must be a whole number of seconds"))?,
+            ),
             _ => DEFAULT_SECRETS_TTL,
         };
         let secrets = match std::env::var(SECRET_ID_ENV) {
-            Ok(id) if !id.trim().is_empty() => {
-                SecretsProvider::new(
-                    SecretSource::SecretsManager {
-                        secret_id: id.trim().to_owned(),
-                    },
-                    ttl,
-                )
-                .await
-                .map_err(|e| e.to_string())
-            }
+            Ok(id) if !id.trim().is_empty() => SecretsProvider::new(
+                SecretSource::SecretsManager {
+                    secret_id: id.trim().to_owned(),
+                },
+                ttl,
+            )
+            .await
+            .map_err(|e| e.to_string()),
             _ => Err(format!(
                 "{SECRET_ID_ENV} is not set: set it to the name or ARN of the secret holding the secrets document"
             )),
@@ -132,7 +132,10 @@ impl Function {
             trigger = input.trigger.as_deref().unwrap_or(""),
             "invocation"
         );
-        let config = self.config.as_ref().map_err(|e| FunctionError::Config(e.clone()))?;
+        let config = self
+            .config
+            .as_ref()
+            .map_err(|e| FunctionError::Config(e.clone()))?;
         let secrets = self
             .secrets
             .as_ref()
@@ -233,7 +236,9 @@ pub fn main() -> ExitCode {
         }
     };
     let result = runtime.block_on(async {
-        let function = Function::from_env().await.map_err(lambda_runtime::Error::from)?;
+        let function = Function::from_env()
+            .await
+            .map_err(lambda_runtime::Error::from)?;
         let function = &function;
         lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
             function.handle(event).await

@@ -10,7 +10,11 @@ pub fn render(report: &RunReport) -> String {
     let _ = writeln!(
         out,
         "{}window {} .. {} ({}){}",
-        if report.dry_run { "DRY RUN (nothing written)  " } else { "" },
+        if report.dry_run {
+            "DRY RUN (nothing written)  "
+        } else {
+            ""
+        },
         report.window.from,
         report.window.to,
         report.window.timezone,
@@ -82,7 +86,11 @@ pub fn render(report: &RunReport) -> String {
             let _ = writeln!(out, "{}: screenshot {}", e.name, path);
         }
         if e.empty_keys > 0 {
-            let _ = writeln!(out, "{}: {} rows without a key were not written", e.name, e.empty_keys);
+            let _ = writeln!(
+                out,
+                "{}: {} rows without a key were not written",
+                e.name, e.empty_keys
+            );
         }
         for w in &e.warnings {
             let _ = writeln!(out, "{}: {}", e.name, w);
@@ -93,13 +101,19 @@ pub fn render(report: &RunReport) -> String {
         out,
         "telegram: {}{}",
         match tg.status {
-            TelegramStatus::Sent => format!("sent ({} messages, {} photos)", tg.messages, tg.photos),
-            TelegramStatus::NotNeeded => "not needed (notify = \"failures\" and nothing failed)".into(),
-            TelegramStatus::NotConfigured => "not configured (no `telegram` section in the secrets)".into(),
+            TelegramStatus::Sent =>
+                format!("sent ({} messages, {} photos)", tg.messages, tg.photos),
+            TelegramStatus::NotNeeded =>
+                "not needed (notify = \"failures\" and nothing failed)".into(),
+            TelegramStatus::NotConfigured =>
+                "not configured (no `telegram` section in the secrets)".into(),
             TelegramStatus::Failed => "FAILED".into(),
             TelegramStatus::Pending => "not attempted".into(),
         },
-        tg.error.as_deref().map(|e| format!(": {e}")).unwrap_or_default()
+        tg.error
+            .as_deref()
+            .map(|e| format!(": {e}"))
+            .unwrap_or_default()
     );
     out
 }

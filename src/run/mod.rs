@@ -116,8 +116,14 @@ pub struct RunOutcome {
 /// Progress, for a terminal's progress lines.
 #[derive(Debug)]
 pub enum Progress<'a> {
-    SessionOpened { launch_seconds: f64, login_seconds: f64 },
-    Downloaded { export: &'a str, error: Option<&'a SourceError> },
+    SessionOpened {
+        launch_seconds: f64,
+        login_seconds: f64,
+    },
+    Downloaded {
+        export: &'a str,
+        error: Option<&'a SourceError>,
+    },
     Finished(&'a ExportReport),
 }
 
@@ -154,7 +160,8 @@ pub async fn run(
 
     let run_dir = new_run_dir(request.work_dir.as_deref())?;
     let request_id = request.request_id.clone().unwrap_or_default();
-    let span = tracing::info_span!("run", request_id = %request_id, from = %window.from, to = %window.to);
+    let span =
+        tracing::info_span!("run", request_id = %request_id, from = %window.from, to = %window.to);
     let work_deadline = request
         .deadline
         .checked_sub(REPORT_MARGIN)
@@ -254,15 +261,9 @@ fn resolve_base_url(
 }
 
 fn new_run_dir(parent: Option<&std::path::Path>) -> Result<tempfile::TempDir, RunError> {
-    let parent = parent
-        .map(PathBuf::from)
-        .unwrap_or_else(std::env::temp_dir);
+    let parent = parent.map(PathBuf::from).unwrap_or_else(std::env::temp_dir);
     std::fs::create_dir_all(&parent)
-        .and_then(|_| {
-            tempfile::Builder::new()
-                .prefix("run-")
-                .tempdir_in(&parent)
-        })
+        .and_then(|_| tempfile::Builder::new().prefix("run-").tempdir_in(&parent))
         .map_err(|source| RunError::WorkDir {
             dir: parent,
             source,

@@ -48,7 +48,10 @@ impl Services {
     }
 
     /// The Sheets client for `google`, built on first use and whenever the key changes.
-    pub async fn sheet_client(&self, google: &GoogleSecrets) -> Result<Arc<SheetClient>, SheetError> {
+    pub async fn sheet_client(
+        &self,
+        google: &GoogleSecrets,
+    ) -> Result<Arc<SheetClient>, SheetError> {
         let fingerprint = fingerprint(google);
         let mut slot = self.sheets.lock().await;
         if let Some((fp, client)) = slot.as_ref()

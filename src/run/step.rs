@@ -52,7 +52,8 @@ pub(super) async fn run_exports(
     let outcomes = download_all(ctx, credentials, window, selected, report).await;
     let mut refused = false;
     for ((export, outcome), line) in selected.iter().zip(outcomes).zip(&mut report.exports) {
-        let span = tracing::info_span!("export", export = %export.name, request_id = %ctx.request_id);
+        let span =
+            tracing::info_span!("export", export = %export.name, request_id = %ctx.request_id);
         refused |= finish_export(ctx, export, outcome, line)
             .instrument(span)
             .await;
@@ -186,15 +187,17 @@ async fn parse_and_upsert(
     line: &mut ExportReport,
 ) -> bool {
     if Instant::now() >= ctx.work_deadline {
-        skip(line, "downloaded, but not written: the run's deadline was near");
+        skip(
+            line,
+            "downloaded, but not written: the run's deadline was near",
+        );
         return false;
     }
     let path = downloaded.path.clone();
     let options = export.table_options();
     let parsed = tokio::task::spawn_blocking(move || {
-        let bytes = std::fs::read(&path).map_err(|e| {
-            format!("cannot read the downloaded file {}: {e}", path.display())
-        })?;
+        let bytes = std::fs::read(&path)
+            .map_err(|e| format!("cannot read the downloaded file {}: {e}", path.display()))?;
         table::parse(&bytes, &options).map_err(|e| one_line(&e))
     })
     .await;
@@ -220,7 +223,10 @@ async fn parse_and_upsert(
         fail(
             line,
             FailedStage::Upsert,
-            format!("export {} has no spreadsheet_id in the configuration", export.name),
+            format!(
+                "export {} has no spreadsheet_id in the configuration",
+                export.name
+            ),
         );
         return false;
     };
@@ -239,8 +245,7 @@ async fn parse_and_upsert(
     };
     // The client bounds its own retries by the deadline; the timeout is a backstop.
     let upsert = client.upsert_until(&target, &table, ctx.dry_run, ctx.work_deadline);
-    match tokio::time::timeout_at(ctx.work_deadline + BACKSTOP, upsert).await
-    {
+    match tokio::time::timeout_at(ctx.work_deadline + BACKSTOP, upsert).await {
         Ok(Ok(r)) => {
             line.status = ExportStatus::Ok;
             line.inserted = r.inserted;

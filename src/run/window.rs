@@ -37,11 +37,12 @@ pub fn resolve(
     let to = to.unwrap_or(today);
     let from = match from {
         Some(from) => from,
-        None => to
-            .checked_sub_days(Days::new(lookback_days.into()))
-            .ok_or(WindowError::OutOfRange {
-                days: lookback_days,
-            })?,
+        None => {
+            to.checked_sub_days(Days::new(lookback_days.into()))
+                .ok_or(WindowError::OutOfRange {
+                    days: lookback_days,
+                })?
+        }
     };
     if from > to {
         return Err(if to_given {
@@ -76,8 +77,14 @@ mod tests {
 
     #[test]
     fn explicit_range_and_half_ranges() {
-        let w = resolve(Some(d("2026-01-01")), Some(d("2026-01-31")), d("2026-11-28"), 1, JKT)
-            .unwrap();
+        let w = resolve(
+            Some(d("2026-01-01")),
+            Some(d("2026-01-31")),
+            d("2026-11-28"),
+            1,
+            JKT,
+        )
+        .unwrap();
         assert_eq!((w.from, w.to), (d("2026-01-01"), d("2026-01-31")));
         let w = resolve(None, Some(d("2026-01-31")), d("2026-11-28"), 2, JKT).unwrap();
         assert_eq!(w.from, d("2026-01-29"));
@@ -87,11 +94,21 @@ mod tests {
 
     #[test]
     fn reversed_ranges_say_which_side_is_wrong() {
-        let e = resolve(Some(d("2026-02-01")), Some(d("2026-01-01")), d("2026-11-28"), 1, JKT)
-            .unwrap_err();
+        let e = resolve(
+            Some(d("2026-02-01")),
+            Some(d("2026-01-01")),
+            d("2026-11-28"),
+            1,
+            JKT,
+        )
+        .unwrap_err();
         assert!(matches!(e, WindowError::Reversed { .. }), "{e}");
         let e = resolve(Some(d("2026-12-01")), None, d("2026-11-28"), 1, JKT).unwrap_err();
-        assert!(e.to_string().contains("after today (2026-11-28 in Asia/Jakarta)"), "{e}");
+        assert!(
+            e.to_string()
+                .contains("after today (2026-11-28 in Asia/Jakarta)"),
+            "{e}"
+        );
     }
 
     #[test]

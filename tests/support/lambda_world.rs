@@ -21,7 +21,12 @@ pub use crate::runtime_api::{Outcome, RuntimeApi};
 pub const SECRET_ID: &str = "exportsync/production";
 pub const BOT_TOKEN: &str = "777000111:AAH-bot-token-never-printed-9f8e7d";
 pub const CHAT_ID: &str = "-1009876543210";
-pub const EXPORTS: [&str; 4] = ["transactions", "point_transactions", "users", "coin_payments"];
+pub const EXPORTS: [&str; 4] = [
+    "transactions",
+    "point_transactions",
+    "users",
+    "coin_payments",
+];
 
 pub struct WorldOptions {
     pub backend: BackendOptions,
@@ -173,7 +178,8 @@ impl World {
 
     /// One invocation with Lambda's 900 s budget.
     pub async fn invoke(&self, event: Value) -> Outcome {
-        self.invoke_with_budget(event, Duration::from_secs(900)).await
+        self.invoke_with_budget(event, Duration::from_secs(900))
+            .await
     }
 
     pub async fn invoke_with_budget(&self, event: Value, budget: Duration) -> Outcome {
@@ -252,7 +258,11 @@ pub fn chromium_children_of(pid: u32) -> Vec<String> {
         let Some(after) = stat.rfind(')').map(|i| &stat[i + 2..]) else {
             continue;
         };
-        let ppid: u32 = after.split(' ').nth(1).and_then(|p| p.parse().ok()).unwrap_or(0);
+        let ppid: u32 = after
+            .split(' ')
+            .nth(1)
+            .and_then(|p| p.parse().ok())
+            .unwrap_or(0);
         let cmdline = std::fs::read_to_string(format!("/proc/{child}/cmdline")).unwrap_or_default();
         if ppid == pid && (cmdline.contains("chrom") || cmdline.contains("crashpad")) {
             found.push(format!("{child}: {}", cmdline.replace('\0', " ")));

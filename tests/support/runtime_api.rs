@@ -24,7 +24,10 @@ use tokio::sync::{Notify, oneshot};
 pub enum Outcome {
     Response(Value),
     /// The `Lambda-Runtime-Function-Error-Type` header and the error body.
-    Error { error_type: String, body: Value },
+    Error {
+        error_type: String,
+        body: Value,
+    },
 }
 
 impl Outcome {
@@ -76,7 +79,10 @@ impl RuntimeApi {
         let shared = Shared::default();
         let app = Router::new()
             .route("/2018-06-01/runtime/invocation/next", get(next))
-            .route("/2018-06-01/runtime/invocation/{id}/response", post(response))
+            .route(
+                "/2018-06-01/runtime/invocation/{id}/response",
+                post(response),
+            )
             .route("/2018-06-01/runtime/invocation/{id}/error", post(error))
             .route("/2018-06-01/runtime/init/error", post(init_error))
             .with_state(shared.clone());
@@ -149,7 +155,10 @@ async fn next(State(shared): State<Shared>) -> Response {
         let notified = shared.queued.notified();
         if let Some(p) = shared.inner.lock().unwrap().queue.pop_front() {
             let mut headers = HeaderMap::new();
-            headers.insert("Lambda-Runtime-Aws-Request-Id", HeaderValue::from_str(&p.id).unwrap());
+            headers.insert(
+                "Lambda-Runtime-Aws-Request-Id",
+                HeaderValue::from_str(&p.id).unwrap(),
+            );
             headers.insert(
                 "Lambda-Runtime-Deadline-Ms",
                 HeaderValue::from_str(&p.deadline_ms.to_string()).unwrap(),
@@ -162,7 +171,9 @@ async fn next(State(shared): State<Shared>) -> Response {
             );
             headers.insert(
                 "Lambda-Runtime-Trace-Id",
-                HeaderValue::from_static("Root=1-5bef4de7-ad49b0e87f6ef6c87fc2e700;Parent=9a9197af755a6419;Sampled=1"),
+                HeaderValue::from_static(
+                    "Root=1-5bef4de7-ad49b0e87f6ef6c87fc2e700;Parent=9a9197af755a6419;Sampled=1",
+                ),
             );
             return (StatusCode::OK, headers, p.event.to_string()).into_response();
         }
