@@ -28,10 +28,13 @@ struct Browser {
 impl Browser {
     fn new(sim: &BackendSim) -> Browser {
         Browser {
-            http: reqwest::Client::builder()
-                .redirect(reqwest::redirect::Policy::none())
-                .build()
-                .expect("reqwest client"),
+            http: {
+                exportsync::sheet::client::install_crypto_provider();
+                reqwest::Client::builder()
+                    .redirect(reqwest::redirect::Policy::none())
+                    .build()
+                    .expect("reqwest client")
+            },
             base: sim.base_url(),
             cookie: None,
         }
@@ -850,6 +853,7 @@ async fn the_cli_prints_its_url_and_login_and_stops_on_ctrl_c() {
         .expect("a base URL")
         .to_owned();
 
+    exportsync::sheet::client::install_crypto_provider();
     let http = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()

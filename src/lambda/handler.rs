@@ -123,6 +123,16 @@ impl Function {
         })
     }
 
+    /// A function from parts already built (tests, other entry points).
+    pub fn new(config: Config, secrets: SecretsProvider, services: Services) -> Function {
+        Function {
+            config: Ok(config),
+            secrets: Ok(secrets),
+            services,
+            work_dir: None,
+        }
+    }
+
     /// One invocation.
     pub async fn handle(&self, event: LambdaEvent<Value>) -> Result<RunReport, FunctionError> {
         let (payload, context) = (event.payload, event.context);
@@ -251,5 +261,86 @@ pub fn main() -> ExitCode {
             eprintln!("error: the Lambda runtime stopped: {e}");
             ExitCode::FAILURE
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use lambda_runtime::Context;
+    use serde_json::json;
+
+    async fn function(secrets_json: &str) -> (Function, tempfile::TempDir) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("secrets.json");
+        std::fs::write(&path, secrets_json).unwrap();
+        let config = Config::from_str(include_str!("../../examples/sim.toml"), "sim.toml").unwrap();
+        let provider = SecretsProvider::new(SecretSource::File(path), DEFAULT_SECRETS_TTL)
+            .await
+            .unwrap();
+        let services = Services::new(Endpoints::default()).unwrap();
+        (Function::new(config, provider, services), dir)
+    }
+
+    #[tokio::test]
+    async fn an_unknown_event_is_invalid_event_and_nothing_runs() {
+        let (f, _dir) = function("{}").await;
+        let e = f
+            .handle(LambdaEvent::new(
+                json!({"source": "aws.s3"}),
+                Context::default(),
+            ))
+            .await
+            .unwrap_err();
+        assert_eq!(e.error_type(), "InvalidEvent");
+        let d: Diagnostic = e.into();
+        assert!(
+            d.error_message.contains("accepted events"),
+            "{}",
+            d.error_message
+        );
+    }
+
+    #[tokio::test]
+    async fn secrets_without_a_backend_section_are_secrets_incomplete() {
+        let (f, _dir) = function(r#"{"telegram": {"bot_token": "1:x", "chat_id": "2"}}"#).await;
+        let e = f
+            .handle(LambdaEvent::new(json!({}), Context::default()))
+            .await
+            .unwrap_err();
+        assert_eq!(e.error_type(), "SecretsIncomplete", "{e}");
+        assert!(e.to_string().contains("backend"), "{e}");
+    }
+
+    #[tokio::test]
+    async fn an_unknown_export_is_invalid_exports() {
+        let (f, _dir) = function("{}").await;
+        let e = f
+            .handle(LambdaEvent::new(
+                json!({"exports": ["nope"]}),
+                Context::default(),
+            ))
+            .await
+            .unwrap_err();
+        assert_eq!(e.error_type(), "InvalidExports", "{e}");
+        assert!(e.to_string().contains("nope"), "{e}");
+    }
+
+    #[test]
+    fn the_deadline_comes_from_the_context() {
+        let now_ms = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap()
+            .as_millis() as u64;
+        let left = deadline_of(now_ms + 60_000) - Instant::now();
+        assert!(
+            left <= Duration::from_secs(60) && left > Duration::from_secs(58),
+            "{left:?}"
+        );
+        let left = deadline_of(0) - Instant::now();
+        assert!(
+            left > Duration::from_secs(800),
+            "no deadline: Lambda's maximum"
+        );
     }
 }

@@ -109,16 +109,16 @@ impl World {
             "telegram": {"bot_token": BOT_TOKEN, "chat_id": CHAT_ID},
         });
         match options.secret {
-            SecretSetup::Good => secrets.put(SECRET_ID, &document.to_string()),
+            SecretSetup::Good => secrets.put(SECRET_ID, document.to_string()),
             SecretSetup::GoogleAsString => {
                 let mut d = document.clone();
                 d["google"] = Value::String(key.to_string());
-                secrets.put(SECRET_ID, &d.to_string());
+                secrets.put(SECRET_ID, d.to_string());
             }
             SecretSetup::Text(text) => secrets.put(SECRET_ID, &text),
             SecretSetup::Missing => {}
             SecretSetup::Denied => {
-                secrets.put(SECRET_ID, &document.to_string());
+                secrets.put(SECRET_ID, document.to_string());
                 secrets.deny(SECRET_ID);
             }
         }
