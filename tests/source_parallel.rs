@@ -576,14 +576,14 @@ fn parallel_is_validated_with_the_field_named() {
         "default"
     );
     for bad in ["0", "9", "-1"] {
-        let err = with(bad).err().expect("refused").to_string();
+        let err = with(bad).expect_err("refused").to_string();
         assert!(
             err.contains("[browser]: field \"parallel\"")
                 && err.contains(&format!("{bad} is not between 1 and 8")),
             "{err}"
         );
     }
-    let err = with("\"4\"").err().expect("refused").to_string();
+    let err = with("\"4\"").expect_err("refused").to_string();
     assert!(err.contains("field \"parallel\""), "{err}");
 }
 
