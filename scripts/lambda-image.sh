@@ -153,6 +153,8 @@ build_binary() {
   cargo build --release --locked --no-default-features --features lambda --quiet
   mkdir -p dist
   install -m 0755 "$CARGO_TARGET_DIR/release/exportsync" dist/exportsync
+  # As the Dockerfile's build stage does: no debug info, the symbols kept.
+  objcopy --strip-debug dist/exportsync
 }
 
 build_image() {
