@@ -99,8 +99,11 @@ container_config() {
     local nofile nproc
     nofile=$(ulimit -Hn)
     nproc=$(ulimit -Hu)
+    # Within the hard limits; nproc at most 32768 (runc may not raise it to this shell's hard
+    # limit: "error setting rlimit type 6").
     [ "$nofile" = unlimited ] && nofile=1048576
-    [ "$nproc" = unlimited ] && nproc=1048576
+    [ "$nproc" = unlimited ] && nproc=32768
+    ((nproc > 32768)) && nproc=32768
     cat >"$work/containers.conf" <<EOF
 [containers]
 default_ulimits = ["nofile=$nofile:$nofile", "nproc=$nproc:$nproc"]
