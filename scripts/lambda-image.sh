@@ -99,8 +99,11 @@ container_config() {
     local nofile nproc
     nofile=$(ulimit -Hn)
     nproc=$(ulimit -Hu)
+    # Within the hard limits; nproc at most 32768 (runc may not raise it to this shell's hard
+    # limit: "error setting rlimit type 6").
     [ "$nofile" = unlimited ] && nofile=1048576
-    [ "$nproc" = unlimited ] && nproc=1048576
+    [ "$nproc" = unlimited ] && nproc=32768
+    ((nproc > 32768)) && nproc=32768
     cat >"$work/containers.conf" <<EOF
 [containers]
 default_ulimits = ["nofile=$nofile:$nofile", "nproc=$nproc:$nproc"]
@@ -153,6 +156,8 @@ build_binary() {
   cargo build --release --locked --no-default-features --features lambda --quiet
   mkdir -p dist
   install -m 0755 "$CARGO_TARGET_DIR/release/exportsync" dist/exportsync
+  # As the Dockerfile's build stage does: no debug info, the symbols kept.
+  objcopy --strip-debug dist/exportsync
 }
 
 build_image() {

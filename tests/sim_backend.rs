@@ -27,6 +27,7 @@ struct Browser {
 
 impl Browser {
     fn new(sim: &BackendSim) -> Browser {
+        exportsync::sheet::client::install_crypto_provider();
         Browser {
             http: {
                 exportsync::sheet::client::install_crypto_provider();
@@ -953,5 +954,90 @@ async fn the_transactions_filter_previews_the_range_without_exporting() {
         .unwrap();
     assert!(refused.contains("alert-danger") && refused.contains("DD/MM/YYYY"));
     assert!(sim.stats().exports.is_empty(), "a filter is not an export");
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn export_delays_apply_per_export_and_a_fixed_file_name_names_every_file() {
+    let delay = Duration::from_millis(400);
+    let sim = BackendSim::start(BackendOptions {
+        faults: Faults {
+            export_delay: [("users".to_owned(), delay)].into_iter().collect(),
+            fixed_file_name: Some("export.xlsx".into()),
+            ..Faults::default()
+        },
+        ..BackendOptions::default()
+    })
+    .await
+    .unwrap();
+    let mut browser = logged_in(&sim).await;
+    let started = Instant::now();
+    let quick = download(&mut browser, "coin_payments", "2026-01-01", "2026-01-01").await;
+    assert_eq!(quick.status(), StatusCode::OK);
+    assert!(started.elapsed() < delay, "{:?}", started.elapsed());
+    let disposition = |r: &reqwest::Response| {
+        r.headers()
+            .get("content-disposition")
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .to_owned()
+    };
+    assert_eq!(disposition(&quick), "attachment; filename=\"export.xlsx\"");
+    let started = Instant::now();
+    let slow = download(&mut browser, "users", "2026-01-01", "2026-01-01").await;
+    assert_eq!(slow.status(), StatusCode::OK);
+    assert!(started.elapsed() >= delay, "{:?}", started.elapsed());
+    assert_eq!(disposition(&slow), "attachment; filename=\"export.xlsx\"");
+    // The users page names its script-built download the same way.
+    let page = browser.get("/user-front").await.text().await.unwrap();
+    assert!(page.contains("a.download = \"export.xlsx\""), "{page}");
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn an_expired_session_can_answer_419_or_401_and_expire_only_so_often() {
+    let sim = BackendSim::start(BackendOptions {
+        faults: Faults {
+            expire_session_after: Some(1),
+            expire_at_most: Some(1),
+            expired_status: Some(419),
+            ..Faults::default()
+        },
+        ..BackendOptions::default()
+    })
+    .await
+    .unwrap();
+    // The login's dashboard spends the budget of one request: the export finds it expired.
+    let mut browser = logged_in(&sim).await;
+    assert_eq!(browser.get("/dashboard").await.status(), StatusCode::OK);
+    let expired = browser
+        .get("/user-front/export?start=2026-01-01&end=2026-01-01")
+        .await;
+    assert_eq!(expired.status().as_u16(), 419);
+    assert!(expired.text().await.unwrap().contains("Page Expired"));
+    assert_eq!(sim.stats().sessions_expired, 1);
+    // The one expiry allowed has happened: a new session serves past its budget.
+    let mut browser = logged_in(&sim).await;
+    for _ in 0..3 {
+        assert_eq!(browser.get("/dashboard").await.status(), StatusCode::OK);
+    }
+    assert_eq!(sim.stats().sessions_expired, 1);
+
+    sim.set_faults(Faults {
+        expired_status: Some(401),
+        ..Faults::default()
+    });
+    let mut anonymous = Browser::new(&sim);
+    let refused = anonymous
+        .get("/user-front/export?start=2026-01-01&end=2026-01-01")
+        .await;
+    assert_eq!(refused.status(), StatusCode::UNAUTHORIZED);
+    // Pages still redirect to the login form, as Laravel's auth middleware does for documents.
+    let page = anonymous.get("/user-front").await;
+    assert_eq!(
+        (page.status(), location(&page)),
+        (StatusCode::FOUND, "/login")
+    );
     sim.shutdown().await;
 }

@@ -1003,7 +1003,7 @@ fn closing_the_browser_never_blocks_the_async_thread() {
         // own command line does not): closing kills them for its whole reaping limit.
         let mut respawner = std::process::Command::new("sh")
             .arg("-c")
-            .arg("while :; do python3 -c 'import time; time.sleep(5)' \"$D\" & sleep 0.05; done")
+            .arg("while :; do python3 -c 'import time; time.sleep(5)' \"$D\" & sleep 0.01; done")
             .env("D", &session_dir)
             .spawn()
             .unwrap();
@@ -1061,11 +1061,11 @@ fn closing_the_browser_never_blocks_the_async_thread() {
 
         let longest = *longest_gap.lock().unwrap();
         assert!(
-            took >= Duration::from_secs(2),
-            "the reaping was busy for its whole limit (took {took:?})"
+            took >= Duration::from_millis(300),
+            "the reaping was kept busy (took {took:?})"
         );
         assert!(
-            longest < Duration::from_millis(1000),
+            longest * 2 < took,
             "the async thread was blocked for {longest:?} while closing took {took:?}"
         );
         assert!(!session_dir.exists(), "the session directory is deleted");

@@ -141,6 +141,8 @@ impl BrowserSession {
         if running_as_root() {
             builder = builder.no_sandbox();
         }
+        // In Lambda (or without /dev/shm): its flags, and HOME/XDG dirs in the session dir.
+        builder = super::lambda_env::apply_if_sandboxed(builder, dir.path());
         let cdp_config = builder.build().map_err(launch_err)?;
         let (mut browser, mut handler) = match Browser::launch(cdp_config).await {
             Ok(launched) => launched,

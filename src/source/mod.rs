@@ -9,11 +9,13 @@
 //! - [`export`]: page automation (dates, Export button)
 //! - [`download`]: CDP download events with deadlines, attributed to the tab that started them
 //! - [`dom`]: polling helpers, tab families; [`procs`]: `/proc` reader used for reaping
+//! - [`lambda_env`]: the extra Chromium flags and environment inside Lambda
 
 pub mod dom;
 pub mod download;
 pub mod error;
 pub mod export;
+pub mod lambda_env;
 pub mod launch;
 pub mod procs;
 pub mod relogin;
