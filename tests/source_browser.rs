@@ -1064,8 +1064,10 @@ fn closing_the_browser_never_blocks_the_async_thread() {
             took >= Duration::from_millis(300),
             "the reaping was kept busy (took {took:?})"
         );
+        // A blocking close stalls the thread for the whole close (gap ~= took); scheduler
+        // noise on a loaded machine stays well below three quarters of it.
         assert!(
-            longest * 2 < took,
+            longest * 4 < took * 3,
             "the async thread was blocked for {longest:?} while closing took {took:?}"
         );
         assert!(!session_dir.exists(), "the session directory is deleted");

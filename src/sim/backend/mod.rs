@@ -1,7 +1,7 @@
 //! A loopback simulator of the backend admin panel (Laravel-style): login with CSRF and a
-//! session cookie, a dashboard, the four export pages of DESIGN.md with their selectors, date
-//! formats and download mechanisms, deterministic xlsx exports, and faults on demand. Started by
-//! tests ([`BackendSim::start`]) and by `exportsync sim backend` ([`run_cli`]).
+//! session cookie, a dashboard, the four export pages of the seed backend (`exports.toml`)
+//! with their selectors, date formats and download mechanisms, deterministic xlsx exports, and
+//! faults on demand. Started by tests ([`BackendSim::start`]) and by `exportsync sim backend` ([`run_cli`]).
 
 mod catalog;
 mod data;
