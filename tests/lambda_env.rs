@@ -48,6 +48,7 @@ fn chromium_in_lambda_gets_the_sandbox_flags_and_leaves_nothing_behind() {
             headless: true,
             launch_timeout: Duration::from_secs(30),
             mode: BrowserMode::SingleSession,
+            parallel: 1,
         };
         let session = BrowserSession::launch(&config, Some(root.path()))
             .await
