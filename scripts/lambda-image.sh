@@ -172,7 +172,9 @@ build_image() {
   user=$(podman image inspect --format '{{.Config.User}}' "$image")
   workdir=$(podman image inspect --format '{{.Config.WorkingDir}}' "$image")
   [ "$entry" = '["/var/task/exportsync","lambda"]' ] || die "ENTRYPOINT is $entry"
-  [ "$user" = "993:993" ] || die "USER is '$user', expected the unprivileged 993:993"
+  # No USER (sam local invoke's derived image needs root to add the emulator); Lambda and the
+  # bubblewrap run below use the unprivileged uid 993, which the image names.
+  [ -z "$user" ] || die "USER is '$user': sam local invoke cannot add its emulator as non-root"
   [ "$workdir" = /var/task ] || die "WORKDIR is $workdir"
   # The fonts failure screenshots need, and the real browser binary.
   podman run --rm --network none --entrypoint /bin/sh "$image" -c \
@@ -328,8 +330,12 @@ run_sam() {
   export DOCKER_HOST=unix://$sock
 
   mkdir -p "$run/sam"
+  # AWS_LAMBDA_FUNCTION_HANDLER: podman's Docker API reports the image's Cmd as [] where Docker
+  # says null, and `sam local invoke` then takes Cmd[0] for the handler name (IndexError); with
+  # the variable set it does not look. The function never reads it.
   "$venv/bin/python" "$helpers/sim_template.py" "$run/sam/template.json" "$repo" "$base_image" \
-    dist/sim-exports.toml "SHEETS_API_BASE_URL=$sheets_url" "TELEGRAM_API_BASE_URL=$telegram_url" \
+    dist/sim-exports.toml AWS_LAMBDA_FUNCTION_HANDLER=exportsync \
+    "SHEETS_API_BASE_URL=$sheets_url" "TELEGRAM_API_BASE_URL=$telegram_url" \
     "AWS_ENDPOINT_URL_SECRETS_MANAGER=$secrets_url"
   "$venv/bin/sam" build --template-file "$run/sam/template.json" --build-dir "$run/sam/build" \
     >"$run/sam-build.log" 2>&1 || {
@@ -343,7 +349,13 @@ run_sam() {
   watch_container_memory "$run/sam-memory" &
   mem_pid=$!
   t0=$(now)
-  "$venv/bin/sam" local invoke ExportSyncFunction \
+  # On the host's network (see sam_host_network.py): its emulator takes ports 8080 and 9001.
+  for port in 8080 9001; do
+    if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+      die "port $port is taken; sam local invoke on the host's network needs it"
+    fi
+  done
+  "$venv/bin/python" "$helpers/sam_host_network.py" local invoke ExportSyncFunction \
     --template-file "$run/sam/build/template.yaml" --event events/manual.json \
     --docker-network host --skip-pull-image --region us-east-1 \
     --parameter-overrides "SecretId=$secret_id" \
