@@ -463,6 +463,11 @@ run_sandbox() {
   # Mount points for what bubblewrap binds in (the tree itself stays read-only).
   mkdir -p "$fnroot/var/rapid" "$fnroot/var/task/sim"
   touch "$fnroot/var/rapid/aws-lambda-rie"
+  # The sandbox starts as an unprivileged uid: it must reach what it binds in (mktemp's directory
+  # is root's alone, and so may be the venv under $HOME).
+  chmod 0755 "$run" "$run/config"
+  install -m 0755 "$rie" "$run/aws-lambda-rie"
+  rie=$run/aws-lambda-rie
 
   start_rie sandbox /var/task/exportsync lambda
   local sandbox_start_ms
@@ -509,9 +514,10 @@ run_sandbox() {
   invoke "$run/host-1.json"
   host_cold=$invoke_seconds
   check_run "$run/host-1.json" "host, cold" again "$before"
+  before=$(telegram_count)
   invoke "$run/host-2.json"
   host_warm=$invoke_seconds
-  check_run "$run/host-2.json" "host, warm" again "$(telegram_count)"
+  check_run "$run/host-2.json" "host, warm" again "$before"
   kill "$rie_pid"
   wait "$rie_pid" 2>/dev/null || true
 }
