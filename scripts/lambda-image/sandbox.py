@@ -72,6 +72,9 @@ def main():
             print(json.dumps({"pid": pid, "name": name, "state": state, "cmdline": cmdline[:200]}))
     elif command == "tmp":
         base = tmp_root(root)
+        if not os.path.isdir(base):
+            sys.exit(f"sandbox.py: cannot see the sandbox's /tmp at {base}")
+        print("d .")
         for dirpath, dirnames, filenames in os.walk(base):
             for name in sorted(dirnames + filenames):
                 path = os.path.join(dirpath, name)
