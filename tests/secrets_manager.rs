@@ -13,12 +13,13 @@ use exportsync::sim::secretsmanager::{SecretsManagerSim, SecretsManagerSimOption
 use serde_json::{Value, json};
 
 const REGION: &str = "ap-southeast-1";
-const PRIVATE_KEY: &str = "-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcw\n-----END PRIVATE KEY-----\n";
+const PRIVATE_KEY: &str =
+    "not-a-key: private-key-material-7f3e9a41c2 (a marker the tests look for)";
 const PASSWORD: &str = "pw-hunter2-rotating";
 const BOT_TOKEN: &str = "123456789:AAHbotTokenSecretPart";
 /// Values that must never appear in an error.
 const VALUES: [&str; 4] = [
-    "MIIEvQIBADANBgkq",
+    "private-key-material-7f3e9a41",
     PASSWORD,
     "AAHbotTokenSecretPart",
     "hunter2",
