@@ -60,6 +60,7 @@ impl Attempt {
 /// A logged-in browser and the tab that logged in.
 struct LiveSession {
     browser: BrowserSession,
+    /// The tab that logged in, the only one open.
     page: Page,
 }
 
@@ -283,6 +284,7 @@ impl ExportSource {
         if self.deadline_reached() {
             return self.all_fail(exports, round, not_started);
         }
+        let wanted = self.config.browser.parallel.clamp(1, exports.len().max(1));
         let live = match self.open_session(report, exports).await {
             Ok(live) => live,
             Err(_) if self.deadline_reached() => {
@@ -291,11 +293,6 @@ impl ExportSource {
             Err(failure) => return self.all_fail(exports, round, |_| failure.clone()),
         };
         let LiveSession { browser, page } = live;
-        let wanted = self.config.browser.parallel.clamp(1, exports.len().max(1));
-        let tabs = self.open_tabs(&browser, page, wanted).await;
-        if let Some(timing) = report.sessions.last_mut() {
-            timing.tabs = tabs.len();
-        }
         let work = tabs::SessionWork {
             source: self,
             browser: &browser,
@@ -304,14 +301,16 @@ impl ExportSource {
             round,
             gate: relogin::ReloginGate::default(),
             relogins: Default::default(),
+            waiting_on_server: Default::default(),
         };
         let queue = std::sync::Mutex::new((0..exports.len()).collect::<VecDeque<_>>());
-        let done =
-            futures::future::join_all(tabs.into_iter().map(|tab| work.work(tab, &queue, exports)))
-                .await;
+        let (done, tabs) = work.run_tabs(page, wanted, &queue, exports).await;
+        if let Some(timing) = report.sessions.last_mut() {
+            timing.tabs = tabs;
+        }
         report.relogins += work.relogins.load(std::sync::atomic::Ordering::SeqCst);
         let mut results: Vec<Option<Attempt>> = vec![None; exports.len()];
-        for (index, attempt) in done.into_iter().flatten() {
+        for (index, attempt) in done {
             results[index] = Some(attempt);
         }
         let results = results
@@ -347,36 +346,6 @@ impl ExportSource {
         results
     }
 
-    /// The login tab plus up to `wanted - 1` new tabs, each in a window of its own; Chromium's
-    /// initial blank tab is closed. Fewer tabs if some cannot be opened (at least the first).
-    async fn open_tabs(
-        &self,
-        browser: &BrowserSession,
-        first: Page,
-        wanted: usize,
-    ) -> Vec<tabs::Tab> {
-        let mut pages = vec![first];
-        while pages.len() < wanted {
-            match browser.new_window_tab().await {
-                Ok(page) => pages.push(page),
-                Err(e) => {
-                    tracing::warn!(error = %e, tabs = pages.len(), "cannot open another tab; going on with fewer");
-                    break;
-                }
-            }
-        }
-        let keep: Vec<_> = pages.iter().map(|p| p.target_id()).collect();
-        dom::close_other_pages(&browser.browser, &keep).await;
-        let mut tabs = Vec::with_capacity(pages.len());
-        for page in pages {
-            match tabs::Tab::new(browser, page).await {
-                Ok(tab) => tabs.push(tab),
-                Err(e) => tracing::warn!(error = %e, "cannot use a tab"),
-            }
-        }
-        tabs
-    }
-
     /// Launches a browser and logs in; on failure returns the attempt every export gets.
     async fn open_session(
         &self,
@@ -386,7 +355,7 @@ impl ExportSource {
         let browser = BrowserSession::launch(&self.config.browser, self.temp_root.as_deref())
             .await
             .map_err(|e| Attempt::failed(e, None, None))?;
-        let launch_seconds = browser.launch_time.as_secs_f64();
+        let opening = Instant::now();
         let page = match browser.browser.new_page("about:blank").await {
             Ok(page) => page,
             Err(e) => {
@@ -398,15 +367,23 @@ impl ExportSource {
                 ));
             }
         };
-        let started = Instant::now();
-        let login = session::log_in(
-            &page,
-            &self.login_config(),
-            &self.base_url,
-            &self.credentials,
-        )
-        .await;
-        let login_seconds = started.elapsed().as_secs_f64();
+        // Launching ends when the first tab is ready: a renderer's start-up, about 0.2 s.
+        let launch_seconds = (browser.launch_time + opening.elapsed()).as_secs_f64();
+        let login = async {
+            let started = Instant::now();
+            let login = session::log_in(
+                &page,
+                &self.login_config(),
+                &self.base_url,
+                &self.credentials,
+            )
+            .await;
+            (login, started.elapsed().as_secs_f64())
+        };
+        // Chromium's initial blank tab is closed meanwhile; no export runs yet.
+        let keep = [page.target_id()];
+        let ((login, login_seconds), ()) =
+            tokio::join!(login, dom::close_other_pages(&browser.browser, &keep));
         if report.launch_seconds == 0.0 {
             report.launch_seconds = launch_seconds;
             report.login_seconds = login_seconds;

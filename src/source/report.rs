@@ -39,6 +39,7 @@ pub struct ExportOutcome {
 /// Timings of one browser session.
 #[derive(Clone, Debug)]
 pub struct SessionTiming {
+    /// Starting Chromium until its first tab is ready.
     pub launch_seconds: f64,
     pub login_seconds: f64,
     /// Closing the browser and reaping its processes.

@@ -1,6 +1,7 @@
 //! Running the exports of one logged-in browser session, up to `[browser] parallel` at once,
-//! each in its own tab (a window of its own) of the one browser, sharing its one login. Tabs
-//! take the next export from a shared queue; an expired session is logged in again once for
+//! each in its own tab (a window of its own) of the one browser, sharing its one login. The
+//! login tab starts at once and the other tabs join as they open; tabs take the next export
+//! from a shared queue; an expired session is logged in again once for
 //! all tabs ([`ReloginGate`]); a tab that crashes fails only its own export and is replaced by
 //! a new tab for the exports still queued.
 
@@ -12,7 +13,9 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use chromiumoxide::Page;
 use chromiumoxide::cdp::browser_protocol::target::EventTargetCrashed;
 use chromiumoxide::listeners::EventStream;
+use futures::stream::FuturesUnordered;
 use futures::{FutureExt, StreamExt};
+use tokio::sync::Notify;
 use tokio::time::Instant;
 
 use super::relogin::{Relogin, ReloginGate};
@@ -73,9 +76,78 @@ pub(super) struct SessionWork<'a> {
     pub round: u32,
     pub gate: ReloginGate,
     pub relogins: AtomicU32,
+    /// Signalled when an export's button was clicked or its attempt ended: the browser is idle
+    /// while the server works, and more tabs can open.
+    pub waiting_on_server: Notify,
 }
 
 impl SessionWork<'_> {
+    /// Runs the queued exports in the login tab at once, and in up to `wanted - 1` more tabs.
+    /// Each new tab is a window of its own (Chromium acknowledges a click only in a window's
+    /// front tab) and costs a renderer's start-up, which on Lambda's one or two vCPUs would slow
+    /// the page the first export is driving; so the other tabs are opened once the first export
+    /// waits on the server (its button clicked, or its attempt over), and join as they open. A
+    /// tab that opens after the queue ran dry is closed unused. Returns each export's attempt
+    /// and how many tabs worked.
+    pub(super) async fn run_tabs(
+        &self,
+        first: Page,
+        wanted: usize,
+        queue: &Mutex<VecDeque<usize>>,
+        exports: &[&ExportConfig],
+    ) -> (Vec<(usize, Attempt)>, usize) {
+        let queued = || !queue.lock().unwrap_or_else(|p| p.into_inner()).is_empty();
+        let mut running = FuturesUnordered::new();
+        let mut tabs = 0;
+        match Tab::new(self.browser, first).await {
+            Ok(tab) => {
+                running.push(self.work(tab, queue, exports));
+                tabs += 1;
+            }
+            Err(e) => tracing::warn!(error = %e, "cannot use the login tab"),
+        }
+        let mut to_open = wanted.saturating_sub(1);
+        let mut opening = FuturesUnordered::new();
+        let first_waits = self.waiting_on_server.notified();
+        tokio::pin!(first_waits);
+        let mut done = Vec::with_capacity(exports.len());
+        loop {
+            if to_open > 0 && running.is_empty() {
+                // No tab works (the login tab could not be used): nothing to wait for.
+                opening.extend((0..to_open).map(|_| self.browser.new_window_tab()));
+                to_open = 0;
+            }
+            tokio::select! {
+                () = &mut first_waits, if to_open > 0 => {
+                    if queued() {
+                        opening.extend((0..to_open).map(|_| self.browser.new_window_tab()));
+                    }
+                    to_open = 0;
+                }
+                Some(opened) = opening.next() => match opened {
+                    Ok(page) if queued() => match Tab::new(self.browser, page).await {
+                        Ok(tab) => {
+                            running.push(self.work(tab, queue, exports));
+                            tabs += 1;
+                        }
+                        Err(e) => tracing::warn!(error = %e, "cannot use a new tab"),
+                    },
+                    Ok(page) => dom::close_target(&self.browser.browser, page.target_id().clone()).await,
+                    Err(e) => tracing::warn!(error = %e, tabs, "cannot open another tab; going on with fewer"),
+                },
+                Some(finished) = running.next() => {
+                    done.extend(finished);
+                    if running.is_empty() && !queued() {
+                        // Tabs still opening would find nothing to do.
+                        break;
+                    }
+                }
+                else => break,
+            }
+        }
+        (done, tabs)
+    }
+
     /// Runs the queued exports (indexes into `exports`) in `tab` until the queue is empty.
     /// A crashed tab is closed and replaced; when no new tab can be opened this tab stops and
     /// leaves the rest of the queue to the others.
@@ -124,6 +196,7 @@ impl SessionWork<'_> {
                 error: attempt.result.clone().err(),
             });
             done.push((index, attempt));
+            self.waiting_on_server.notify_one();
         }
         done
     }
@@ -289,6 +362,7 @@ impl SessionWork<'_> {
                 )
             })?
             .map_err(|e| error::browser_error(&export.name, "clicking the Export button", e))?;
+        self.waiting_on_server.notify_one();
         let context = download::WaitContext {
             export: &export.name,
             button: &export.button.selector,
