@@ -46,84 +46,114 @@ impl Reading {
     }
 }
 
-/// Types column `column` of `rows` (raw text cells) in place and says what was decided and
-/// why. `as_text` is true for a column named in `text_columns`.
-pub fn type_column(
+/// Types the columns of `rows` (raw text cells) in place and says, per column, what was
+/// decided and why. `as_text[c]` is true for a column named in `text_columns`.
+///
+/// The rows are walked row by row, twice: once to gather each column's values, once to type
+/// the cells. Walking column by column instead touched every row once per column and pass,
+/// which made typing a 100,000 x 27 CSV four times slower than reading it.
+pub fn type_columns(
     rows: &mut [Vec<Cell>],
-    column: usize,
-    as_text: bool,
+    as_text: &[bool],
     context: &TypingContext<'_>,
-) -> String {
-    let values = || {
-        rows.iter().filter_map(move |row| match &row[column] {
-            // Whitespace-only text is text in any column and decides nothing.
-            Cell::Text(s) if !s.trim().is_empty() => Some(s.as_str()),
-            _ => None,
-        })
+) -> Vec<String> {
+    let decided: Vec<(Reading, String)> = {
+        let mut values: Vec<Vec<&str>> = as_text
+            .iter()
+            .map(|&text| Vec::with_capacity(if text { 0 } else { rows.len() }))
+            .collect();
+        for row in rows.iter() {
+            for ((cell, column), &text) in row.iter().zip(values.iter_mut()).zip(as_text) {
+                match cell {
+                    // Whitespace-only text is text in any column and decides nothing.
+                    Cell::Text(s) if !text && !s.trim().is_empty() => column.push(s.as_str()),
+                    _ => {}
+                }
+            }
+        }
+        values
+            .iter()
+            .zip(as_text)
+            .map(|(values, &text)| {
+                if text {
+                    (Reading::Text, "text: named in text_columns".into())
+                } else {
+                    decide_column(values, context)
+                }
+            })
+            .collect()
     };
-    let (reading, decision): (Reading, String) = if as_text {
-        (Reading::Text, "text: named in text_columns".into())
-    } else if values().next().is_none() {
-        (Reading::Text, "empty: no values".into())
-    } else if let Some(id) = values().find(|v| infer::is_identifier(v)) {
+    let mut kinds: Vec<Vec<(&'static str, usize)>> = vec![Vec::new(); decided.len()];
+    if decided.iter().any(|(r, _)| !matches!(r, Reading::Text)) {
+        for row in rows.iter_mut() {
+            for ((cell, (reading, _)), kinds) in row.iter_mut().zip(&decided).zip(&mut kinds) {
+                if matches!(reading, Reading::Text) {
+                    continue;
+                }
+                let Cell::Text(text) = cell else { continue };
+                if text.trim().is_empty() {
+                    continue;
+                }
+                match reading {
+                    Reading::Text => {}
+                    Reading::PerCell(_) => {
+                        *cell = infer::infer_owned(std::mem::take(text));
+                        let kind = kind_name(cell);
+                        match kinds.iter_mut().find(|(k, _)| *k == kind) {
+                            Some((_, n)) => *n += 1,
+                            None => kinds.push((kind, 1)),
+                        }
+                    }
+                    parser => {
+                        if let Some(typed) = parser.parse(text) {
+                            *cell = typed;
+                        }
+                    }
+                }
+            }
+        }
+    }
+    decided
+        .into_iter()
+        .zip(kinds)
+        .map(|((reading, decision), kinds)| match reading {
+            Reading::PerCell(notes) => {
+                let summary = match kinds.as_slice() {
+                    [(only, _)] => format!("{only}: every value read on its own is {only}"),
+                    _ => {
+                        let list: Vec<String> =
+                            kinds.iter().map(|(k, n)| format!("{n} {k}")).collect();
+                        format!("mixed: typed value by value ({})", list.join(", "))
+                    }
+                };
+                if notes.is_empty() {
+                    summary
+                } else {
+                    format!("{summary}; {}", notes.join("; "))
+                }
+            }
+            _ => decision,
+        })
+        .collect()
+}
+
+/// The reading of a column of (non-blank) `values`, and why.
+fn decide_column(values: &[&str], context: &TypingContext<'_>) -> (Reading, String) {
+    if values.is_empty() {
+        return (Reading::Text, "empty: no values".into());
+    }
+    if let Some(id) = values.iter().find(|v| infer::is_identifier(v)) {
         let why = if id.starts_with('0') {
             "has a leading zero"
         } else {
             "has 12 or more digits"
         };
-        (
+        return (
             Reading::Text,
             format!("text: \"{id}\" {why}, so every value of the column stays text"),
-        )
-    } else {
-        decide(values, context)
-    };
-    let mut kinds: Vec<(&'static str, usize)> = Vec::new();
-    let rows = if matches!(reading, Reading::Text) {
-        &mut [][..]
-    } else {
-        rows
-    };
-    for row in rows.iter_mut() {
-        let cell = &mut row[column];
-        let Cell::Text(text) = cell else { continue };
-        if text.trim().is_empty() {
-            continue;
-        }
-        match &reading {
-            Reading::Text => {}
-            Reading::PerCell(_) => {
-                *cell = infer::infer_owned(std::mem::take(text));
-                let kind = kind_name(cell);
-                match kinds.iter_mut().find(|(k, _)| *k == kind) {
-                    Some((_, n)) => *n += 1,
-                    None => kinds.push((kind, 1)),
-                }
-            }
-            parser => {
-                if let Some(typed) = parser.parse(text) {
-                    *cell = typed;
-                }
-            }
-        }
+        );
     }
-    match reading {
-        Reading::PerCell(notes) => {
-            let summary = match kinds.as_slice() {
-                [(only, _)] => format!("{only}: every value read on its own is {only}"),
-                _ => {
-                    let list: Vec<String> = kinds.iter().map(|(k, n)| format!("{n} {k}")).collect();
-                    format!("mixed: typed value by value ({})", list.join(", "))
-                }
-            };
-            if notes.is_empty() {
-                summary
-            } else {
-                format!("{summary}; {}", notes.join("; "))
-            }
-        }
-        _ => decision,
-    }
+    decide(|| values.iter().copied(), context)
 }
 
 /// The reading of a column that holds no identifier.

@@ -5,7 +5,7 @@
 
 use std::collections::HashSet;
 
-use super::columns::{TypingContext, type_column};
+use super::columns::{TypingContext, type_columns};
 use super::error::column_letters;
 use super::grid::{Grid, GridRow};
 use super::infer::stays_text;
@@ -98,9 +98,7 @@ pub fn into_table_explained(grid: Grid, options: &TableOptions) -> Result<Explai
             decimal: options.decimal,
             file_date_format: options.file_date_format.as_deref(),
         };
-        (0..width)
-            .map(|column| type_column(&mut table_rows, column, text_column[column], &context))
-            .collect()
+        type_columns(&mut table_rows, &text_column, &context)
     } else {
         for row in &mut table_rows {
             for (cell, _) in row.iter_mut().zip(&text_column).filter(|(_, t)| **t) {
