@@ -13,8 +13,7 @@ use std::time::{Duration, Instant};
 use chrono::{Days, NaiveDate, Utc};
 use exportsync::config::Config;
 use exportsync::run::{self, Endpoints, RunRequest, Services};
-use exportsync::secrets::{BackendSecrets, GoogleSecrets, Secret, Secrets, TelegramSecrets};
-use exportsync::sim::backend::{BackendOptions, BackendSim, DEMO_EMAIL, DEMO_PASSWORD};
+use exportsync::sim::backend::{BackendOptions, BackendSim};
 use exportsync::sim::sheets::{SheetsSim, SheetsSimOptions};
 use exportsync::sim::telegram::{TelegramSim, TelegramSimOptions};
 
@@ -102,18 +101,7 @@ async fn job_and_memory(bin: &str) {
     })
     .await
     .unwrap();
-    let secrets = Secrets {
-        backend: Some(BackendSecrets {
-            base_url: None,
-            email: DEMO_EMAIL.into(),
-            password: Secret::new(DEMO_PASSWORD.into()),
-        }),
-        google: Some(GoogleSecrets::new(sheets.service_account_key())),
-        telegram: Some(TelegramSecrets {
-            bot_token: Secret::new(TOKEN.into()),
-            chat_id: "1".into(),
-        }),
-    };
+    let secrets = exportsync::sim::secrets(&sheets, TOKEN, "1").expect("the simulators' secrets");
     let services = Services::new(Endpoints {
         sheets: Some(sheets.base_url()),
         telegram: Some(telegram.base_url()),
@@ -158,12 +146,7 @@ async fn job_and_memory(bin: &str) {
     let secrets_path = dir.path().join("secrets.json");
     std::fs::write(
         &secrets_path,
-        serde_json::json!({
-            "backend": {"email": DEMO_EMAIL, "password": DEMO_PASSWORD},
-            "google": sheets.service_account_key(),
-            "telegram": {"bot_token": TOKEN, "chat_id": "1"},
-        })
-        .to_string(),
+        exportsync::sim::secrets_document(&sheets, TOKEN, "1").to_string(),
     )
     .unwrap();
     let mut peaks = Vec::new();

@@ -9,8 +9,7 @@ use std::time::Duration;
 use crate::config::Config;
 use crate::report::RunStatus;
 use crate::run::{self, Endpoints, RunRequest, Services};
-use crate::secrets::{BackendSecrets, GoogleSecrets, Secret, Secrets, TelegramSecrets};
-use crate::sim::backend::{BackendOptions, BackendSim, DEMO_EMAIL, DEMO_PASSWORD};
+use crate::sim::backend::{BackendOptions, BackendSim};
 use crate::sim::sheets::{SheetsSim, SheetsSimOptions};
 use crate::sim::telegram::{TelegramSim, TelegramSimOptions};
 
@@ -58,18 +57,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
     println!("Sheets API emulator:     {}", sheets.base_url());
     println!("Telegram Bot API fake:   {}", telegram.base_url());
 
-    let secrets = Secrets {
-        backend: Some(BackendSecrets {
-            base_url: None,
-            email: DEMO_EMAIL.to_owned(),
-            password: Secret::new(DEMO_PASSWORD.to_owned()),
-        }),
-        google: Some(GoogleSecrets::new(sheets.service_account_key())),
-        telegram: Some(TelegramSecrets {
-            bot_token: Secret::new(DEMO_BOT_TOKEN.to_owned()),
-            chat_id: DEMO_CHAT_ID.to_owned(),
-        }),
-    };
+    let secrets = crate::sim::secrets(&sheets, DEMO_BOT_TOKEN, DEMO_CHAT_ID)?;
     let services = Services::new(Endpoints {
         sheets: Some(sheets.base_url()),
         telegram: Some(telegram.base_url()),

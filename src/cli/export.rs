@@ -5,10 +5,11 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Context;
-use chrono::{Days, NaiveDate, Utc};
+use chrono::{NaiveDate, Utc};
 use serde::Serialize;
 
 use crate::config::{Config, MAX_PARALLEL, check_base_url};
+use crate::run::{WindowError, window};
 use crate::secrets::{SecretSourceArgs, SecretsProvider};
 use crate::source::{BackendCredentials, DateWindow, ExportSource, SourceReport};
 
@@ -166,33 +167,26 @@ pub(crate) async fn interrupted() -> &'static str {
     }
 }
 
-/// The explicit range, else the last `lookback_days` up to today in the configured zone.
+/// The explicit range, else the last `lookback_days` up to today in the configured zone: the
+/// run's rule ([`window::resolve`]), its errors worded with this command's flags.
 fn date_window(
     config: &Config,
     from: Option<NaiveDate>,
     to: Option<NaiveDate>,
 ) -> anyhow::Result<DateWindow> {
-    let today = Utc::now()
-        .with_timezone(&config.defaults.timezone)
-        .date_naive();
-    let to_given = to.is_some();
-    let to = to.unwrap_or(today);
-    let from = match from {
-        Some(from) => from,
-        None => to
-            .checked_sub_days(Days::new(config.defaults.lookback_days.into()))
-            .context("lookback_days reaches before the calendar")?,
-    };
-    if from > to {
-        if to_given {
-            anyhow::bail!("--from {from} is after --to {to}");
-        }
-        anyhow::bail!(
-            "--from {from} is after today ({to} in {}); give an earlier date",
-            config.defaults.timezone
-        );
-    }
-    Ok(DateWindow { from, to })
+    let timezone = config.defaults.timezone;
+    let today = window::today_in(timezone, Utc::now());
+    window::resolve(from, to, today, config.defaults.lookback_days, timezone).map_err(|e| match e {
+        WindowError::Reversed { from, to } => anyhow::anyhow!("--from {from} is after --to {to}"),
+        WindowError::FromAfterToday {
+            from,
+            today,
+            timezone,
+        } => anyhow::anyhow!(
+            "--from {from} is after today ({today} in {timezone}); give an earlier date"
+        ),
+        other @ WindowError::OutOfRange { .. } => other.into(),
+    })
 }
 
 pub fn to_json(report: &SourceReport) -> ExportJson {

@@ -18,6 +18,8 @@ use axum::response::{IntoResponse, Response};
 use base64::Engine as _;
 use serde_json::json;
 
+use super::server::LoopbackServer;
+
 mod sigv4;
 
 /// What the fake starts with.
@@ -72,8 +74,7 @@ impl Shared {
 pub struct SecretsManagerSim {
     addr: SocketAddr,
     shared: Arc<Shared>,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-    task: Option<tokio::task::JoinHandle<()>>,
+    server: LoopbackServer,
 }
 
 impl SecretsManagerSim {
@@ -87,7 +88,7 @@ impl SecretsManagerSim {
         port: u16,
         options: SecretsManagerSimOptions,
     ) -> std::io::Result<SecretsManagerSim> {
-        let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
+        let listener = super::server::bind(port).await?;
         let addr = listener.local_addr()?;
         let shared = Arc::new(Shared {
             secrets: Mutex::default(),
@@ -101,21 +102,11 @@ impl SecretsManagerSim {
         let app = axum::Router::new()
             .route("/", axum::routing::post(answer))
             .with_state(shared.clone());
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let task = tokio::spawn(async move {
-            let serve = axum::serve(listener, app).with_graceful_shutdown(async {
-                let _ = stopped.await;
-            });
-            if let Err(error) = serve.await {
-                tracing::error!(%error, "secrets manager fake stopped with an error");
-            }
-        });
-        tracing::debug!(%addr, "secrets manager fake listening");
+        let server = LoopbackServer::serve("secrets manager fake", listener, app)?;
         Ok(SecretsManagerSim {
             addr,
             shared,
-            stop: Some(stop),
-            task: Some(task),
+            server,
         })
     }
 
@@ -150,21 +141,8 @@ impl SecretsManagerSim {
     }
 
     /// Stops accepting connections and waits for the server task to end.
-    pub async fn shutdown(mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        if let Some(task) = self.task.take() {
-            let _ = task.await;
-        }
-    }
-}
-
-impl Drop for SecretsManagerSim {
-    fn drop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
+    pub async fn shutdown(self) {
+        self.server.shutdown().await;
     }
 }
 

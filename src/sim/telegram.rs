@@ -19,6 +19,8 @@ use serde_json::{Value, json};
 use crate::report::summary::{MAX_CAPTION_LEN, MAX_MESSAGE_LEN, telegram_len};
 use crate::report::telegram::png_size;
 
+use super::server::LoopbackServer;
+
 /// What the fake starts with.
 #[derive(Clone, Debug, Default)]
 pub struct TelegramSimOptions {
@@ -90,8 +92,7 @@ struct SimState {
 pub struct TelegramSim {
     addr: SocketAddr,
     shared: Arc<Shared>,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-    task: Option<tokio::task::JoinHandle<()>>,
+    server: LoopbackServer,
 }
 
 impl TelegramSim {
@@ -102,7 +103,7 @@ impl TelegramSim {
 
     /// Starts on 127.0.0.1:`port` (0 picks a free one).
     pub async fn start_on(port: u16, options: TelegramSimOptions) -> std::io::Result<TelegramSim> {
-        let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
+        let listener = super::server::bind(port).await?;
         let addr = listener.local_addr()?;
         let shared = Arc::new(Shared {
             token: options.token,
@@ -118,21 +119,11 @@ impl TelegramSim {
             .route("/{bot}/{method}", axum::routing::any(handle))
             .layer(DefaultBodyLimit::max(64 * 1024 * 1024))
             .with_state(shared.clone());
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let task = tokio::spawn(async move {
-            let serve = axum::serve(listener, app).with_graceful_shutdown(async {
-                let _ = stopped.await;
-            });
-            if let Err(error) = serve.await {
-                tracing::error!(%error, "telegram fake stopped with an error");
-            }
-        });
-        tracing::debug!(%addr, "telegram fake listening");
+        let server = LoopbackServer::serve("telegram fake", listener, app)?;
         Ok(TelegramSim {
             addr,
             shared,
-            stop: Some(stop),
-            task: Some(task),
+            server,
         })
     }
 
@@ -177,25 +168,12 @@ impl TelegramSim {
     }
 
     /// Stops accepting connections and waits for the server task to end.
-    pub async fn shutdown(mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        if let Some(task) = self.task.take() {
-            let _ = task.await;
-        }
+    pub async fn shutdown(self) {
+        self.server.shutdown().await;
     }
 
     fn state(&self) -> std::sync::MutexGuard<'_, SimState> {
         self.shared.state.lock().expect("telegram fake lock")
-    }
-}
-
-impl Drop for TelegramSim {
-    fn drop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
     }
 }
 

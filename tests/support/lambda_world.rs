@@ -9,11 +9,11 @@ use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::Duration;
 
-use exportsync::sim::backend::{BackendOptions, BackendSim, DEMO_EMAIL, DEMO_PASSWORD};
+use exportsync::sim::backend::{BackendOptions, BackendSim};
 use exportsync::sim::secretsmanager::{SecretsManagerSim, SecretsManagerSimOptions};
 use exportsync::sim::sheets::{SheetsSim, SheetsSimOptions};
 use exportsync::sim::telegram::{TelegramSim, TelegramSimOptions};
-use serde_json::{Value, json};
+use serde_json::Value;
 use tokio::process::{Child, Command};
 
 pub use crate::runtime_api::{Outcome, RuntimeApi};
@@ -102,17 +102,12 @@ impl World {
         let secrets = SecretsManagerSim::start(SecretsManagerSimOptions::default())
             .await
             .unwrap();
-        let key = serde_json::to_value(sheets.service_account_key()).unwrap();
-        let document = json!({
-            "backend": {"email": DEMO_EMAIL, "password": DEMO_PASSWORD},
-            "google": key,
-            "telegram": {"bot_token": BOT_TOKEN, "chat_id": CHAT_ID},
-        });
+        let document = exportsync::sim::secrets_document(&sheets, BOT_TOKEN, CHAT_ID);
         match options.secret {
             SecretSetup::Good => secrets.put(SECRET_ID, document.to_string()),
             SecretSetup::GoogleAsString => {
                 let mut d = document.clone();
-                d["google"] = Value::String(key.to_string());
+                d["google"] = Value::String(document["google"].to_string());
                 secrets.put(SECRET_ID, d.to_string());
             }
             SecretSetup::Text(text) => secrets.put(SECRET_ID, &text),

@@ -12,25 +12,22 @@ mod session;
 
 use std::collections::BTreeMap;
 use std::fmt;
-use std::net::{Ipv4Addr, SocketAddr};
+use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use chrono::NaiveDate;
-use tokio::sync::oneshot;
-use tokio::task::JoinHandle;
 
 pub use data::{EXPORTS, export_file, export_rows};
 
 use routes::{Panel, Shared, lock};
 
+use super::server::LoopbackServer;
+
 /// The demo login of the simulator.
 pub const DEMO_EMAIL: &str = "demo@example.com";
 /// The demo password of the simulator (not a secret: it is printed at start).
 pub const DEMO_PASSWORD: &str = "demo-password";
-
-/// How long [`BackendSim::shutdown`] lets in-flight requests finish before aborting them.
-const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 
 /// What the simulator accepts and how much data it serves.
 #[derive(Clone)]
@@ -126,8 +123,7 @@ pub struct ExportRequest {
 pub struct BackendSim {
     addr: SocketAddr,
     shared: Shared,
-    stop: Option<oneshot::Sender<()>>,
-    server: Option<JoinHandle<std::io::Result<()>>>,
+    server: LoopbackServer,
 }
 
 impl BackendSim {
@@ -138,7 +134,7 @@ impl BackendSim {
 
     /// Starts on `port` of 127.0.0.1 (0 picks a free one).
     pub async fn start_on(port: u16, options: BackendOptions) -> std::io::Result<BackendSim> {
-        let listener = tokio::net::TcpListener::bind((Ipv4Addr::LOCALHOST, port)).await?;
+        let listener = super::server::bind(port).await?;
         let addr = listener.local_addr()?;
         let shared: Shared = Arc::new(Mutex::new(Panel {
             options,
@@ -146,21 +142,12 @@ impl BackendSim {
             stats: BackendStats::default(),
         }));
         let app = routes::router(shared.clone());
-        let (stop, stopped) = oneshot::channel::<()>();
-        let server = tokio::spawn(async move {
-            axum::serve(listener, app)
-                .with_graceful_shutdown(async move {
-                    // Resolves on an explicit stop and when the handle is dropped.
-                    let _ = stopped.await;
-                })
-                .await
-        });
+        let server = LoopbackServer::serve("simulated backend", listener, app)?;
         tracing::info!(%addr, "simulated backend listening");
         Ok(BackendSim {
             addr,
             shared,
-            stop: Some(stop),
-            server: Some(server),
+            server,
         })
     }
 
@@ -179,33 +166,8 @@ impl BackendSim {
     }
 
     /// Stops accepting, lets in-flight requests finish (at most a few seconds), then returns.
-    pub async fn shutdown(mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        if let Some(mut server) = self.server.take() {
-            match tokio::time::timeout(SHUTDOWN_GRACE, &mut server).await {
-                Ok(Ok(Ok(()))) => {}
-                Ok(Ok(Err(e))) => {
-                    tracing::warn!(error = %e, "simulated backend stopped with an error")
-                }
-                Ok(Err(e)) => tracing::warn!(error = %e, "simulated backend task failed"),
-                Err(_) => {
-                    tracing::warn!(
-                        "simulated backend: requests still running at shutdown, aborted"
-                    );
-                    server.abort();
-                }
-            }
-        }
-    }
-}
-
-impl Drop for BackendSim {
-    fn drop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
+    pub async fn shutdown(self) {
+        self.server.shutdown().await;
     }
 }
 

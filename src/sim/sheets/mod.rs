@@ -35,6 +35,8 @@ pub use model::{MAX_CELLS_PER_SPREADSHEET, SpreadsheetState, TabState};
 use model::Workbook;
 use routes::{Entry, Shared};
 
+use super::server::LoopbackServer;
+
 /// What a simulator starts with.
 #[derive(Clone, Debug, Default)]
 pub struct SheetsSimOptions {
@@ -47,8 +49,7 @@ pub struct SheetsSimOptions {
 pub struct SheetsSim {
     addr: SocketAddr,
     shared: Arc<Shared>,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-    task: Option<tokio::task::JoinHandle<()>>,
+    server: LoopbackServer,
 }
 
 impl SheetsSim {
@@ -59,7 +60,7 @@ impl SheetsSim {
 
     /// Starts on 127.0.0.1:`port` (0 picks a free one).
     pub async fn start_on(port: u16, options: SheetsSimOptions) -> std::io::Result<SheetsSim> {
-        let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
+        let listener = super::server::bind(port).await?;
         let addr = listener.local_addr()?;
         let books = options
             .spreadsheets
@@ -77,22 +78,12 @@ impl SheetsSim {
             latency_by_kind: Mutex::default(),
             late_write_answers: Mutex::default(),
         });
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let app = routes::router(shared.clone());
-        let task = tokio::spawn(async move {
-            let serve = axum::serve(listener, app).with_graceful_shutdown(async {
-                let _ = stopped.await;
-            });
-            if let Err(error) = serve.await {
-                tracing::error!(%error, "sheets simulator server stopped with an error");
-            }
-        });
-        tracing::debug!(%addr, "sheets simulator listening");
+        let server = LoopbackServer::serve("sheets emulator", listener, app)?;
         Ok(SheetsSim {
             addr,
             shared,
-            stop: Some(stop),
-            task: Some(task),
+            server,
         })
     }
 
@@ -191,25 +182,12 @@ impl SheetsSim {
     }
 
     /// Stops accepting connections and waits for the server task to end.
-    pub async fn shutdown(mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        if let Some(task) = self.task.take() {
-            let _ = task.await;
-        }
+    pub async fn shutdown(self) {
+        self.server.shutdown().await;
     }
 
     fn books(&self) -> std::sync::MutexGuard<'_, HashMap<String, Entry>> {
         self.shared.books.lock().expect("books lock")
-    }
-}
-
-impl Drop for SheetsSim {
-    fn drop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
     }
 }
 
