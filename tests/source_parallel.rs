@@ -7,6 +7,9 @@
 //!
 //! Browser tests run one at a time (a static semaphore): this machine has two cores.
 
+#[path = "support/leftovers.rs"]
+mod leftovers;
+
 use std::collections::BTreeMap;
 use std::io::Cursor;
 use std::path::{Path, PathBuf};
@@ -19,10 +22,12 @@ use exportsync::config::{Config, ExportConfig};
 use exportsync::secrets::Secret;
 use exportsync::sim::backend::{BackendOptions, BackendSim, DEMO_EMAIL, Faults, export_rows};
 use exportsync::source::{
-    BackendCredentials, DateWindow, ExportSource, SourceError, SourceEvent, SourceReport, procs,
+    BackendCredentials, DateWindow, ExportSource, SourceError, SourceEvent, SourceReport,
 };
 use exportsync::table::Cell;
 use tokio::sync::Semaphore;
+
+use leftovers::assert_nothing_left;
 
 static ONE_BROWSER_AT_A_TIME: Semaphore = Semaphore::const_new(1);
 
@@ -160,36 +165,6 @@ fn at(marks: &Marks, mark: &str) -> Instant {
         .find(|(m, _)| m == mark)
         .unwrap_or_else(|| panic!("no {mark} in {:?}", marks.lock().unwrap()))
         .1
-}
-
-/// No Chromium process descends from this test process or mentions the private temp root,
-/// and the browser's temporary directories are gone.
-fn assert_nothing_left(temp_root: &Path) {
-    let me = std::process::id();
-    let root = temp_root.display().to_string();
-    let all = procs::list();
-    let descends_from_me = |mut pid: u32| {
-        for _ in 0..64 {
-            let Some(p) = all.iter().find(|p| p.pid == pid) else {
-                return false;
-            };
-            if p.ppid == me {
-                return true;
-            }
-            if p.ppid <= 1 {
-                return false;
-            }
-            pid = p.ppid;
-        }
-        false
-    };
-    let left: Vec<_> = all
-        .iter()
-        .filter(|p| p.cmdline.contains(&root) || (p.is_chromium() && descends_from_me(p.pid)))
-        .collect();
-    assert!(left.is_empty(), "browser processes left behind: {left:#?}");
-    let dirs: Vec<_> = std::fs::read_dir(temp_root).unwrap().collect();
-    assert!(dirs.is_empty(), "temporary directories left: {dirs:?}");
 }
 
 fn cell_text(d: &Data) -> String {

@@ -15,16 +15,8 @@ use crate::source::{BackendCredentials, DateWindow, ExportSource, SourceReport};
 
 #[derive(Debug, clap::Args)]
 pub struct ExportArgs {
-    /// First day to export (YYYY-MM-DD). Default: `lookback_days` before today in the
-    /// configured time zone.
-    #[arg(long, value_name = "YYYY-MM-DD")]
-    pub from: Option<NaiveDate>,
-    /// Last day to export (YYYY-MM-DD), inclusive. Default: today in the configured time zone.
-    #[arg(long, value_name = "YYYY-MM-DD")]
-    pub to: Option<NaiveDate>,
-    /// Run only this export (repeatable). Default: every enabled export.
-    #[arg(long = "only", value_name = "NAME")]
-    pub only: Vec<String>,
+    #[command(flatten)]
+    pub selection: super::SelectionArgs,
     /// Folder for the downloaded files (created if missing).
     #[arg(long, value_name = "DIR")]
     pub out: PathBuf,
@@ -73,7 +65,7 @@ pub struct ExportJson {
 pub async fn run(args: ExportArgs) -> anyhow::Result<ExitCode> {
     let mut config = Config::load(&args.config)?;
     let selected: Vec<String> = config
-        .select(&args.only)?
+        .select(&args.selection.only)?
         .iter()
         .map(|e| e.name.clone())
         .collect();
@@ -106,7 +98,7 @@ pub async fn run(args: ExportArgs) -> anyhow::Result<ExitCode> {
     if let Some(parallel) = args.parallel {
         config.browser.parallel = parallel.into();
     }
-    let window = date_window(&config, args.from, args.to)?;
+    let window = date_window(&config, args.selection.from, args.selection.to)?;
     std::fs::create_dir_all(&args.out)
         .with_context(|| format!("cannot create the output folder {}", args.out.display()))?;
 

@@ -14,6 +14,20 @@ pub mod run;
 pub mod sim;
 pub mod upsert;
 
+/// The days and exports of `run` and `export`.
+#[derive(Debug, clap::Args)]
+pub struct SelectionArgs {
+    /// First day (YYYY-MM-DD). Default: `lookback_days` before --to.
+    #[arg(long, value_name = "YYYY-MM-DD")]
+    pub from: Option<chrono::NaiveDate>,
+    /// Last day (YYYY-MM-DD), inclusive. Default: today in the configured time zone.
+    #[arg(long, value_name = "YYYY-MM-DD")]
+    pub to: Option<chrono::NaiveDate>,
+    /// Run only this export (repeatable). Default: every enabled export.
+    #[arg(long = "only", value_name = "NAME")]
+    pub only: Vec<String>,
+}
+
 #[derive(Debug, Parser)]
 #[command(
     name = "exportsync",

@@ -7,8 +7,6 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use chrono::NaiveDate;
-
 use crate::config::Config;
 use crate::report::{ExportStatus, RunStatus};
 use crate::run::{self, Endpoints, Progress, RunRequest, Services};
@@ -16,15 +14,8 @@ use crate::secrets::{SecretSourceArgs, SecretsProvider};
 
 #[derive(Debug, clap::Args)]
 pub struct RunArgs {
-    /// First day (YYYY-MM-DD). Default: `lookback_days` before --to.
-    #[arg(long, value_name = "YYYY-MM-DD")]
-    pub from: Option<NaiveDate>,
-    /// Last day (YYYY-MM-DD), inclusive. Default: today in the configured time zone.
-    #[arg(long, value_name = "YYYY-MM-DD")]
-    pub to: Option<NaiveDate>,
-    /// Run only this export (repeatable). Default: every enabled export.
-    #[arg(long = "only", value_name = "NAME")]
-    pub only: Vec<String>,
+    #[command(flatten)]
+    pub selection: super::SelectionArgs,
     /// Download, read and plan, but write nothing to the sheets.
     #[arg(long)]
     pub dry_run: bool,
@@ -67,9 +58,9 @@ pub async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     let secrets = provider.get().await?;
     let services = Services::new(Endpoints::default())?;
     let request = RunRequest {
-        from: args.from,
-        to: args.to,
-        only: args.only.clone(),
+        from: args.selection.from,
+        to: args.selection.to,
+        only: args.selection.only.clone(),
         dry_run: args.dry_run,
         backend_url: args.backend_url.clone(),
         screenshots_dir: Some(args.screenshots.clone()),

@@ -297,8 +297,9 @@ fn serial_form(cell: &Cell) -> Cow<'static, str> {
         .map_or(Cow::Borrowed(""), |f| format_decimal(f).into())
 }
 
-/// Text spelling a date (`YYYY-MM-DD`) or date-time (`YYYY-MM-DD HH:MM:SS`), as a cell.
-fn date_text(t: &str) -> Option<Cell> {
+/// Text spelling a date (`YYYY-MM-DD`) or date-time (`YYYY-MM-DD HH:MM:SS`), exactly, as a
+/// cell; also what the planner's keys compare ([`crate::sheet::plan`]).
+pub(crate) fn date_text(t: &str) -> Option<Cell> {
     let b = t.as_bytes();
     if !(b.len() == 10 || b.len() == 19) || b[4] != b'-' || b[7] != b'-' {
         return None;

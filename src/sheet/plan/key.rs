@@ -7,9 +7,9 @@
 
 use std::hash::Hasher;
 
-use chrono::{NaiveDate, NaiveDateTime};
 use serde_json::Value;
 
+use crate::sheet::values::date_text;
 use crate::table::Cell;
 
 /// One key part in its compare form.
@@ -162,25 +162,9 @@ fn is_integer_text(s: &str) -> bool {
         && (b[0] != b'0' || (b.len() == 1 && digits.len() == s.len()))
 }
 
-/// Text spelling a date (`YYYY-MM-DD`) or date-time (`YYYY-MM-DD HH:MM:SS`), exactly.
-fn date_text(t: &str) -> Option<Cell> {
-    let b = t.as_bytes();
-    if !(b.len() == 10 || b.len() == 19) || b[4] != b'-' || b[7] != b'-' {
-        return None;
-    }
-    if b.len() == 10 {
-        NaiveDate::parse_from_str(t, "%Y-%m-%d")
-            .ok()
-            .map(Cell::Date)
-    } else {
-        NaiveDateTime::parse_from_str(t, "%Y-%m-%d %H:%M:%S")
-            .ok()
-            .map(Cell::DateTime)
-    }
-}
-
 #[cfg(test)]
 mod tests {
+    use chrono::NaiveDate;
     use serde_json::json;
 
     use super::*;
