@@ -1,9 +1,9 @@
 //! Running the exports of one logged-in browser session, up to `[browser] parallel` at once,
 //! each in its own tab (a window of its own) of the one browser, sharing its one login. The
 //! login tab starts at once and the other tabs join as they open; tabs take the next export
-//! from a shared queue; an expired session is logged in again once for
-//! all tabs ([`ReloginGate`]); a tab that crashes fails only its own export and is replaced by
-//! a new tab for the exports still queued.
+//! from a shared queue; an expired session is logged in again once for all tabs
+//! ([`ReloginGate`]); a tab that crashes fails only its own export and is replaced by a new tab
+//! for the exports still queued.
 
 use std::collections::VecDeque;
 use std::path::Path;
