@@ -11,7 +11,6 @@ use std::process::ExitCode;
 use anyhow::Context;
 use serde::Serialize;
 
-use crate::config::Config;
 use crate::table::{self, Cell, DecimalMark, Explained, TableOptions};
 
 /// How many rows `inspect` shows.
@@ -39,17 +38,8 @@ pub struct InspectArgs {
     /// Text formats: the decimal mark, "," or ".".
     #[arg(long, value_name = "MARK")]
     pub decimal: Option<DecimalMark>,
-    /// Read the file with this export's table options from the configuration.
-    #[arg(long, value_name = "NAME")]
-    pub export: Option<String>,
-    /// The export definitions (used with --export).
-    #[arg(
-        long,
-        value_name = "FILE",
-        default_value = "exports.toml",
-        requires = "export"
-    )]
-    pub config: PathBuf,
+    #[command(flatten)]
+    pub configured: super::ConfiguredExportArgs,
 }
 
 /// What `inspect --json` prints.
@@ -108,19 +98,8 @@ pub async fn run(args: InspectArgs) -> anyhow::Result<ExitCode> {
 /// The table options: the export's from the configuration when `--export` names one (errors
 /// name the file and the export), then each flag given overrides its option.
 fn options(args: &InspectArgs, file: &str) -> anyhow::Result<TableOptions> {
-    let mut options = match &args.export {
-        Some(name) => {
-            let config = Config::load(&args.config)?;
-            let export = config.exports.iter().find(|e| &e.name == name).ok_or_else(|| {
-                let known: Vec<&str> = config.exports.iter().map(|e| e.name.as_str()).collect();
-                anyhow::anyhow!(
-                    "{}: export \"{name}\" (given to --export): no such export; known exports: {}",
-                    config.origin,
-                    known.join(", ")
-                )
-            })?;
-            export.table_options()
-        }
+    let mut options = match args.configured.load()? {
+        Some(export) => export.table_options(),
         None => TableOptions {
             export: file.to_owned(),
             ..TableOptions::default()

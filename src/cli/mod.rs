@@ -28,6 +28,34 @@ pub struct SelectionArgs {
     pub only: Vec<String>,
 }
 
+/// `--export NAME` and the configuration it is read from (`inspect`, `upsert`).
+#[derive(Debug, clap::Args)]
+pub struct ConfiguredExportArgs {
+    /// Take this export's settings from the configuration (its table options, and for upsert
+    /// its spreadsheet, tab and key columns); flags override them.
+    #[arg(long, value_name = "NAME")]
+    pub export: Option<String>,
+    /// The configuration file `--export` reads.
+    #[arg(
+        long,
+        value_name = "FILE",
+        default_value = "exports.toml",
+        requires = "export"
+    )]
+    pub config: std::path::PathBuf,
+}
+
+impl ConfiguredExportArgs {
+    /// The export `--export` names, from the configuration; `None` without `--export`.
+    pub fn load(&self) -> anyhow::Result<Option<crate::config::ExportConfig>> {
+        let Some(name) = &self.export else {
+            return Ok(None);
+        };
+        let config = crate::config::Config::load(&self.config)?;
+        Ok(Some(config.export_named(name, "--export")?.clone()))
+    }
+}
+
 #[derive(Debug, Parser)]
 #[command(
     name = "exportsync",

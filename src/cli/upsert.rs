@@ -11,7 +11,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 
-use crate::config::{Config, ExportConfig};
+use crate::config::ExportConfig;
 use crate::secrets::{SecretSourceArgs, SecretsProvider};
 use crate::sheet::{SheetClient, SheetClientOptions, SheetTarget, UpsertReport};
 use crate::table::{self, TableOptions};
@@ -20,18 +20,8 @@ use crate::table::{self, TableOptions};
 pub struct UpsertArgs {
     /// The export file (xlsx, xls, ods, csv, tsv or html; detected by content).
     pub file: PathBuf,
-    /// Take the spreadsheet, tab, key columns, text columns, header row and footers from this
-    /// export of the configuration (flags override them).
-    #[arg(long, value_name = "NAME")]
-    pub export: Option<String>,
-    /// The configuration file `--export` reads.
-    #[arg(
-        long,
-        value_name = "FILE",
-        default_value = "exports.toml",
-        requires = "export"
-    )]
-    pub config: PathBuf,
+    #[command(flatten)]
+    pub configured: super::ConfiguredExportArgs,
     /// The spreadsheet id (the long id in the sheet's URL).
     #[arg(long, required_unless_present = "export")]
     pub spreadsheet: Option<String>,
@@ -58,27 +48,13 @@ pub struct UpsertArgs {
 /// Where the table goes and how the file is read: the export's configuration (if named)
 /// with the flags over it.
 fn resolve(args: &UpsertArgs) -> anyhow::Result<(SheetTarget, TableOptions)> {
-    let export: Option<ExportConfig> = match &args.export {
-        None => None,
-        Some(name) => {
-            let config = Config::load(&args.config)?;
-            let found = config.exports.iter().find(|e| &e.name == name).cloned();
-            Some(found.ok_or_else(|| {
-                let known: Vec<&str> = config.exports.iter().map(|e| e.name.as_str()).collect();
-                anyhow::anyhow!(
-                    "{}: no export named {name:?} (its exports: {}); check --export",
-                    config.origin,
-                    known.join(", ")
-                )
-            })?)
-        }
-    };
+    let export = args.configured.load()?;
     let spreadsheet_id = match (&args.spreadsheet, &export) {
         (Some(id), _) => id.clone(),
         (None, Some(e)) => e.spreadsheet_id.clone().with_context(|| {
             format!(
                 "{}: export {:?} has no spreadsheet_id yet; set it there or pass --spreadsheet",
-                args.config.display(),
+                args.configured.config.display(),
                 e.name
             )
         })?,

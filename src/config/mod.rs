@@ -27,10 +27,12 @@ pub enum ConfigError {
         origin: String,
         problems: Vec<Problem>,
     },
-    #[error("{origin}: export \"{name}\" (given to --only): no such export; known exports: {}", known.join(", "))]
+    #[error("{origin}: export \"{name}\" (given to {given_to}): no such export; known exports: {}", known.join(", "))]
     UnknownExport {
         origin: String,
         name: String,
+        /// The flag or field the name came from.
+        given_to: &'static str,
         known: Vec<String>,
     },
     #[error("{origin}: export \"{name}\": field \"enabled\": the export is disabled; {why}")]
@@ -62,42 +64,50 @@ impl Config {
 
     /// The exports to run: the enabled ones when `only` is empty, else exactly those named
     /// (in the file's order). Unknown or disabled names are errors.
+    /// The export called `name`; `given_to` says where the name came from, for the error.
+    pub fn export_named(
+        &self,
+        name: &str,
+        given_to: &'static str,
+    ) -> Result<&ExportConfig, ConfigError> {
+        self.exports
+            .iter()
+            .find(|e| e.name == name)
+            .ok_or_else(|| ConfigError::UnknownExport {
+                origin: self.origin.clone(),
+                name: name.to_owned(),
+                given_to,
+                known: self.exports.iter().map(|e| e.name.clone()).collect(),
+            })
+    }
+
     pub fn select(&self, only: &[String]) -> Result<Vec<&ExportConfig>, ConfigError> {
         if only.is_empty() {
             return Ok(self.exports.iter().filter(|e| e.enabled).collect());
         }
         for name in only {
-            match self.exports.iter().find(|e| &e.name == name) {
-                None => {
-                    return Err(ConfigError::UnknownExport {
-                        origin: self.origin.clone(),
-                        name: name.clone(),
-                        known: self.exports.iter().map(|e| e.name.clone()).collect(),
-                    });
+            let e = self.export_named(name, "--only")?;
+            if !e.enabled {
+                let mut missing = Vec::new();
+                if e.page.is_none() {
+                    missing.push("page");
                 }
-                Some(e) if !e.enabled => {
-                    let mut missing = Vec::new();
-                    if e.page.is_none() {
-                        missing.push("page");
-                    }
-                    if e.spreadsheet_id.is_none() {
-                        missing.push("spreadsheet_id");
-                    }
-                    let why = if missing.is_empty() {
-                        "set enabled = true to run it".to_owned()
-                    } else {
-                        format!(
-                            "it has no {} yet; fill them in and set enabled = true",
-                            missing.join(" and ")
-                        )
-                    };
-                    return Err(ConfigError::Disabled {
-                        origin: self.origin.clone(),
-                        name: name.clone(),
-                        why,
-                    });
+                if e.spreadsheet_id.is_none() {
+                    missing.push("spreadsheet_id");
                 }
-                Some(_) => {}
+                let why = if missing.is_empty() {
+                    "set enabled = true to run it".to_owned()
+                } else {
+                    format!(
+                        "it has no {} yet; fill them in and set enabled = true",
+                        missing.join(" and ")
+                    )
+                };
+                return Err(ConfigError::Disabled {
+                    origin: self.origin.clone(),
+                    name: name.clone(),
+                    why,
+                });
             }
         }
         Ok(self
