@@ -5,27 +5,24 @@
 //!
 //! Browser tests run one at a time (a static semaphore): this machine has two cores.
 
-#[path = "support/leftovers.rs"]
-mod leftovers;
+#[path = "support/browser.rs"]
+mod browser;
 
-use std::io::Cursor;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use calamine::{Data, Reader, Xlsx};
 use chrono::NaiveDate;
 use exportsync::config::{BrowserMode, Config, FillMethod};
 use exportsync::secrets::Secret;
-use exportsync::sim::backend::{BackendOptions, BackendSim, DEMO_EMAIL, Faults, export_rows};
+use exportsync::sim::backend::{BackendOptions, BackendSim, DEMO_EMAIL, Faults};
 use exportsync::source::{
     BackendCredentials, BrowserSession, DateWindow, ExportSource, SourceError, SourceEvent,
     SourceReport, procs,
 };
-use exportsync::table::Cell;
 use tokio::sync::Semaphore;
 
-use leftovers::assert_nothing_left;
+use browser::{assert_file_matches_simulator, assert_nothing_left};
 
 static ONE_BROWSER_AT_A_TIME: Semaphore = Semaphore::const_new(1);
 
@@ -125,45 +122,6 @@ fn files_in(dir: &Path) -> Vec<String> {
     names
 }
 
-fn cell_text(d: &Data) -> String {
-    match d {
-        Data::Float(f) if f.fract() == 0.0 => format!("{}", *f as i64),
-        other => other.to_string(),
-    }
-}
-
-/// The downloaded xlsx holds exactly the simulator's rows for the window: same header, same
-/// number of rows, same first-column IDs in the same order.
-fn assert_file_matches_simulator(path: &Path, export: &str, rows_per_day: usize) {
-    let bytes = std::fs::read(path).unwrap();
-    let mut book: Xlsx<_> =
-        calamine::open_workbook_from_rs(Cursor::new(bytes)).expect("a valid xlsx");
-    let range = book
-        .worksheet_range_at(0)
-        .expect("one sheet")
-        .expect("readable sheet");
-    let mut rows = range.rows();
-    let header: Vec<String> = rows
-        .next()
-        .expect("a header row")
-        .iter()
-        .map(cell_text)
-        .collect();
-    let (want_header, want_rows) = export_rows(export, window().from, window().to, rows_per_day);
-    assert_eq!(header, want_header, "{export}: header");
-    let ids: Vec<String> = rows.map(|r| cell_text(&r[0])).collect();
-    let want_ids: Vec<String> = want_rows
-        .iter()
-        .map(|r| match &r[0] {
-            Cell::Text(s) => s.clone(),
-            Cell::Int(i) => i.to_string(),
-            other => other.canonical().into_owned(),
-        })
-        .collect();
-    assert!(!want_ids.is_empty());
-    assert_eq!(ids, want_ids, "{export}: first-column IDs");
-}
-
 const ALL: [&str; 4] = [
     "transactions",
     "point_transactions",
@@ -193,7 +151,7 @@ async fn one_login_four_exports_every_mechanism_exact_bytes_names_and_ranges() {
             downloaded.bytes,
             std::fs::metadata(&downloaded.path).unwrap().len()
         );
-        assert_file_matches_simulator(&downloaded.path, &outcome.name, 5);
+        assert_file_matches_simulator(&downloaded.path, &outcome.name, window(), 5);
     }
     let mut expected: Vec<String> = ALL
         .iter()
@@ -262,7 +220,7 @@ async fn an_expired_session_is_logged_in_again_and_the_export_retried() {
             .as_ref()
             .unwrap_or_else(|e| panic!("{}: {e}", outcome.name));
         assert_eq!(outcome.attempts, 1, "recovered in the same browser session");
-        assert_file_matches_simulator(&downloaded.path, &outcome.name, 5);
+        assert_file_matches_simulator(&downloaded.path, &outcome.name, window(), 5);
     }
     let stats = h.sim.stats();
     assert!(stats.sessions_expired >= 2, "{stats:?}");
@@ -460,7 +418,12 @@ async fn a_browser_failure_is_retried_once_in_a_fresh_session() {
         retried.screenshot.is_none(),
         "a success carries no screenshot"
     );
-    assert_file_matches_simulator(&retried.result.as_ref().unwrap().path, "transactions", 5);
+    assert_file_matches_simulator(
+        &retried.result.as_ref().unwrap().path,
+        "transactions",
+        window(),
+        5,
+    );
     let coin = by_name("coin_payments");
     assert!(
         matches!(
@@ -649,7 +612,7 @@ async fn the_export_command_downloads_and_reports_json() {
             std::fs::metadata(&file).unwrap().len()
         );
         assert!(e["seconds"].as_f64().unwrap() > 0.0);
-        assert_file_matches_simulator(&file, name, 5);
+        assert_file_matches_simulator(&file, name, window(), 5);
     }
     assert!(json["launch_seconds"].as_f64().unwrap() > 0.0);
     assert!(json["login_seconds"].as_f64().unwrap() > 0.0);
@@ -927,7 +890,7 @@ async fn an_export_answered_419_or_401_logs_in_again_and_retries_once() {
         .unwrap_or_else(|e| panic!("419: {e}"));
     assert_eq!(outcome.attempts, 1, "recovered in the same browser session");
     assert_eq!(report.relogins, 1);
-    assert_file_matches_simulator(&downloaded.path, "transactions", 5);
+    assert_file_matches_simulator(&downloaded.path, "transactions", window(), 5);
     let stats = h.sim.stats();
     assert_eq!((stats.sessions_expired, stats.logins_ok), (1, 2));
 
@@ -948,7 +911,7 @@ async fn an_export_answered_419_or_401_logs_in_again_and_retries_once() {
         .unwrap_or_else(|e| panic!("401: {e}"));
     assert_eq!(outcome.attempts, 1, "recovered in the same browser session");
     assert_eq!(report.relogins, 1);
-    assert_file_matches_simulator(&downloaded.path, "users", 5);
+    assert_file_matches_simulator(&downloaded.path, "users", window(), 5);
     let stats = h.sim.stats();
     assert_eq!((stats.sessions_expired, stats.logins_ok), (2, 4));
     h.stop().await;

@@ -7,27 +7,24 @@
 //!
 //! Browser tests run one at a time (a static semaphore): this machine has two cores.
 
-#[path = "support/leftovers.rs"]
-mod leftovers;
+#[path = "support/browser.rs"]
+mod browser;
 
 use std::collections::BTreeMap;
-use std::io::Cursor;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use calamine::{Data, Reader, Xlsx};
 use chrono::NaiveDate;
 use exportsync::config::{Config, ExportConfig};
 use exportsync::secrets::Secret;
-use exportsync::sim::backend::{BackendOptions, BackendSim, DEMO_EMAIL, Faults, export_rows};
+use exportsync::sim::backend::{BackendOptions, BackendSim, DEMO_EMAIL, Faults};
 use exportsync::source::{
     BackendCredentials, DateWindow, ExportSource, SourceError, SourceEvent, SourceReport,
 };
-use exportsync::table::Cell;
 use tokio::sync::Semaphore;
 
-use leftovers::assert_nothing_left;
+use browser::{assert_file_matches_simulator, assert_nothing_left};
 
 static ONE_BROWSER_AT_A_TIME: Semaphore = Semaphore::const_new(1);
 
@@ -167,39 +164,6 @@ fn at(marks: &Marks, mark: &str) -> Instant {
         .1
 }
 
-fn cell_text(d: &Data) -> String {
-    match d {
-        Data::Float(f) if f.fract() == 0.0 => format!("{}", *f as i64),
-        other => other.to_string(),
-    }
-}
-
-/// The file holds exactly the simulator's rows of `export` for the window.
-fn assert_file_is(path: &Path, export: &str) {
-    let bytes = std::fs::read(path).unwrap();
-    let mut book: Xlsx<_> = calamine::open_workbook_from_rs(Cursor::new(bytes)).unwrap();
-    let range = book.worksheet_range_at(0).unwrap().unwrap();
-    let mut rows = range.rows();
-    let header: Vec<String> = rows.next().unwrap().iter().map(cell_text).collect();
-    let (want_header, want_rows) = export_rows(export, window().from, window().to, 5);
-    assert_eq!(
-        header,
-        want_header,
-        "{export}: header of {}",
-        path.display()
-    );
-    let ids: Vec<String> = rows.map(|r| cell_text(&r[0])).collect();
-    let want: Vec<String> = want_rows
-        .iter()
-        .map(|r| match &r[0] {
-            Cell::Text(s) => s.clone(),
-            Cell::Int(i) => i.to_string(),
-            other => other.canonical().into_owned(),
-        })
-        .collect();
-    assert_eq!(ids, want, "{export}: IDs of {}", path.display());
-}
-
 fn assert_exact_ranges(sim: &BackendSim) {
     for r in sim.stats().exports.iter().filter(|r| r.status == 200) {
         assert_eq!((r.start, r.end), (Some(window().from), Some(window().to)));
@@ -234,7 +198,7 @@ async fn four_exports_with_different_delays_overlap_and_land_with_the_right_byte
             h.out()
                 .join(format!("{}_2024-11-20_2024-11-22.xlsx", outcome.name))
         );
-        assert_file_is(&d.path, &outcome.name);
+        assert_file_matches_simulator(&d.path, &outcome.name, window(), 5);
     }
     let stats = h.sim.stats();
     assert_eq!((stats.login_attempts, stats.logins_ok), (1, 1), "one login");
@@ -298,7 +262,7 @@ async fn files_with_the_same_suggested_name_land_as_the_right_exports() {
             .as_ref()
             .unwrap_or_else(|e| panic!("{}: {e}", outcome.name));
         assert_eq!(d.suggested_name, "export.xlsx");
-        assert_file_is(&d.path, &outcome.name);
+        assert_file_matches_simulator(&d.path, &outcome.name, window(), 5);
         paths.push(d.path.file_name().unwrap().to_str().unwrap().to_owned());
     }
     paths.sort();
@@ -355,7 +319,7 @@ async fn a_failing_export_does_not_disturb_the_others() {
                 .as_ref()
                 .unwrap_or_else(|e| panic!("{}: {e}", outcome.name));
             assert_eq!(outcome.attempts, 1);
-            assert_file_is(&d.path, &outcome.name);
+            assert_file_matches_simulator(&d.path, &outcome.name, window(), 5);
         }
     }
     assert_eq!(h.sim.stats().logins_ok, 1, "no retry session for a 500");
@@ -393,7 +357,7 @@ async fn a_session_expiring_while_tabs_work_is_logged_in_again_exactly_once() {
             outcome.name,
             marks.lock().unwrap()
         );
-        assert_file_is(&d.path, &outcome.name);
+        assert_file_matches_simulator(&d.path, &outcome.name, window(), 5);
     }
     let stats = h.sim.stats();
     assert_eq!(stats.sessions_expired, 1);
@@ -434,7 +398,7 @@ async fn a_dead_button_in_one_tab_lets_the_others_finish_first_at_their_own_pace
         let o = report.exports.iter().find(|o| o.name == name).unwrap();
         let d = o.result.as_ref().unwrap_or_else(|e| panic!("{name}: {e}"));
         assert_eq!(o.attempts, 1);
-        assert_file_is(&d.path, name);
+        assert_file_matches_simulator(&d.path, name, window(), 5);
         let done = at(&marks, &format!("{name}#1 ok"));
         assert!(
             done < dead_failed,
@@ -486,7 +450,7 @@ async fn a_crashed_tab_fails_only_its_export_which_is_retried() {
             .as_ref()
             .unwrap_or_else(|e| panic!("{}: {e}", outcome.name));
         assert_eq!(outcome.attempts, 1);
-        assert_file_is(&d.path, &outcome.name);
+        assert_file_matches_simulator(&d.path, &outcome.name, window(), 5);
     }
     assert_eq!(report.sessions.len(), 2);
     assert_eq!(report.sessions[0].tabs, 2);

@@ -1,0 +1,97 @@
+//! Checks shared by the browser tests: a downloaded file holds exactly the simulator's rows, and
+//! a browser session leaves no Chromium process or temporary directory behind.
+
+use std::io::Cursor;
+use std::path::Path;
+
+use calamine::{Data, Reader, Xlsx};
+use exportsync::sim::backend::export_rows;
+use exportsync::source::{DateWindow, procs};
+use exportsync::table::Cell;
+
+fn cell_text(d: &Data) -> String {
+    match d {
+        Data::Float(f) if f.fract() == 0.0 => format!("{}", *f as i64),
+        other => other.to_string(),
+    }
+}
+
+/// The downloaded xlsx holds exactly the simulator's rows of `export` for `window`: same
+/// header, same number of rows, same first-column IDs in the same order.
+pub fn assert_file_matches_simulator(
+    path: &Path,
+    export: &str,
+    window: DateWindow,
+    rows_per_day: usize,
+) {
+    let bytes = std::fs::read(path).unwrap();
+    let mut book: Xlsx<_> =
+        calamine::open_workbook_from_rs(Cursor::new(bytes)).expect("a valid xlsx");
+    let range = book
+        .worksheet_range_at(0)
+        .expect("one sheet")
+        .expect("readable sheet");
+    let mut rows = range.rows();
+    let header: Vec<String> = rows
+        .next()
+        .expect("a header row")
+        .iter()
+        .map(cell_text)
+        .collect();
+    let (want_header, want_rows) = export_rows(export, window.from, window.to, rows_per_day);
+    assert_eq!(
+        header,
+        want_header,
+        "{export}: header of {}",
+        path.display()
+    );
+    let ids: Vec<String> = rows.map(|r| cell_text(&r[0])).collect();
+    let want_ids: Vec<String> = want_rows
+        .iter()
+        .map(|r| match &r[0] {
+            Cell::Text(s) => s.clone(),
+            Cell::Int(i) => i.to_string(),
+            other => other.canonical().into_owned(),
+        })
+        .collect();
+    assert!(!want_ids.is_empty());
+    assert_eq!(
+        ids,
+        want_ids,
+        "{export}: first-column IDs of {}",
+        path.display()
+    );
+}
+
+/// No Chromium or crashpad process descends from this test process or mentions our private
+/// temp root, and the browser's temporary directories are gone.
+pub fn assert_nothing_left(temp_root: &Path) {
+    let me = std::process::id();
+    let root = temp_root.display().to_string();
+    let all = procs::list();
+    let descends_from_me = |mut pid: u32| {
+        for _ in 0..64 {
+            let Some(p) = all.iter().find(|p| p.pid == pid) else {
+                return false;
+            };
+            if p.ppid == me {
+                return true;
+            }
+            if p.ppid <= 1 {
+                return false;
+            }
+            pid = p.ppid;
+        }
+        false
+    };
+    let left: Vec<_> = all
+        .iter()
+        .filter(|p| p.cmdline.contains(&root) || (p.is_chromium() && descends_from_me(p.pid)))
+        .collect();
+    assert!(left.is_empty(), "browser processes left behind: {left:#?}");
+    let dirs: Vec<_> = std::fs::read_dir(temp_root).unwrap().collect();
+    assert!(
+        dirs.is_empty(),
+        "temporary directories left behind: {dirs:?}"
+    );
+}
