@@ -191,11 +191,45 @@ fn html_character_references_are_all_decoded() {
 }
 
 #[test]
-fn whitespace_only_text_stays_text_in_csv() {
-    let csv = "ID,Note,Amount\n1,   ,5\n2, ,6\n3,,7\n";
+fn a_cell_of_only_spaces_is_empty_in_every_text_format() {
+    let csv = "ID,Note,Amount\n1,   ,5\n2,\u{a0}\u{3000},6\n3,,7\n4, x ,8\n";
     let table = parse(csv.as_bytes(), &options("users")).unwrap();
     let notes: Vec<&Cell> = table.rows.iter().map(|r| &r[1]).collect();
-    assert_eq!(notes, [&text("   "), &text(" "), &Cell::Empty]);
+    assert_eq!(
+        notes,
+        [&Cell::Empty, &Cell::Empty, &Cell::Empty, &text(" x ")]
+    );
+
+    let html = "<table><tr><th>ID</th><th>Note</th></tr><tr><td>1</td><td>&nbsp;&nbsp;</td></tr>\
+                <tr><td>2</td><td>&ensp;&#8203;</td></tr><tr><td>3</td><td>ok</td></tr></table>";
+    let table = parse(html.as_bytes(), &options("users")).unwrap();
+    let notes: Vec<&Cell> = table.rows.iter().map(|r| &r[1]).collect();
+    assert_eq!(notes, [&Cell::Empty, &Cell::Empty, &text("ok")]);
+}
+
+/// Excel's HTML export marks text cells with `mso-number-format:"\@"` (in a class or a
+/// `style`): they stay text exactly, whatever the rest of the column holds.
+#[test]
+fn html_cells_formatted_as_text_by_excel_stay_text() {
+    let html = r#"<html><head><style>
+        .xl65 { mso-number-format:"\@"; } td.num { mso-number-format:"\#\,\#\#0"; }
+        </style></head><body><table>
+        <tr><th>Kode</th><th>Jumlah</th><th>Harga</th></tr>
+        <tr><td class="xl65">1.234,50</td><td class="num">1.234,50</td><td style='mso-number-format:\@'>007</td></tr>
+        <tr><td class="xl65">2.000,00</td><td class="num">2.000,00</td><td>12</td></tr>
+        </table></body></html>"#;
+    let explained = exportsync::table::parse_explained(html.as_bytes(), &options("users")).unwrap();
+    let rows = &explained.table.rows;
+    assert_eq!(rows[0][0], text("1.234,50"));
+    assert_eq!(rows[1][0], text("2.000,00"));
+    assert!(
+        explained.column_decisions[0].contains("mso-number-format"),
+        "{:?}",
+        explained.column_decisions
+    );
+    assert_eq!(rows[0][1], Cell::Decimal(1234.5));
+    // One cell of the column is formatted as text: it keeps its leading zeros.
+    assert_eq!(rows[0][2], text("007"));
 }
 
 #[test]

@@ -46,6 +46,9 @@ pub struct InspectArgs {
 #[derive(Debug, Serialize, PartialEq)]
 pub struct Report {
     pub format: table::Format,
+    /// How a PDF's table was found on its pages (columns, rows, repeated headers).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub layout: Option<String>,
     pub columns: Vec<ColumnReport>,
     pub rows: usize,
     pub sample: Vec<Vec<String>>,
@@ -151,6 +154,7 @@ pub fn report(explained: &Explained) -> Report {
         .collect();
     Report {
         format: table.format,
+        layout: explained.layout.clone(),
         columns,
         rows: table.rows.len(),
         sample: table
@@ -203,6 +207,9 @@ pub fn render_text(file: &str, report: &Report) -> String {
         report.rows,
         report.columns.len()
     );
+    if let Some(layout) = &report.layout {
+        out.push_str(&format!("layout:  {layout}\n"));
+    }
     let name_width = report
         .columns
         .iter()
@@ -248,6 +255,7 @@ mod tests {
 
     fn table() -> Explained {
         Explained {
+            layout: None,
             column_decisions: vec![
                 "text: \"0812\" has a leading zero".into(),
                 String::new(),

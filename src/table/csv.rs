@@ -69,6 +69,8 @@ pub fn read(bytes: &[u8], export: &str) -> Result<Grid, TableError> {
         delimiter: Some(delimiter),
         rows,
         warnings: warning.into_iter().collect(),
+        layout: None,
+        text_cells: Vec::new(),
     })
 }
 

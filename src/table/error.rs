@@ -83,9 +83,19 @@ pub enum TableError {
     EmptyFile { export: String },
 
     #[error(
-        "export {export}: the file is a PDF; PDF tables are not read yet, choose a spreadsheet or CSV export for this page"
+        "export {export}: the PDF has no text layer on any of its {pages} page(s) (a scan or a picture of the table); exportsync reads PDFs whose text can be selected, so ask the panel for a PDF made from the page or an Excel/CSV export"
     )]
-    Pdf { export: String },
+    PdfNoText { export: String, pages: usize },
+
+    #[error(
+        "export {export}: the PDF's {pages} page(s) hold text but no table (no line with two or more columns); check that the export's button downloads the report and not another document"
+    )]
+    PdfNoTable { export: String, pages: usize },
+
+    #[error(
+        "export {export}: the PDF is encrypted with a password that must be typed to open it; exportsync reads only PDFs that open without one, so turn the password off in the panel's export settings"
+    )]
+    PdfPassword { export: String },
 
     #[error(
         "export {export}: the file is password-protected (encrypted); exportsync cannot read encrypted workbooks, export it without a password"

@@ -18,6 +18,11 @@ pub struct Grid {
     /// no or empty cells; rows may be ragged.
     pub rows: Vec<GridRow>,
     pub warnings: Vec<String>,
+    /// How a reader that lays text out (PDF) found the table: one sentence for `inspect`.
+    pub layout: Option<String>,
+    /// Cells the file itself formats as text (`(row number, column index)`; HTML's
+    /// `mso-number-format:"\\@"`): they stay text whatever their column becomes.
+    pub text_cells: Vec<(usize, usize)>,
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -27,6 +27,8 @@ pub fn into_table_explained(grid: Grid, options: &TableOptions) -> Result<Explai
         delimiter,
         rows,
         mut warnings,
+        layout,
+        text_cells,
     } = grid;
     let export = options.export.as_str();
     let at = |location: Location| location.in_sheet(sheet.as_deref());
@@ -74,6 +76,11 @@ pub fn into_table_explained(grid: Grid, options: &TableOptions) -> Result<Explai
             });
         }
         cells.truncate(width);
+        for cell in &mut cells {
+            if is_blank_text(cell) {
+                *cell = Cell::Empty;
+            }
+        }
         if cells.iter().all(Cell::is_empty) {
             continue;
         }
@@ -92,7 +99,19 @@ pub fn into_table_explained(grid: Grid, options: &TableOptions) -> Result<Explai
     }
     footers.reverse();
 
-    let column_decisions = if text_source {
+    // Cells the file formats as text keep their text; a column of only such cells is text.
+    let marked = marked_text_cells(&text_cells, &numbers, &table_rows);
+    let mut text_column = text_column;
+    let mut marked_columns = vec![false; width];
+    for (column, marked_column) in marked_columns.iter_mut().enumerate() {
+        let filled = table_rows.iter().filter(|r| !r[column].is_empty()).count();
+        let formatted = marked.iter().filter(|(_, c, _)| *c == column).count();
+        if filled > 0 && formatted == filled && !text_column[column] {
+            text_column[column] = true;
+            *marked_column = true;
+        }
+    }
+    let mut column_decisions = if text_source {
         let context = TypingContext {
             delimiter,
             decimal: options.decimal,
@@ -118,6 +137,16 @@ pub fn into_table_explained(grid: Grid, options: &TableOptions) -> Result<Explai
             })
             .collect()
     };
+    for (row, column, text) in marked {
+        table_rows[row][column] = Cell::Text(text);
+    }
+    for (decision, _) in column_decisions
+        .iter_mut()
+        .zip(&marked_columns)
+        .filter(|(_, m)| **m)
+    {
+        *decision = "text: the file formats the column as text (mso-number-format \\@)".to_owned();
+    }
     date_times_at_midnight(&mut table_rows, width);
     if !footers.is_empty() {
         let list: Vec<String> = footers.iter().map(usize::to_string).collect();
@@ -135,7 +164,37 @@ pub fn into_table_explained(grid: Grid, options: &TableOptions) -> Result<Explai
             warnings,
         },
         column_decisions,
+        layout,
     })
+}
+
+/// A text cell of only spaces (`&nbsp;`, ideographic, zero-width) shows nothing: it is empty.
+fn is_blank_text(cell: &Cell) -> bool {
+    matches!(cell, Cell::Text(text) if !text.is_empty()
+        && text.chars().all(|c| c.is_whitespace() || matches!(c, '\u{200b}' | '\u{feff}' | '\u{2060}')))
+}
+
+/// The file's text-formatted cells among the kept rows: `(row index, column, text)`.
+fn marked_text_cells(
+    text_cells: &[(usize, usize)],
+    numbers: &[usize],
+    rows: &[Vec<Cell>],
+) -> Vec<(usize, usize, String)> {
+    if text_cells.is_empty() {
+        return Vec::new();
+    }
+    let wanted: HashSet<(usize, usize)> = text_cells.iter().copied().collect();
+    let mut marked = Vec::new();
+    for (index, (number, row)) in numbers.iter().zip(rows).enumerate() {
+        for (column, cell) in row.iter().enumerate() {
+            if let Cell::Text(text) = cell {
+                if wanted.contains(&(*number, column)) {
+                    marked.push((index, column, text.clone()));
+                }
+            }
+        }
+    }
+    marked
 }
 
 fn configured_header(rows: &[GridRow], wanted: usize) -> Option<usize> {
@@ -326,6 +385,8 @@ mod tests {
             delimiter: Some(b','),
             rows,
             warnings: Vec::new(),
+            layout: None,
+            text_cells: Vec::new(),
         }
     }
 
@@ -486,7 +547,7 @@ mod tests {
                     Cell::Time(time(13, 45, 30)),
                     Cell::Bool(true),
                     Cell::Int(12),
-                    t(" "),
+                    Cell::Empty, // only spaces: empty, as the sheet should show it
                 ],
                 vec![
                     t("0098765432"),

@@ -11,9 +11,10 @@ use super::{Cell, Format, TableError};
 /// Reads the largest `<table>` of the document into a grid of raw text cells.
 pub fn read(bytes: &[u8], export: &str) -> Result<Grid, TableError> {
     let (text, warning) = decode(bytes);
-    let rows = largest_table(&text).ok_or_else(|| TableError::HtmlWithoutTable {
-        export: export.to_owned(),
-    })?;
+    let (rows, text_cells) =
+        largest_table_marked(&text).ok_or_else(|| TableError::HtmlWithoutTable {
+            export: export.to_owned(),
+        })?;
     let rows = rows
         .into_iter()
         .enumerate()
@@ -38,33 +39,116 @@ pub fn read(bytes: &[u8], export: &str) -> Result<Grid, TableError> {
         delimiter: None,
         rows,
         warnings: warning.into_iter().collect(),
+        layout: None,
+        text_cells,
     })
 }
 
-/// The rows of the document's largest table (most non-empty cells; the first on a tie), each
-/// a list of cell texts (whitespace collapsed as a browser shows it, `<br>` as a line break,
-/// `colspan` expanded). Nested tables are tables of their own, so a data table inside a layout
-/// table is found; their text is not part of the enclosing cell.
-fn largest_table(html: &str) -> Option<Vec<Vec<String>>> {
+/// [`largest_table`], with the cells Excel's HTML format marks as text: a class or a `style`
+/// whose `mso-number-format` is `\@` (the Text number format). Their positions are
+/// `(row number, column index)`.
+fn largest_table_marked(html: &str) -> Option<(Vec<Vec<String>>, Vec<(usize, usize)>)> {
     let document = Html::parse_document(html);
+    let text_classes = text_format_classes(&document);
     let tables = Selector::parse("table").expect("a valid selector");
-    let mut best: Option<(usize, Vec<Vec<String>>)> = None;
+    let mut best: Option<(usize, Vec<Vec<String>>, Vec<(usize, usize)>)> = None;
     for table in document.select(&tables) {
         let mut rows = Vec::new();
         collect_rows(table, &mut rows);
         if rows.is_empty() {
             continue;
         }
-        let filled = rows.iter().flatten().filter(|c| !c.is_empty()).count();
-        if best.as_ref().is_none_or(|(most, _)| filled > *most) {
-            best = Some((filled, rows));
+        let filled = rows.iter().flatten().filter(|c| !c.0.is_empty()).count();
+        if best.as_ref().is_none_or(|(most, _, _)| filled > *most) {
+            let mut marked = Vec::new();
+            let texts = rows
+                .into_iter()
+                .enumerate()
+                .map(|(r, cells)| {
+                    cells
+                        .into_iter()
+                        .enumerate()
+                        .map(|(c, (text, element))| {
+                            if element.is_some_and(|e| is_text_format(e, &text_classes)) {
+                                marked.push((r + 1, c));
+                            }
+                            text
+                        })
+                        .collect()
+                })
+                .collect();
+            best = Some((filled, texts, marked));
         }
     }
-    best.map(|(_, rows)| rows)
+    best.map(|(_, rows, marked)| (rows, marked))
+}
+
+/// Classes that the document's `<style>` rules give `mso-number-format:"\@"`.
+fn text_format_classes(document: &Html) -> Vec<String> {
+    let styles = Selector::parse("style").expect("a valid selector");
+    let mut classes = Vec::new();
+    for style in document.select(&styles) {
+        let css: String = style.text().collect();
+        for rule in css.split('}') {
+            let Some((selectors, body)) = rule.split_once('{') else {
+                continue;
+            };
+            if !declares_text_format(body) {
+                continue;
+            }
+            for selector in selectors.split(',') {
+                if let Some((_, class)) = selector.trim().rsplit_once('.') {
+                    let class: String = class
+                        .chars()
+                        .take_while(|c| c.is_alphanumeric() || *c == '-' || *c == '_')
+                        .collect();
+                    if !class.is_empty() {
+                        classes.push(class);
+                    }
+                }
+            }
+        }
+    }
+    classes
+}
+
+/// `mso-number-format:"\@"` (or `\@`, `"@"`, `'\@'`) among CSS declarations.
+fn declares_text_format(declarations: &str) -> bool {
+    declarations.split(';').any(|declaration| {
+        let Some((name, value)) = declaration.split_once(':') else {
+            return false;
+        };
+        let value: String = value
+            .trim()
+            .chars()
+            .filter(|c| !matches!(c, '"' | '\'' | '\\'))
+            .collect();
+        name.trim().eq_ignore_ascii_case("mso-number-format") && value.trim() == "@"
+    })
+}
+
+fn is_text_format(cell: ElementRef<'_>, text_classes: &[String]) -> bool {
+    let element = cell.value();
+    element.attr("style").is_some_and(declares_text_format)
+        || element
+            .classes()
+            .any(|class| text_classes.iter().any(|c| c == class))
+}
+
+/// The rows of the document's largest table (most non-empty cells; the first on a tie), each
+/// a list of cell texts (whitespace collapsed as a browser shows it, `<br>` as a line break,
+/// `colspan` expanded). Nested tables are tables of their own, so a data table inside a layout
+/// table is found; their text is not part of the enclosing cell.
+#[cfg(test)]
+fn largest_table(html: &str) -> Option<Vec<Vec<String>>> {
+    largest_table_marked(html).map(|(rows, _)| rows)
 }
 
 /// The `tr` rows under `element` that belong to its table (not to a nested one).
-fn collect_rows(element: ElementRef<'_>, rows: &mut Vec<Vec<String>>) {
+fn collect_rows<'a>(
+    element: ElementRef<'a>,
+    rows: &mut Vec<Vec<(String, Option<ElementRef<'a>>)>>,
+) {
     for child in element.child_elements() {
         match child.value().name() {
             "tr" => rows.push(row_cells(child)),
@@ -74,7 +158,8 @@ fn collect_rows(element: ElementRef<'_>, rows: &mut Vec<Vec<String>>) {
     }
 }
 
-fn row_cells(row: ElementRef<'_>) -> Vec<String> {
+/// Each cell's text with its element (`None` for the blanks a `colspan` stands for).
+fn row_cells(row: ElementRef<'_>) -> Vec<(String, Option<ElementRef<'_>>)> {
     let mut cells = Vec::new();
     for cell in row.child_elements() {
         if !matches!(cell.value().name(), "td" | "th") {
@@ -82,14 +167,14 @@ fn row_cells(row: ElementRef<'_>) -> Vec<String> {
         }
         let mut text = String::new();
         cell_text(cell, &mut text);
-        cells.push(collapse_whitespace(&text));
+        cells.push((collapse_whitespace(&text), Some(cell)));
         let span = cell
             .value()
             .attr("colspan")
             .and_then(|v| v.trim().parse::<usize>().ok())
             .unwrap_or(1)
             .clamp(1, 1_000);
-        cells.extend(std::iter::repeat_n(String::new(), span - 1));
+        cells.extend(std::iter::repeat_n((String::new(), None), span - 1));
     }
     cells
 }

@@ -1,5 +1,6 @@
 //! Turns the bytes of an export file into a typed [`Table`]: format sniffed by content
-//! ([`detect`]), cells read ([`xlsx`] for workbooks, [`csv`], [`html`]), header found and
+//! ([`detect`]), cells read ([`xlsx`] for workbooks, [`csv`], [`html`], [`pdf`] for the tables
+//! laid out on PDF pages), header found and
 //! footers dropped ([`header`]), text cells typed by column ([`columns`], [`infer`], [`cell`]).
 //! Pure: no I/O beyond the bytes it is given. The rules are in docs/tables.md.
 
@@ -12,6 +13,7 @@ pub mod grid;
 pub mod header;
 pub mod html;
 pub mod infer;
+pub mod pdf;
 pub mod xlsx;
 
 pub use cell::Cell;
@@ -29,6 +31,7 @@ pub enum Format {
     Csv,
     Tsv,
     Html,
+    Pdf,
 }
 
 impl std::fmt::Display for Format {
@@ -40,6 +43,7 @@ impl std::fmt::Display for Format {
             Format::Csv => "csv",
             Format::Tsv => "tsv",
             Format::Html => "html",
+            Format::Pdf => "pdf",
         })
     }
 }
@@ -121,6 +125,8 @@ pub struct Explained {
     pub table: Table,
     /// One sentence per header column, in header order.
     pub column_decisions: Vec<String>,
+    /// How the table was found on the pages (PDF only): columns, rows, pages, repeated headers.
+    pub layout: Option<String>,
 }
 
 /// Parses an export file: sniffs its format from the bytes, reads the first visible worksheet
@@ -138,11 +144,6 @@ pub fn parse_explained(bytes: &[u8], options: &TableOptions) -> Result<Explained
     let grid = match detect::sniff(bytes) {
         Sniffed::Empty => {
             return Err(TableError::EmptyFile {
-                export: export.to_owned(),
-            });
-        }
-        Sniffed::Pdf => {
-            return Err(TableError::Pdf {
                 export: export.to_owned(),
             });
         }
@@ -193,6 +194,7 @@ pub fn parse_explained(bytes: &[u8], options: &TableOptions) -> Result<Explained
         Sniffed::Xls => xlsx::read_xls(bytes, export)?,
         Sniffed::Ods => xlsx::read_ods(bytes, export)?,
         Sniffed::Html => html::read(bytes, export)?,
+        Sniffed::Pdf => pdf::read(bytes, export)?,
         Sniffed::Text => csv::read(bytes, export)?,
     };
     header::into_table_explained(grid, options)

@@ -49,6 +49,8 @@ pub fn read_xlsx(bytes: &[u8], export: &str) -> Result<Grid, TableError> {
         delimiter: None,
         rows,
         warnings: Vec::new(),
+        layout: None,
+        text_cells: Vec::new(),
     })
 }
 
@@ -190,6 +192,8 @@ fn grid_from_range(format: Format, sheet: String, range: &calamine::Range<Data>)
         delimiter: None,
         rows,
         warnings: Vec::new(),
+        layout: None,
+        text_cells: Vec::new(),
     }
 }
 
