@@ -19,7 +19,7 @@ pub mod lambda_env;
 pub mod launch;
 pub mod procs;
 pub mod relogin;
-mod report;
+mod outcome;
 pub mod session;
 mod tabs;
 
@@ -32,7 +32,7 @@ use chromiumoxide::Page;
 
 pub use error::SourceError;
 pub use launch::BrowserSession;
-pub use report::{DateWindow, Downloaded, ExportOutcome, SessionTiming, SourceEvent, SourceReport};
+pub use outcome::{DateWindow, Downloaded, ExportOutcome, SessionTiming, SourceEvent, SourceReport};
 pub use session::BackendCredentials;
 
 use crate::config::{BrowserMode, Config, ExportConfig, LoginConfig};
