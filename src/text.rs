@@ -21,7 +21,11 @@ pub fn one_line(text: &str, max_chars: usize) -> String {
             continue;
         }
         if !line.is_empty() {
-            line.push_str(if line.ends_with([':', ';', ',', '.']) { " " } else { "; " });
+            line.push_str(if line.ends_with([':', ';', ',', '.']) {
+                " "
+            } else {
+                "; "
+            });
         }
         line.push_str(&part);
     }

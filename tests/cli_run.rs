@@ -13,7 +13,13 @@ fn a_huge_timeout_is_taken_without_panicking() {
     .unwrap();
     let config = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/sim.toml");
     let out = Command::new(env!("CARGO_BIN_EXE_exportsync"))
-        .args(["run", "--timeout", &u64::MAX.to_string(), "--config", config])
+        .args([
+            "run",
+            "--timeout",
+            &u64::MAX.to_string(),
+            "--config",
+            config,
+        ])
         .arg("--secrets-file")
         .arg(&secrets)
         // An unknown export: the run stops once its budget is set, before any browser.

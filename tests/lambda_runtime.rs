@@ -546,12 +546,18 @@ async fn a_hanging_telegram_cannot_push_the_invocation_past_its_deadline() {
         "answered after {took:?} of a {budget:?} budget"
     );
     let logs = world.stop().await;
-    let report_at = logs.stderr.find("run finished").expect("the report is logged");
+    let report_at = logs
+        .stderr
+        .find("run finished")
+        .expect("the report is logged");
     let telegram_at = logs
         .stderr
         .find("telegram summary not fully delivered")
         .expect("Telegram's failure is logged");
-    assert!(report_at < telegram_at, "the report is logged before Telegram is tried");
+    assert!(
+        report_at < telegram_at,
+        "the report is logged before Telegram is tried"
+    );
     task.abort();
 }
 
@@ -581,8 +587,18 @@ async fn setup_problems_fail_every_invocation_with_a_clear_error() {
             "SecretsUnavailable",
             "EXPORTSYNC_SECRETS_TTL_SECS must be a whole number of seconds",
         ),
-        ("EXPORTSYNC_SECRET_ID", "", "SecretsUnavailable", "EXPORTSYNC_SECRET_ID is not set"),
-        ("EXPORTSYNC_CONFIG", "/nonexistent/exports.toml", "ConfigInvalid", "/nonexistent/exports.toml"),
+        (
+            "EXPORTSYNC_SECRET_ID",
+            "",
+            "SecretsUnavailable",
+            "EXPORTSYNC_SECRET_ID is not set",
+        ),
+        (
+            "EXPORTSYNC_CONFIG",
+            "/nonexistent/exports.toml",
+            "ConfigInvalid",
+            "/nonexistent/exports.toml",
+        ),
     ] {
         let world = World::start(WorldOptions {
             env: vec![(env.into(), value.into())],
@@ -628,7 +644,9 @@ async fn the_runtime_api_fake_fails_a_bad_error_post_at_once() {
         .unwrap()
         .to_owned();
     let status = http
-        .post(format!("http://{host}/2018-06-01/runtime/invocation/{id}/error"))
+        .post(format!(
+            "http://{host}/2018-06-01/runtime/invocation/{id}/error"
+        ))
         .body(r#"{"errorType": "X", "errorMessage": "no header"}"#)
         .send()
         .await
@@ -636,7 +654,9 @@ async fn the_runtime_api_fake_fails_a_bad_error_post_at_once() {
         .status();
     assert_eq!(status, 400);
     match invoking.await.unwrap() {
-        Outcome::Protocol(why) => assert!(why.contains("Lambda-Runtime-Function-Error-Type"), "{why}"),
+        Outcome::Protocol(why) => {
+            assert!(why.contains("Lambda-Runtime-Function-Error-Type"), "{why}")
+        }
         other => panic!("{other:?}"),
     }
 }

@@ -480,7 +480,12 @@ spreadsheet_id = "sheet-users"
 
 /// What the job calls after a run: `run::notify` with the secrets' `telegram` section pointed
 /// at `base_url`.
-async fn notify(config: &Config, base_url: String, r: &RunReport, budget: Budget) -> TelegramOutcome {
+async fn notify(
+    config: &Config,
+    base_url: String,
+    r: &RunReport,
+    budget: Budget,
+) -> TelegramOutcome {
     let secrets = Secrets {
         telegram: Some(secrets(TOKEN)),
         ..Secrets::default()
@@ -505,13 +510,25 @@ async fn notify_failures_sends_nothing_for_an_all_ok_run() {
     assert_eq!(config.telegram.notify, Notify::Failures);
 
     let all_ok = report(vec![ok_export("users", 1)]);
-    let outcome = notify(&config, sim.base_url(), &all_ok, Budget::after(Duration::from_secs(30))).await;
+    let outcome = notify(
+        &config,
+        sim.base_url(),
+        &all_ok,
+        Budget::after(Duration::from_secs(30)),
+    )
+    .await;
     assert_eq!(outcome.status, TelegramStatus::NotNeeded);
     let failed = report(vec![
         ok_export("users", 1),
         failed_export("coin", "boom", None),
     ]);
-    let outcome = notify(&config, sim.base_url(), &failed, Budget::after(Duration::from_secs(30))).await;
+    let outcome = notify(
+        &config,
+        sim.base_url(),
+        &failed,
+        Budget::after(Duration::from_secs(30)),
+    )
+    .await;
     assert_eq!(outcome.status, TelegramStatus::Sent);
     let messages = sim.messages();
     assert_eq!(messages.len(), 1, "only the failed run is told");
@@ -540,7 +557,13 @@ async fn a_dry_run_is_sent_and_says_so() {
     let config = Config::from_str(CONFIG, "t.toml").expect("valid");
     let mut dry = report(vec![ok_export("users", 1)]);
     dry.dry_run = true;
-    let outcome = notify(&config, sim.base_url(), &dry, Budget::after(Duration::from_secs(30))).await;
+    let outcome = notify(
+        &config,
+        sim.base_url(),
+        &dry,
+        Budget::after(Duration::from_secs(30)),
+    )
+    .await;
     assert_eq!(outcome.status, TelegramStatus::Sent, "{outcome:?}");
     assert!(sim.messages()[0].plain.contains("DRY RUN"));
     // Without the secrets' telegram section nothing is sent.
@@ -608,7 +631,11 @@ async fn a_screenshot_shared_by_several_exports_is_sent_once() {
     let r = report(vec![
         failed_export("users", "login failed: wrong password", Some(login.clone())),
         failed_export("coins", "login failed: wrong password", Some(login.clone())),
-        failed_export("points", "login failed: wrong password", Some(login.clone())),
+        failed_export(
+            "points",
+            "login failed: wrong password",
+            Some(login.clone()),
+        ),
         failed_export("orders", "no download within 60 s", Some(png(40, 20))),
     ]);
     let outcome = client(&http, sim.base_url())
@@ -624,7 +651,11 @@ async fn a_screenshot_shared_by_several_exports_is_sent_once() {
         "{}",
         photos[0].caption
     );
-    assert!(photos[1].caption.contains("orders"), "{}", photos[1].caption);
+    assert!(
+        photos[1].caption.contains("orders"),
+        "{}",
+        photos[1].caption
+    );
     sim.shutdown().await;
 }
 

@@ -280,8 +280,8 @@ pub fn main() -> ExitCode {
 mod tests {
     use super::*;
     use lambda_runtime::Context;
-    use tokio::time::Instant;
     use serde_json::json;
+    use tokio::time::Instant;
 
     async fn function(secrets_json: &str) -> (Function, tempfile::TempDir) {
         let dir = tempfile::tempdir().unwrap();

@@ -4,8 +4,8 @@
 
 pub mod model;
 pub mod summary;
-pub mod terminal;
 pub mod telegram;
+pub mod terminal;
 
 pub use model::{
     ExportReport, ExportStatus, FailedStage, RunReport, RunStatus, Screenshot, TelegramOutcome,

@@ -12,7 +12,6 @@ use tokio::time::Instant;
 use tracing::Instrument;
 
 use super::{Budget, Progress, SharedProgress, fail};
-use crate::text::error_line as one_line;
 use crate::config::{Config, ExportConfig};
 use crate::report::{ExportReport, ExportStatus, FailedStage, RunReport, Screenshot};
 use crate::secrets::GoogleSecrets;
@@ -22,6 +21,7 @@ use crate::source::{
     SourceEvent, SourceReport,
 };
 use crate::table;
+use crate::text::error_line as one_line;
 
 pub(super) struct StepContext<'a> {
     pub config: &'a Config,
@@ -159,7 +159,9 @@ async fn gather(
     match result {
         Ok(source_report) => source_report.exports.into_iter().map(Ok).collect(),
         Err(_) => {
-            tracing::warn!("the run's deadline arrived while the browser was still working; cut off");
+            tracing::warn!(
+                "the run's deadline arrived while the browser was still working; cut off"
+            );
             selected
                 .iter()
                 .map(|export| {

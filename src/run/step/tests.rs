@@ -45,7 +45,9 @@ async fn a_backstop_keeps_what_finished_and_skips_the_rest() {
     assert_eq!(Instant::now(), backstop, "cut off at the backstop");
     assert_eq!(forwarded, 2, "every event was forwarded");
     match &outcomes[0] {
-        Err(Unfinished::Skipped(why)) => assert!(why.starts_with("downloaded, but not written"), "{why}"),
+        Err(Unfinished::Skipped(why)) => {
+            assert!(why.starts_with("downloaded, but not written"), "{why}")
+        }
         other => panic!("{other:?}"),
     }
     match &outcomes[1] {
