@@ -4,7 +4,8 @@
 //! Data flows one way, left to right: `source` produces files, `table` turns bytes into a
 //! [`table::Table`], `sheet` turns a table plus a tab's contents into a plan and writes it,
 //! `report` tells. No module reaches back up the chain; [`run`] is the only place that knows
-//! them all, and both the CLI and the Lambda handler call it.
+//! them all, and both the CLI and the Lambda handler call it. `config`, `secrets`, [`text`]
+//! and [`tls`] are inputs and helpers any of them may use.
 //!
 //! Layout:
 //! - [`config`]: the export definitions file (`exports.toml`): serde model, defaults, validation
@@ -21,12 +22,14 @@
 //! - [`report`]: the run report (Lambda response, `run --json`), its terminal table, and the
 //!   Telegram summary and Bot API client.
 //! - [`run`]: one run end to end: window, one browser session, parse off the runtime, upsert,
-//!   deadline, run directory, report and Telegram; the clients shared by runs ([`run::Services`]).
+//!   run directory, report and Telegram, each stage within the run's [`run::Budget`]; the
+//!   clients shared by runs ([`run::Services`]).
 //! - [`lambda`]: the Lambda function: invocation events (pure) and the handler over
 //!   `lambda_runtime` (feature `lambda`).
 //! - [`sim`]: loopback simulators of the backend panel, the Sheets API, Secrets Manager and the
 //!   Telegram Bot API, used by the tests and by `exportsync demo` (feature `sim`).
 //! - [`cli`]: the command line (clap); `main.rs` only calls [`cli::main`].
+//! - [`text`]: one-line errors and error chains; [`tls`]: the process-wide rustls provider.
 //! - [`logging`]: tracing subscriber setup (JSON in Lambda, colour only on a terminal) writing
 //!   to a writer that tests can silence; wire-level library logs capped so no secret reaches
 //!   a log.
@@ -43,3 +46,5 @@ pub mod sheet;
 pub mod sim;
 pub mod source;
 pub mod table;
+pub mod text;
+pub mod tls;

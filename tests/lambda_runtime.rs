@@ -2,7 +2,8 @@
 //! its secret from the Secrets Manager fake (through the real AWS SDK and
 //! `AWS_ENDPOINT_URL_SECRETS_MANAGER`), drives real Chromium against the simulated backend,
 //! upserts through the real Google client into the Sheets emulator and reports to the Telegram
-//! fake. One test per event shape, one per failure path.
+//! fake. One test per event shape, one per failure path, and the end of the budget (a Telegram
+//! that never answers), the container's setup problems and checks of the harness itself.
 
 #[path = "support/lambda_world.rs"]
 mod lambda_world;
@@ -251,10 +252,10 @@ async fn wrong_password_fails_every_export_with_one_login_and_a_screenshot() {
         1,
         "the login is not hammered"
     );
-    // Telegram got the summary and the login page's screenshot.
+    // Telegram got the summary and the login page's screenshot, once for all four exports.
     assert_eq!(world.telegram.messages().len(), 1);
     let photos = world.telegram.photos();
-    assert!(!photos.is_empty(), "a screenshot was sent");
+    assert_eq!(photos.len(), 1, "the one login screenshot, once");
     assert!(photos[0].bytes.starts_with(b"\x89PNG"));
     // A refused login may mean a rotated password: the next invocation fetches the secret again.
     let _ = world
@@ -264,7 +265,26 @@ async fn wrong_password_fails_every_export_with_one_login_and_a_screenshot() {
         world.secrets.calls() > calls_before + 1,
         "secret fetched again after the refusal"
     );
-    world.stop().await;
+    // The failed runs' screenshots reach no log line: lambda_runtime logs the handler's error
+    // whole, so it must stay small.
+    let logs = world.stop().await;
+    assert_log_lines_short(&logs);
+}
+
+/// No log line longer than a few KB (CloudWatch takes each as one event).
+fn assert_log_lines_short(logs: &Logs) {
+    for line in logs.stderr.lines().chain(logs.stdout.lines()) {
+        assert!(
+            line.len() <= 4096,
+            "a log line of {} bytes: {}...",
+            line.len(),
+            &line[..line.char_indices().nth(300).map_or(line.len(), |(i, _)| i)]
+        );
+    }
+    assert!(
+        logs.stderr.contains("run finished") || logs.stdout.contains("run finished"),
+        "the logs were captured"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -366,6 +386,11 @@ async fn telegram_down_or_rate_limited_never_fails_the_run() {
         world.telegram.messages().len(),
         1,
         "delivered once after the 429"
+    );
+    let answers: Vec<u16> = world.telegram.answers().iter().map(|a| a.status).collect();
+    assert!(
+        answers.ends_with(&[429, 200]),
+        "the 429 was answered, then the retry delivered: {answers:?}"
     );
     let logs = world.stop().await;
     assert!(!logs.stderr.contains("AAH-bot") && !logs.stdout.contains("AAH-bot"));
@@ -482,4 +507,185 @@ async fn no_secret_appears_in_any_output_at_trace_level() {
             }
         }
     }
+}
+
+// ---- the end of the budget, the container's setup, the harness itself ---------------------
+
+/// A TCP listener on 127.0.0.1 that accepts connections and never answers.
+async fn silent_server() -> (String, tokio::task::JoinHandle<()>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let task = tokio::spawn(async move {
+        let mut open = Vec::new();
+        while let Ok((socket, _)) = listener.accept().await {
+            open.push(socket);
+        }
+    });
+    (url, task)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hanging_telegram_cannot_push_the_invocation_past_its_deadline() {
+    let (silent, task) = silent_server().await;
+    let world = World::start(WorldOptions {
+        env: vec![("TELEGRAM_API_BASE_URL".into(), silent)],
+        ..WorldOptions::default()
+    })
+    .await;
+    let budget = Duration::from_secs(8);
+    let started = std::time::Instant::now();
+    let outcome = world
+        .api
+        .invoke(json!({}), budget, Duration::from_secs(60))
+        .await;
+    let took = started.elapsed();
+    let (error_type, _) = outcome.error();
+    assert_eq!(error_type, "ExportsFailed");
+    assert!(
+        took + Duration::from_secs(1) < budget,
+        "answered after {took:?} of a {budget:?} budget"
+    );
+    let logs = world.stop().await;
+    let report_at = logs
+        .stderr
+        .find("run finished")
+        .expect("the report is logged");
+    let telegram_at = logs
+        .stderr
+        .find("telegram summary not fully delivered")
+        .expect("Telegram's failure is logged");
+    assert!(
+        report_at < telegram_at,
+        "the report is logged before Telegram is tried"
+    );
+    task.abort();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_secrets_ttl_of_zero_fetches_the_secret_for_every_invocation() {
+    let world = World::start(WorldOptions {
+        env: vec![("EXPORTSYNC_SECRETS_TTL_SECS".into(), "0".into())],
+        ..WorldOptions::default()
+    })
+    .await;
+    let event = json!({"from": "2026-11-05", "to": "2026-11-05", "exports": ["coin_payments"]});
+    let before = world.secrets.calls();
+    world.invoke(event.clone()).await.response();
+    let after_first = world.secrets.calls();
+    assert!(after_first > before);
+    world.invoke(event).await.response();
+    assert!(world.secrets.calls() > after_first, "fetched again at once");
+    world.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn setup_problems_fail_every_invocation_with_a_clear_error() {
+    for (env, value, error_type, says) in [
+        (
+            "EXPORTSYNC_SECRETS_TTL_SECS",
+            "five",
+            "SecretsUnavailable",
+            "EXPORTSYNC_SECRETS_TTL_SECS must be a whole number of seconds",
+        ),
+        (
+            "EXPORTSYNC_SECRET_ID",
+            "",
+            "SecretsUnavailable",
+            "EXPORTSYNC_SECRET_ID is not set",
+        ),
+        (
+            "EXPORTSYNC_CONFIG",
+            "/nonexistent/exports.toml",
+            "ConfigInvalid",
+            "/nonexistent/exports.toml",
+        ),
+    ] {
+        let world = World::start(WorldOptions {
+            env: vec![(env.into(), value.into())],
+            ..WorldOptions::default()
+        })
+        .await;
+        // The container stays up: each invocation says what is wrong (so alarms see it).
+        for _ in 0..2 {
+            let outcome = world
+                .api
+                .invoke(json!({}), Duration::from_secs(900), Duration::from_secs(30))
+                .await;
+            let (got, body) = outcome.error();
+            assert_eq!(got, error_type, "{env}={value}: {body}");
+            let message = error_message(body);
+            assert!(message.contains(says), "{env}={value}: {message}");
+        }
+        assert_eq!(world.backend.stats().login_attempts, 0, "nothing ran");
+        world.stop().await;
+    }
+}
+
+#[tokio::test]
+async fn the_runtime_api_fake_fails_a_bad_error_post_at_once() {
+    let api = std::sync::Arc::new(runtime_api::RuntimeApi::start().await);
+    let host = api.host();
+    let invoking = {
+        let api = api.clone();
+        tokio::spawn(async move {
+            api.invoke(json!({}), Duration::from_secs(60), Duration::from_secs(10))
+                .await
+        })
+    };
+    exportsync::tls::install_crypto_provider();
+    let http = reqwest::Client::new();
+    let next = http
+        .get(format!("http://{host}/2018-06-01/runtime/invocation/next"))
+        .send()
+        .await
+        .unwrap();
+    let id = next.headers()["Lambda-Runtime-Aws-Request-Id"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let status = http
+        .post(format!(
+            "http://{host}/2018-06-01/runtime/invocation/{id}/error"
+        ))
+        .body(r#"{"errorType": "X", "errorMessage": "no header"}"#)
+        .send()
+        .await
+        .unwrap()
+        .status();
+    assert_eq!(status, 400);
+    match invoking.await.unwrap() {
+        Outcome::Protocol(why) => {
+            assert!(why.contains("Lambda-Runtime-Function-Error-Type"), "{why}")
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn the_leak_check_sees_a_chromium_grandchild() {
+    // A shell whose child calls itself chromium, as a browser left behind would (the name is
+    // put together by the shell, so that the shell's own command line does not match).
+    let mut shell = std::process::Command::new("bash")
+        .args(["-c", r#"(exec -a "${N}mium-left-behind" sleep 30) & wait"#])
+        .env("N", "chro")
+        .spawn()
+        .unwrap();
+    let mut seen = Vec::new();
+    for _ in 0..50 {
+        seen = chromium_descendants_of(std::process::id());
+        if !seen.is_empty() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    for entry in &seen {
+        let pid = entry.split(':').next().unwrap();
+        let _ = std::process::Command::new("kill").arg(pid).status();
+    }
+    let _ = shell.kill();
+    let _ = shell.wait();
+    assert!(
+        seen.iter().any(|p| p.contains("chromium-left-behind")),
+        "{seen:?}"
+    );
 }

@@ -50,7 +50,7 @@ fn document(google: Value, password: &str) -> String {
 /// Region, test credentials and endpoint set on the loader, not in the process environment
 /// (tests run in parallel).
 async fn sdk_config(endpoint: &str) -> SdkConfig {
-    exportsync::sheet::client::install_crypto_provider();
+    exportsync::tls::install_crypto_provider();
     aws_config::defaults(BehaviorVersion::latest())
         .region(Region::new(REGION))
         .credentials_provider(Credentials::new("testing", "testing", None, None, "test"))

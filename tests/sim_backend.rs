@@ -27,10 +27,10 @@ struct Browser {
 
 impl Browser {
     fn new(sim: &BackendSim) -> Browser {
-        exportsync::sheet::client::install_crypto_provider();
+        exportsync::tls::install_crypto_provider();
         Browser {
             http: {
-                exportsync::sheet::client::install_crypto_provider();
+                exportsync::tls::install_crypto_provider();
                 reqwest::Client::builder()
                     .redirect(reqwest::redirect::Policy::none())
                     .build()
@@ -854,7 +854,7 @@ async fn the_cli_prints_its_url_and_login_and_stops_on_ctrl_c() {
         .expect("a base URL")
         .to_owned();
 
-    exportsync::sheet::client::install_crypto_provider();
+    exportsync::tls::install_crypto_provider();
     let http = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()

@@ -389,7 +389,7 @@ fn same_json(a: &Value, b: &Value) -> bool {
 
 async fn formatted_values(sim: &SheetsSim, tab: &str) -> Vec<Vec<Value>> {
     use google_sheets4::{Sheets, hyper_rustls, hyper_util, yup_oauth2};
-    exportsync::sheet::client::install_crypto_provider();
+    exportsync::tls::install_crypto_provider();
     let connector = hyper_rustls::HttpsConnectorBuilder::new()
         .with_native_roots()
         .unwrap()

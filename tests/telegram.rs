@@ -1,6 +1,7 @@
 //! The Telegram summary end to end: the real reqwest client against the Bot API fake over
-//! loopback (messages, splitting, escaping, photos, 429, Telegram down), `[telegram] notify`,
-//! and a scan proving the bot token reaches no log line, error or report.
+//! loopback (messages, splitting, escaping, photos, 429, Telegram down, Telegram hanging), the
+//! job's own `run::notify` (`[telegram] notify`, dry runs, the budget's Telegram deadline), and a
+//! scan proving the bot token reaches no log line, error or report.
 
 use std::io::Write;
 use std::sync::Mutex;
@@ -13,7 +14,8 @@ use exportsync::report::{
     ExportReport, ExportStatus, FailedStage, RunReport, RunStatus, Screenshot, TelegramOutcome,
     TelegramStatus, Totals, Window, should_notify,
 };
-use exportsync::secrets::{Secret, TelegramSecrets};
+use exportsync::run::{Budget, Endpoints, Services};
+use exportsync::secrets::{Secret, Secrets, TelegramSecrets};
 use exportsync::sim::telegram::{TelegramSim, TelegramSimOptions};
 use tokio::time::Instant;
 
@@ -45,7 +47,7 @@ fn setup() -> reqwest::Client {
         .with_ansi(false)
         .with_writer(|| LogWriter)
         .try_init();
-    exportsync::sheet::client::install_crypto_provider();
+    exportsync::tls::install_crypto_provider();
     reqwest::Client::builder()
         .no_proxy()
         .build()
@@ -476,11 +478,30 @@ button = { selector = ".expot-pdf" }
 spreadsheet_id = "sheet-users"
 "##;
 
+/// What the job calls after a run: `run::notify` with the secrets' `telegram` section pointed
+/// at `base_url`.
+async fn notify(
+    config: &Config,
+    base_url: String,
+    r: &RunReport,
+    budget: Budget,
+) -> TelegramOutcome {
+    let secrets = Secrets {
+        telegram: Some(secrets(TOKEN)),
+        ..Secrets::default()
+    };
+    let services = Services::new(Endpoints {
+        telegram: Some(base_url),
+        sheets: None,
+    })
+    .expect("services");
+    exportsync::run::notify(config, &secrets, &services, r, &budget).await
+}
+
 #[tokio::test]
 async fn notify_failures_sends_nothing_for_an_all_ok_run() {
-    let http = setup();
+    setup();
     let sim = sim(0, 0, 0).await;
-    let telegram = client(&http, sim.base_url());
     let config = Config::from_str(
         &format!("[telegram]\nnotify = \"failures\"\n{CONFIG}"),
         "t.toml",
@@ -488,18 +509,27 @@ async fn notify_failures_sends_nothing_for_an_all_ok_run() {
     .expect("valid");
     assert_eq!(config.telegram.notify, Notify::Failures);
 
-    // What the job does with it.
-    for r in [
-        report(vec![ok_export("users", 1)]),
-        report(vec![
-            ok_export("users", 1),
-            failed_export("coin", "boom", None),
-        ]),
-    ] {
-        if should_notify(config.telegram.notify, &r) {
-            telegram.send_report(&r, in_secs(30)).await;
-        }
-    }
+    let all_ok = report(vec![ok_export("users", 1)]);
+    let outcome = notify(
+        &config,
+        sim.base_url(),
+        &all_ok,
+        Budget::after(Duration::from_secs(30)),
+    )
+    .await;
+    assert_eq!(outcome.status, TelegramStatus::NotNeeded);
+    let failed = report(vec![
+        ok_export("users", 1),
+        failed_export("coin", "boom", None),
+    ]);
+    let outcome = notify(
+        &config,
+        sim.base_url(),
+        &failed,
+        Budget::after(Duration::from_secs(30)),
+    )
+    .await;
+    assert_eq!(outcome.status, TelegramStatus::Sent);
     let messages = sim.messages();
     assert_eq!(messages.len(), 1, "only the failed run is told");
     assert!(messages[0].plain.starts_with("🚨 exportsync FAILED: coin"));
@@ -517,6 +547,115 @@ async fn notify_failures_sends_nothing_for_an_all_ok_run() {
         Notify::Always,
         &report(vec![ok_export("users", 1)])
     ));
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_dry_run_is_sent_and_says_so() {
+    setup();
+    let sim = sim(0, 0, 0).await;
+    let config = Config::from_str(CONFIG, "t.toml").expect("valid");
+    let mut dry = report(vec![ok_export("users", 1)]);
+    dry.dry_run = true;
+    let outcome = notify(
+        &config,
+        sim.base_url(),
+        &dry,
+        Budget::after(Duration::from_secs(30)),
+    )
+    .await;
+    assert_eq!(outcome.status, TelegramStatus::Sent, "{outcome:?}");
+    assert!(sim.messages()[0].plain.contains("DRY RUN"));
+    // Without the secrets' telegram section nothing is sent.
+    let services = Services::new(Endpoints {
+        telegram: Some(sim.base_url()),
+        sheets: None,
+    })
+    .unwrap();
+    let outcome = exportsync::run::notify(
+        &config,
+        &Secrets::default(),
+        &services,
+        &dry,
+        &Budget::after(Duration::from_secs(30)),
+    )
+    .await;
+    assert_eq!(outcome.status, TelegramStatus::NotConfigured);
+    assert_eq!(sim.messages().len(), 1);
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_telegram_that_never_answers_is_given_up_before_the_runs_deadline() {
+    setup();
+    // Accepts connections and never answers a byte.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let hold = tokio::spawn(async move {
+        let mut open = Vec::new();
+        while let Ok((socket, _)) = listener.accept().await {
+            open.push(socket);
+        }
+    });
+    let config = Config::from_str(CONFIG, "t.toml").expect("valid");
+    let budget = Budget::after(Duration::from_secs(5));
+    let r = report(vec![failed_export("users", "boom", Some(png(10, 10)))]);
+    let outcome = notify(&config, base, &r, budget).await;
+    let left = budget.deadline().saturating_duration_since(Instant::now());
+    assert!(
+        left >= Duration::from_secs(2),
+        "Telegram gave up {left:?} before the deadline: too late to answer Lambda"
+    );
+    assert_eq!(outcome.status, TelegramStatus::Failed, "{outcome:?}");
+    hold.abort();
+}
+
+#[tokio::test]
+async fn a_huge_retry_after_gives_up_without_panicking() {
+    let http = setup();
+    let sim = sim(1, u64::MAX, 0).await;
+    let outcome = client(&http, sim.base_url())
+        .send_report(&report(vec![ok_export("users", 1)]), in_secs(30))
+        .await;
+    assert_eq!(outcome.status, TelegramStatus::Failed);
+    let error = outcome.error.unwrap();
+    assert!(error.contains("rate limited (429)"), "{error}");
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_screenshot_shared_by_several_exports_is_sent_once() {
+    let http = setup();
+    let sim = sim(0, 0, 0).await;
+    let login = png(30, 20);
+    let r = report(vec![
+        failed_export("users", "login failed: wrong password", Some(login.clone())),
+        failed_export("coins", "login failed: wrong password", Some(login.clone())),
+        failed_export(
+            "points",
+            "login failed: wrong password",
+            Some(login.clone()),
+        ),
+        failed_export("orders", "no download within 60 s", Some(png(40, 20))),
+    ]);
+    let outcome = client(&http, sim.base_url())
+        .send_report(&r, in_secs(30))
+        .await;
+    assert_eq!(outcome.status, TelegramStatus::Sent, "{outcome:?}");
+    let photos = sim.photos();
+    assert_eq!(photos.len(), 2, "each distinct screenshot once");
+    assert_eq!(outcome.photos, 2);
+    assert_eq!(photos[0].bytes, login);
+    assert!(
+        photos[0].caption.contains("users") && photos[0].caption.contains("also coins, points"),
+        "{}",
+        photos[0].caption
+    );
+    assert!(
+        photos[1].caption.contains("orders"),
+        "{}",
+        photos[1].caption
+    );
     sim.shutdown().await;
 }
 

@@ -84,7 +84,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
             reports.push(report);
         } else {
             println!("\n== {title} ==");
-            print!("{}", crate::report::table::render(&report));
+            print!("{}", crate::report::terminal::render(&report));
             if n == 2 {
                 println!(
                     "write requests in the second run: {}",

@@ -54,7 +54,7 @@ pub async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         config.browser.parallel = parallel.into();
     }
     let source = args.secrets.source()?;
-    let provider = SecretsProvider::new(source, Duration::from_secs(300)).await?;
+    let provider = SecretsProvider::new(source, crate::secrets::DEFAULT_TTL).await?;
     let secrets = provider.get().await?;
     let services = Services::new(Endpoints::default())?;
     let request = RunRequest {
@@ -91,7 +91,7 @@ pub async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     if args.json {
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {
-        print!("{}", crate::report::table::render(&report));
+        print!("{}", crate::report::terminal::render(&report));
     }
     Ok(match report.status {
         RunStatus::Ok => ExitCode::SUCCESS,

@@ -25,7 +25,8 @@ pub struct RunInput {
     pub exports: Vec<String>,
     #[serde(default)]
     pub dry_run: bool,
-    /// Who started the run ("schedule-0800", "manual"...), logged and reported.
+    /// Who started the run ("schedule-0800", "manual"...): logged with the invocation (not in
+    /// the report).
     pub trigger: Option<String>,
     pub scheduled_time: Option<DateTime<Utc>>,
 }
@@ -64,7 +65,9 @@ fn invalid(problem: impl Into<String>) -> EventError {
     }
 }
 
-/// Reads an invocation event. Values are never echoed beyond field names and types.
+/// Reads an invocation event. Errors name fields and types and never quote a value, except an
+/// envelope's `source` (a service name such as `aws.s3`, cut to 40 characters) and an unknown
+/// field's name (cut the same way).
 pub fn parse(event: &Value) -> Result<(EventShape, RunInput), EventError> {
     let Value::Object(map) = event else {
         return Err(invalid(format!(

@@ -1,9 +1,10 @@
 //! The Lambda handler. [`Function`] is built once per container (outside the handler): the
 //! config, the secrets provider (cached with a TTL, fetched again after a refused credential)
 //! and the clients; every invocation runs the job with the invocation's deadline. When an export
-//! failed or was skipped, the invocation ends as a function error (`ExportsFailed`) after the
-//! report was logged and sent to Telegram, so the Errors metric, alarms and the on-failure
-//! destination act; otherwise the report is the response.
+//! failed or was skipped, the invocation ends as a function error (`ExportsFailed`, a message of
+//! at most [`MAX_SUMMARY_CHARS`]: lambda_runtime logs it whole) after the report was logged and
+//! sent to Telegram, so the Errors metric, alarms and the on-failure destination act; otherwise
+//! the report is the response.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -12,14 +13,13 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use chrono::Utc;
 use lambda_runtime::{Diagnostic, LambdaEvent, service_fn};
 use serde_json::Value;
-use tokio::time::Instant;
 
 use super::event::{self, EventError};
 use super::{CONFIG_ENV, SECRETS_TTL_ENV};
 use crate::config::Config;
 use crate::report::RunReport;
-use crate::run::{self, Endpoints, RunError, RunRequest, Services};
-use crate::secrets::{SECRET_ID_ENV, SecretSource, SecretsError, SecretsProvider};
+use crate::run::{self, Budget, Endpoints, RunError, RunRequest, Services};
+use crate::secrets::{DEFAULT_TTL, SECRET_ID_ENV, SecretSource, SecretsError, SecretsProvider};
 
 /// Variables lambda_runtime needs (it panics without them); checked first for a clear error.
 const RUNTIME_VARS: [&str; 4] = [
@@ -28,9 +28,11 @@ const RUNTIME_VARS: [&str; 4] = [
     "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
     "AWS_LAMBDA_FUNCTION_VERSION",
 ];
-const DEFAULT_SECRETS_TTL: Duration = Duration::from_secs(300);
 /// Used when the context has no deadline (a test calling the handler directly).
 const DEFAULT_BUDGET: Duration = Duration::from_secs(900);
+/// The longest `ExportsFailed` message (lambda_runtime logs the error whole, CloudWatch takes
+/// it as one event): the report, in the logs and on Telegram, has the rest.
+pub const MAX_SUMMARY_CHARS: usize = 2000;
 
 /// Why an invocation failed. `error_type` names are stable: alarms and destinations may match
 /// on them.
@@ -46,11 +48,10 @@ pub enum FunctionError {
     SecretsSetup(String),
     #[error(transparent)]
     Run(#[from] RunError),
+    /// Which exports did not complete and why, at most [`MAX_SUMMARY_CHARS`] long (the error
+    /// is logged whole by lambda_runtime; the report was logged before).
     #[error("{summary}")]
-    ExportsFailed {
-        summary: String,
-        report: Box<RunReport>,
-    },
+    ExportsFailed { summary: String },
 }
 
 impl FunctionError {
@@ -85,23 +86,17 @@ pub struct Function {
 
 impl Function {
     /// Reads `EXPORTSYNC_CONFIG`, `EXPORTSYNC_SECRET_ID` and `EXPORTSYNC_SECRETS_TTL_SECS`.
-    /// Problems are reported by every invocation (so they reach the alarms), not at start.
+    /// Their problems are reported by every invocation (so they reach the alarms), not at
+    /// start; only an HTTP client that cannot be built stops the container.
     pub async fn from_env() -> Result<Function, String> {
         let path = std::env::var_os(CONFIG_ENV)
             .filter(|v| !v.is_empty())
             .map(PathBuf::from)
             .unwrap_or_else(|| PathBuf::from("exports.toml"));
         let config = Config::load(&path).map_err(|e| e.to_string());
-        let ttl = match std::env::var(SECRETS_TTL_ENV) {
-            Ok(v) if !v.trim().is_empty() => Duration::from_secs(
-                v.trim()
-                    .parse()
-                    .map_err(|_| format!("{SECRETS_TTL_ENV} must be a whole number of seconds"))?,
-            ),
-            _ => DEFAULT_SECRETS_TTL,
-        };
-        let secrets = match std::env::var(SECRET_ID_ENV) {
-            Ok(id) if !id.trim().is_empty() => SecretsProvider::new(
+        let secrets = match (secrets_ttl(), std::env::var(SECRET_ID_ENV)) {
+            (Err(e), _) => Err(e),
+            (Ok(ttl), Ok(id)) if !id.trim().is_empty() => SecretsProvider::new(
                 SecretSource::SecretsManager {
                     secret_id: id.trim().to_owned(),
                 },
@@ -151,14 +146,14 @@ impl Function {
             .as_ref()
             .map_err(|e| FunctionError::SecretsSetup(e.clone()))?;
         let document = secrets.get().await?;
-        let deadline = deadline_of(context.deadline);
+        let budget = budget_of(context.deadline);
         let request = RunRequest {
             from: input.from,
             to: input.to,
             now: input.scheduled_time.unwrap_or_else(Utc::now),
             only: input.exports,
             dry_run: input.dry_run,
-            deadline,
+            budget,
             request_id: Some(context.request_id.clone()).filter(|id| !id.is_empty()),
             backend_url: None,
             work_dir: self.work_dir.clone(),
@@ -197,28 +192,45 @@ impl Function {
                 )
             })
             .collect();
+        let summary = format!(
+            "{} of {} exports did not complete: {}",
+            failed.len(),
+            report.exports.len(),
+            failed.join("; ")
+        );
         Err(FunctionError::ExportsFailed {
-            summary: format!(
-                "{} of {} exports did not complete: {}",
-                failed.len(),
-                report.exports.len(),
-                failed.join("; ")
-            ),
-            report: Box::new(report),
+            summary: crate::text::one_line(&summary, MAX_SUMMARY_CHARS),
         })
     }
 }
 
-/// The invocation's deadline (ms since the epoch) as a tokio instant.
-fn deadline_of(deadline_ms: u64) -> Instant {
+/// `EXPORTSYNC_SECRETS_TTL_SECS`, default [`DEFAULT_TTL`].
+fn secrets_ttl() -> Result<Duration, String> {
+    match std::env::var(SECRETS_TTL_ENV) {
+        Ok(v) if !v.trim().is_empty() => v
+            .trim()
+            .parse()
+            .map(Duration::from_secs)
+            .map_err(|_| {
+                format!(
+                    "{SECRETS_TTL_ENV} must be a whole number of seconds (default {}); fix the function's environment",
+                    DEFAULT_TTL.as_secs()
+                )
+            }),
+        _ => Ok(DEFAULT_TTL),
+    }
+}
+
+/// The invocation's budget from its deadline (ms since the epoch; 0: none given).
+fn budget_of(deadline_ms: u64) -> Budget {
     if deadline_ms == 0 {
-        return Instant::now() + DEFAULT_BUDGET;
+        return Budget::after(DEFAULT_BUDGET);
     }
     let now_ms = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_millis() as u64)
         .unwrap_or(0);
-    Instant::now() + Duration::from_millis(deadline_ms.saturating_sub(now_ms))
+    Budget::after(Duration::from_millis(deadline_ms.saturating_sub(now_ms)))
 }
 
 /// `exportsync lambda`: the Runtime API loop. Logs are JSON lines when
@@ -269,13 +281,14 @@ mod tests {
     use super::*;
     use lambda_runtime::Context;
     use serde_json::json;
+    use tokio::time::Instant;
 
     async fn function(secrets_json: &str) -> (Function, tempfile::TempDir) {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("secrets.json");
         std::fs::write(&path, secrets_json).unwrap();
         let config = Config::from_str(include_str!("../../examples/sim.toml"), "sim.toml").unwrap();
-        let provider = SecretsProvider::new(SecretSource::File(path), DEFAULT_SECRETS_TTL)
+        let provider = SecretsProvider::new(SecretSource::File(path), DEFAULT_TTL)
             .await
             .unwrap();
         let services = Services::new(Endpoints::default()).unwrap();
@@ -332,15 +345,17 @@ mod tests {
             .duration_since(UNIX_EPOCH)
             .unwrap()
             .as_millis() as u64;
-        let left = deadline_of(now_ms + 60_000) - Instant::now();
+        let left = budget_of(now_ms + 60_000).deadline() - Instant::now();
         assert!(
             left <= Duration::from_secs(60) && left > Duration::from_secs(58),
             "{left:?}"
         );
-        let left = deadline_of(0) - Instant::now();
+        let left = budget_of(0).deadline() - Instant::now();
         assert!(
             left > Duration::from_secs(800),
             "no deadline: Lambda's maximum"
         );
+        // A deadline from another age does not panic.
+        let _ = budget_of(u64::MAX).backstop();
     }
 }

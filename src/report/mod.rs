@@ -1,10 +1,11 @@
 //! What a run tells: the machine-readable [`RunReport`] (the Lambda response, `run --json`),
-//! its terminal table, and the Telegram summary ([`telegram`]).
+//! its terminal table ([`terminal`]), and the Telegram summary ([`summary`], sent by
+//! [`telegram`]).
 
 pub mod model;
 pub mod summary;
-pub mod table;
 pub mod telegram;
+pub mod terminal;
 
 pub use model::{
     ExportReport, ExportStatus, FailedStage, RunReport, RunStatus, Screenshot, TelegramOutcome,

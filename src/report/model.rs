@@ -47,8 +47,9 @@ pub enum FailedStage {
 }
 
 /// The failure screenshot of an export. The PNG itself travels in memory (to Telegram); the
-/// report says how large it was and where it was kept, if anywhere.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+/// report says how large it was and where it was kept, if anywhere. `Debug` shows the PNG's
+/// size, never its bytes (a debug-printed report must stay a short log line).
+#[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Screenshot {
     pub bytes: usize,
     /// Where the CLI saved it (`None` in Lambda, where the run directory is deleted).
@@ -59,6 +60,17 @@ pub struct Screenshot {
     pub page_url: Option<String>,
     #[serde(skip)]
     pub png: Vec<u8>,
+}
+
+impl std::fmt::Debug for Screenshot {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Screenshot")
+            .field("bytes", &self.bytes)
+            .field("saved_to", &self.saved_to)
+            .field("page_url", &self.page_url)
+            .field("png", &format_args!("<{} bytes>", self.png.len()))
+            .finish()
+    }
 }
 
 /// One export's line in the report.
@@ -156,7 +168,8 @@ pub struct Totals {
 pub enum TelegramStatus {
     /// Every message and photo was delivered.
     Sent,
-    /// `notify = "failures"` and nothing failed, or a dry run.
+    /// `notify = "failures"` and nothing failed (dry runs are sent like any run, marked
+    /// `DRY RUN`).
     NotNeeded,
     /// The secrets have no `telegram` section.
     NotConfigured,
@@ -243,5 +256,25 @@ impl RunReport {
             .filter(|e| e.status != ExportStatus::Ok)
             .map(|e| e.name.as_str())
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_screenshots_debug_shows_its_size_not_its_bytes() {
+        let shot = Screenshot {
+            bytes: 50_000,
+            png: vec![137; 50_000],
+            ..Screenshot::default()
+        };
+        let text = format!("{shot:?}");
+        assert!(text.contains("<50000 bytes>"), "{text}");
+        assert!(text.len() < 200, "{text}");
+        let mut line = ExportReport::new("users", None, "Sheet1");
+        line.screenshot = Some(shot);
+        assert!(format!("{line:?}").len() < 1000);
     }
 }

@@ -4,7 +4,9 @@
 
 use std::fmt::Write as _;
 
-use chrono_tz::Asia::Jakarta;
+use chrono_tz::Tz;
+
+use crate::text::one_line;
 
 use super::model::{ExportReport, ExportStatus, FailedStage, RunReport, RunStatus};
 
@@ -50,22 +52,6 @@ pub fn telegram_len(text: &str) -> usize {
     text.encode_utf16().count()
 }
 
-/// At most `max` characters of `text` on one line, with "…" when cut.
-fn one_line(text: &str, max: usize) -> String {
-    let flat: String = text
-        .chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .collect();
-    let flat = flat.trim();
-    if flat.chars().count() <= max {
-        flat.to_owned()
-    } else {
-        let mut cut: String = flat.chars().take(max.saturating_sub(1)).collect();
-        cut.push('…');
-        cut
-    }
-}
-
 fn mark(status: ExportStatus) -> &'static str {
     match status {
         ExportStatus::Ok => "✅",
@@ -83,12 +69,15 @@ fn stage_name(stage: FailedStage) -> &'static str {
     }
 }
 
-/// `28 Nov 2026 08:00 WIB`.
-pub fn wib_time(report: &RunReport) -> String {
+/// When the run started, in the run's time zone (the configured `[defaults] timezone`, which
+/// the report's window names): `28 Nov 2026 08:00 WIB`. A zone name that is not IANA's (only a
+/// hand-made report has one) gives UTC.
+pub fn local_time(report: &RunReport) -> String {
+    let tz: Tz = report.window.timezone.parse().unwrap_or(Tz::UTC);
     report
         .started_at
-        .with_timezone(&Jakarta)
-        .format("%-d %b %Y %H:%M WIB")
+        .with_timezone(&tz)
+        .format("%-d %b %Y %H:%M %Z")
         .to_string()
 }
 
@@ -146,7 +135,7 @@ fn header(report: &RunReport) -> String {
     let _ = write!(
         h,
         "\n🕗 {}\n📅 window {}",
-        wib_time(report),
+        local_time(report),
         escape_html(&window_text(report))
     );
     h
@@ -252,9 +241,29 @@ pub fn render_summary(report: &RunReport) -> Vec<String> {
 /// The caption of a failed export's screenshot: its name and one-line error, escaped, under
 /// [`MAX_CAPTION_LEN`].
 pub fn render_caption(export: &ExportReport) -> String {
+    render_shared_caption(export, &[])
+}
+
+/// The caption of a screenshot that several failed exports share (one refused login fails
+/// them all): the first one's name and error, then the others' names.
+pub fn render_shared_caption(export: &ExportReport, also: &[&str]) -> String {
     let name = escape_html(&one_line(&export.name, MAX_NAME_CHARS));
     let stage = export.stage.map(stage_name).unwrap_or("failed");
-    let head = format!("❌ <b>{name}</b> ({stage}): ");
+    let mut head = format!("❌ <b>{name}</b>");
+    if !also.is_empty() {
+        let names: Vec<String> = also
+            .iter()
+            .take(HEADLINE_NAMES)
+            .map(|n| escape_html(&one_line(n, HEADLINE_NAME_CHARS)))
+            .collect();
+        let more = also.len().saturating_sub(HEADLINE_NAMES);
+        let _ = write!(head, " (also {}", names.join(", "));
+        if more > 0 {
+            let _ = write!(head, " and {more} more");
+        }
+        head.push(')');
+    }
+    let _ = write!(head, " ({stage}): ");
     let error = export.error.as_deref().unwrap_or("no error message");
     // Escaping can grow each character to 6 (`&quot;`); cut the plain text until it fits.
     let mut max = MAX_CAPTION_LEN;

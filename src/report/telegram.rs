@@ -11,9 +11,12 @@ use serde::Deserialize;
 use tokio::time::Instant;
 
 use super::model::{ExportReport, ExportStatus, RunReport, TelegramOutcome, TelegramStatus};
-pub use super::summary::{MAX_CAPTION_LEN, MAX_MESSAGE_LEN, render_caption, render_summary};
+pub use super::summary::{
+    MAX_CAPTION_LEN, MAX_MESSAGE_LEN, render_caption, render_shared_caption, render_summary,
+};
 use crate::config::Notify;
 use crate::secrets::{Secret, TelegramSecrets};
+use crate::text::error_chain;
 
 /// Points the client at another Bot API server (a local one, or a test fake).
 pub const BASE_URL_ENV: &str = "TELEGRAM_API_BASE_URL";
@@ -172,8 +175,9 @@ impl TelegramClient {
         &self.inner.base_url
     }
 
-    /// Sends the summary (split under 4096 chars) and one photo per failed export that has a
-    /// screenshot (caption = its one-line error, <= 1024 chars). Never fails: the outcome says
+    /// Sends the summary (split under 4096 chars) and each distinct screenshot of the failed
+    /// exports once (caption = the first one's one-line error and the others' names, <= 1024
+    /// chars; a refused login gives every export the same one). Never fails: the outcome says
     /// how it went. Honours 429 `parameters.retry_after` but never waits past `deadline`.
     pub async fn send_report(&self, report: &RunReport, deadline: Instant) -> TelegramOutcome {
         let mut outcome = TelegramOutcome {
@@ -193,12 +197,8 @@ impl TelegramClient {
             }
         }
         if first_error.is_none() {
-            let shots = report.exports.iter().filter(|e| {
-                e.status == ExportStatus::Failed
-                    && e.screenshot.as_ref().is_some_and(|s| !s.png.is_empty())
-            });
-            for export in shots {
-                match self.send_screenshot(export, deadline).await {
+            for (export, also) in distinct_screenshots(report) {
+                match self.send_screenshot(export, &also, deadline).await {
                     Ok(()) => outcome.photos += 1,
                     Err(e) => {
                         let stop = e.stops_the_rest();
@@ -247,6 +247,7 @@ impl TelegramClient {
     async fn send_screenshot(
         &self,
         export: &ExportReport,
+        also: &[&str],
         deadline: Instant,
     ) -> Result<(), TelegramError> {
         let png = export.screenshot.as_ref().map_or(&[][..], |s| &s.png[..]);
@@ -280,7 +281,7 @@ impl TelegramClient {
             field,
             file_name,
             bytes: png,
-            caption: render_caption(export),
+            caption: render_shared_caption(export, also),
         };
         self.call(method, &body, deadline).await
     }
@@ -353,7 +354,11 @@ impl TelegramClient {
                             let retry_after =
                                 answer.parameters.and_then(|p| p.retry_after).unwrap_or(1);
                             let wait = Duration::from_secs(retry_after);
-                            if Instant::now() + wait >= deadline {
+                            // A huge `retry_after` must not overflow the instant.
+                            if Instant::now()
+                                .checked_add(wait)
+                                .is_none_or(|until| until >= deadline)
+                            {
                                 return Err(TelegramError::RateLimitedPastDeadline {
                                     method,
                                     retry_after,
@@ -463,19 +468,24 @@ impl TelegramClient {
     }
 }
 
-/// An error and its sources on one line (`error sending request: connection refused`).
-fn error_chain(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(s) = source {
-        let next = s.to_string();
-        if !text.contains(&next) {
-            text.push_str(": ");
-            text.push_str(&next);
+/// The failed exports' screenshots, each distinct one once: the first export that has it and
+/// the names of the others that have the same.
+fn distinct_screenshots(report: &RunReport) -> Vec<(&ExportReport, Vec<&str>)> {
+    let mut distinct: Vec<(&ExportReport, Vec<&str>)> = Vec::new();
+    let failed = report.exports.iter().filter(|e| {
+        e.status == ExportStatus::Failed && e.screenshot.as_ref().is_some_and(|s| !s.png.is_empty())
+    });
+    for export in failed {
+        let png = export.screenshot.as_ref().map(|s| &s.png);
+        match distinct
+            .iter_mut()
+            .find(|(first, _)| first.screenshot.as_ref().map(|s| &s.png) == png)
+        {
+            Some((_, also)) => also.push(&export.name),
+            None => distinct.push((export, Vec::new())),
         }
-        source = s.source();
     }
-    text
+    distinct
 }
 
 /// Width and height from a PNG's IHDR chunk.

@@ -1,9 +1,12 @@
 //! One run, end to end (the only module that knows source, table, sheet and report): resolve
 //! the window, download every selected export in one browser session, parse each file off the
 //! async runtime, upsert it into its sheet, then report (Telegram included). One export failing
-//! never stops another. Near the deadline no new work starts and what is left is `skipped`.
-//! Every file of a run lives in one run directory, deleted at the end.
+//! never stops another. Every stage asks the run's [`Budget`]: near the deadline no new work
+//! starts and what is left is `skipped`, and the report is logged before Telegram is tried, with
+//! time kept after it to answer Lambda. Every file of a run lives in one run directory, deleted
+//! at the end.
 
+pub mod budget;
 pub mod services;
 mod step;
 pub mod window;
@@ -23,12 +26,9 @@ use crate::report::{
 use crate::secrets::Secrets;
 use crate::source::{BackendCredentials, SourceError};
 
+pub use budget::{Budget, REPORT_MARGIN};
 pub use services::{Endpoints, Services};
 pub use window::WindowError;
-
-/// Time kept at the end of a run for the report and Telegram: no export starts after
-/// `deadline - REPORT_MARGIN`.
-pub const REPORT_MARGIN: Duration = Duration::from_secs(20);
 
 /// What to run.
 #[derive(Clone, Debug)]
@@ -41,8 +41,8 @@ pub struct RunRequest {
     pub only: Vec<String>,
     /// Read and plan, write nothing to the sheets.
     pub dry_run: bool,
-    /// The hard end of the run (Lambda's deadline).
-    pub deadline: Instant,
+    /// The hard end of the run (Lambda's deadline) and its margins.
+    pub budget: Budget,
     /// The Lambda request id, for logs and the report.
     pub request_id: Option<String>,
     /// Overrides the configured backend base URL (`--backend-url`).
@@ -62,7 +62,7 @@ impl RunRequest {
             now: Utc::now(),
             only: Vec::new(),
             dry_run: false,
-            deadline: Instant::now() + budget,
+            budget: Budget::after(budget),
             request_id: None,
             backend_url: None,
             work_dir: None,
@@ -162,11 +162,7 @@ pub async fn run(
     let request_id = request.request_id.clone().unwrap_or_default();
     let span =
         tracing::info_span!("run", request_id = %request_id, from = %window.from, to = %window.to);
-    let work_deadline = request
-        .deadline
-        .checked_sub(REPORT_MARGIN)
-        .unwrap_or(started)
-        .max(started);
+    let budget = request.budget;
 
     let mut report = RunReport {
         status: RunStatus::Failed,
@@ -201,7 +197,7 @@ pub async fn run(
             services,
             google,
             dry_run: request.dry_run,
-            work_deadline,
+            budget,
             run_dir: run_dir.path(),
             screenshots_dir: request.screenshots_dir.as_deref(),
             request_id: &request_id,
@@ -215,8 +211,9 @@ pub async fn run(
     report.seconds = started.elapsed().as_secs_f64();
     report.finish();
     async {
-        report.telegram = notify(&config, secrets, services, &report, request.deadline).await;
+        // Logged first: whatever Telegram does, the report is in the logs.
         log_report(&report);
+        report.telegram = notify(&config, secrets, services, &report, &budget).await;
     }
     .instrument(span)
     .await;
@@ -271,13 +268,14 @@ fn new_run_dir(parent: Option<&std::path::Path>) -> Result<tempfile::TempDir, Ru
 }
 
 /// Sends the Telegram summary when the secrets have a `telegram` section and the config's
-/// `notify` asks for it. Never fails the run; never waits past the run's deadline.
-async fn notify(
+/// `notify` asks for it (dry runs included: they say `DRY RUN`). Never fails the run; gives up
+/// at the budget's Telegram deadline, which leaves time to answer Lambda.
+pub async fn notify(
     config: &Config,
     secrets: &Secrets,
     services: &Services,
     report: &RunReport,
-    deadline: Instant,
+    budget: &Budget,
 ) -> TelegramOutcome {
     let not = |status| TelegramOutcome {
         status,
@@ -296,7 +294,7 @@ async fn notify(
         services.endpoints.telegram.clone(),
         services.http.clone(),
     );
-    client.send_report(report, deadline).await
+    client.send_report(report, budget.telegram_deadline()).await
 }
 
 /// One log line for the run and one per export that did not end ok.
@@ -324,20 +322,9 @@ fn log_report(report: &RunReport) {
         updated = t.updated,
         unchanged = t.unchanged,
         write_requests = t.write_requests,
-        telegram = ?report.telegram.status,
         seconds = report.seconds,
         "run finished"
     );
-}
-
-/// One line of an error, short enough for a report cell and a Telegram caption.
-pub(crate) fn one_line(error: &dyn std::fmt::Display) -> String {
-    let text = error.to_string().replace('\n', "; ");
-    let mut line: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
-    if line.chars().count() > 600 {
-        line = line.chars().take(597).collect::<String>() + "...";
-    }
-    line
 }
 
 /// Marks an export as failed.

@@ -27,13 +27,11 @@ pub struct Services {
     pub http: reqwest::Client,
     /// The Sheets client and the fingerprint of the key it was built from.
     sheets: Mutex<Option<(u64, Arc<SheetClient>)>>,
-    /// Counts Sheets clients built, so tests can see warm invocations reuse them.
-    pub sheet_clients_built: std::sync::atomic::AtomicU32,
 }
 
 impl Services {
     pub fn new(endpoints: Endpoints) -> Result<Services, reqwest::Error> {
-        crate::sheet::client::install_crypto_provider();
+        crate::tls::install_crypto_provider();
         let http = reqwest::Client::builder()
             .user_agent(concat!("exportsync/", env!("CARGO_PKG_VERSION")))
             .connect_timeout(Duration::from_secs(10))
@@ -43,7 +41,6 @@ impl Services {
             endpoints,
             http,
             sheets: Mutex::new(None),
-            sheet_clients_built: Default::default(),
         })
     }
 
@@ -69,8 +66,6 @@ impl Services {
             )
             .await?,
         );
-        self.sheet_clients_built
-            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         *slot = Some((fingerprint, client.clone()));
         Ok(client)
     }

@@ -1,38 +1,49 @@
 //! The per-export part of a run: download all in one browser session, then for each file parse
-//! (on a blocking thread) and upsert, filling that export's report line. Every step is bounded
-//! by the run's work deadline.
+//! (on a blocking thread) and upsert, filling that export's report line. Every step asks the
+//! run's [`Budget`]: none starts after its work deadline, and one still running at its backstop
+//! is cut off; what finished keeps its result, what did not is `skipped`.
 
+use std::collections::HashMap;
+use std::future::Future;
 use std::path::Path;
 
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 use tracing::Instrument;
 
-use super::{Progress, SharedProgress, fail, one_line};
+use super::{Budget, Progress, SharedProgress, fail};
 use crate::config::{Config, ExportConfig};
 use crate::report::{ExportReport, ExportStatus, FailedStage, RunReport, Screenshot};
 use crate::secrets::GoogleSecrets;
 use crate::sheet::{SheetError, SheetTarget};
 use crate::source::{
     BackendCredentials, DateWindow, Downloaded, ExportOutcome, ExportSource, SourceError,
-    SourceEvent,
+    SourceEvent, SourceReport,
 };
 use crate::table;
-
-/// How long past the work deadline a step may take to wind down before it is cut off.
-const BACKSTOP: std::time::Duration = std::time::Duration::from_secs(10);
+use crate::text::error_line as one_line;
 
 pub(super) struct StepContext<'a> {
     pub config: &'a Config,
     pub services: &'a super::Services,
     pub google: &'a GoogleSecrets,
     pub dry_run: bool,
-    pub work_deadline: Instant,
+    pub budget: Budget,
     pub run_dir: &'a Path,
     pub screenshots_dir: Option<&'a Path>,
     pub request_id: &'a str,
     pub progress: SharedProgress<'a>,
 }
+
+/// Why an export has no download to work on.
+#[derive(Debug, PartialEq)]
+enum Unfinished {
+    Failed(FailedStage, String),
+    /// Cut off by the deadline before it finished.
+    Skipped(String),
+}
+
+type Download = Result<ExportOutcome, Unfinished>;
 
 /// Runs every selected export; returns whether a credential was refused.
 pub(super) async fn run_exports(
@@ -42,7 +53,7 @@ pub(super) async fn run_exports(
     selected: &[&ExportConfig],
     report: &mut RunReport,
 ) -> bool {
-    if Instant::now() >= ctx.work_deadline {
+    if !ctx.budget.may_start_work() {
         for line in &mut report.exports {
             skip(line, "not started: the run's deadline was too near");
             (ctx.progress)(Progress::Finished(line));
@@ -69,13 +80,13 @@ async fn download_all(
     window: DateWindow,
     selected: &[&ExportConfig],
     report: &mut RunReport,
-) -> Vec<Result<ExportOutcome, (FailedStage, String)>> {
+) -> Vec<Download> {
     let source = match ExportSource::new(ctx.config, credentials) {
         Ok(source) => source,
         Err(e) => {
             return selected
                 .iter()
-                .map(|_| Err((FailedStage::Download, one_line(&e))))
+                .map(|_| Err(Unfinished::Failed(FailedStage::Download, one_line(&e))))
                 .collect();
         }
     };
@@ -85,58 +96,87 @@ async fn download_all(
     let (tx, mut rx) = mpsc::unbounded_channel::<SourceEvent>();
     let source = source
         .with_temp_root(browser_dir)
-        .with_deadline(ctx.work_deadline)
+        .with_deadline(ctx.budget.work_deadline())
         .with_observer(move |event| {
             let _ = tx.send(event.clone());
         });
     let downloads = ctx.run_dir.join("downloads");
-    let forward = |event: SourceEvent, report: &mut RunReport| match event {
+    let forward = |event: &SourceEvent| match event {
         SourceEvent::SessionOpened {
             launch_seconds,
             login_seconds,
         } => {
             if report.launch_seconds == 0.0 {
-                report.launch_seconds = launch_seconds;
-                report.login_seconds = login_seconds;
+                report.launch_seconds = *launch_seconds;
+                report.login_seconds = *login_seconds;
             }
             (ctx.progress)(Progress::SessionOpened {
-                launch_seconds,
-                login_seconds,
+                launch_seconds: *launch_seconds,
+                login_seconds: *login_seconds,
             });
         }
         SourceEvent::AttemptFinished { export, error, .. } => {
             (ctx.progress)(Progress::Downloaded {
-                export: &export,
+                export,
                 error: error.as_ref(),
             });
         }
     };
-    // The source stops starting exports at the deadline; the timeout is a backstop.
-    let work = tokio::time::timeout_at(
-        ctx.work_deadline + BACKSTOP,
-        source.export_all(window, selected, &downloads),
-    );
+    // The source stops starting exports at the work deadline; the backstop cuts it off.
+    let work = source.export_all(window, selected, &downloads);
+    gather(work, &mut rx, ctx.budget.backstop(), selected, forward).await
+}
+
+/// Waits for the source's report, forwarding its events, until `backstop`. Cut off, each
+/// export keeps what its last finished attempt showed: a failure stays failed, a finished
+/// download or an attempt still running becomes `skipped` (there is no time left to write it).
+async fn gather(
+    work: impl Future<Output = SourceReport>,
+    rx: &mut mpsc::UnboundedReceiver<SourceEvent>,
+    backstop: Instant,
+    selected: &[&ExportConfig],
+    mut forward: impl FnMut(&SourceEvent),
+) -> Vec<Download> {
+    // Export name -> the one-line error of its last finished attempt (None: downloaded).
+    let mut finished: HashMap<String, Option<String>> = HashMap::new();
+    let mut seen = |event: SourceEvent, forward: &mut dyn FnMut(&SourceEvent)| {
+        if let SourceEvent::AttemptFinished { export, error, .. } = &event {
+            finished.insert(export.clone(), error.as_ref().map(|e| one_line(e)));
+        }
+        forward(&event);
+    };
+    let work = tokio::time::timeout_at(backstop, work);
     tokio::pin!(work);
     let result = loop {
         tokio::select! {
             result = &mut work => break result,
-            Some(event) = rx.recv() => forward(event, report),
+            Some(event) = rx.recv() => seen(event, &mut forward),
         }
     };
     while let Ok(event) = rx.try_recv() {
-        forward(event, report);
+        seen(event, &mut forward);
     }
     match result {
         Ok(source_report) => source_report.exports.into_iter().map(Ok).collect(),
-        Err(_) => selected
-            .iter()
-            .map(|_| {
-                Err((
-                    FailedStage::Deadline,
-                    "the run's deadline arrived while the browser was still downloading".into(),
-                ))
-            })
-            .collect(),
+        Err(_) => {
+            tracing::warn!(
+                "the run's deadline arrived while the browser was still working; cut off"
+            );
+            selected
+                .iter()
+                .map(|export| {
+                    Err(match finished.get(&export.name) {
+                        Some(Some(error)) => Unfinished::Failed(FailedStage::Download, error.clone()),
+                        Some(None) => Unfinished::Skipped(
+                            "downloaded, but not written: the run's deadline arrived while the browser was still busy".into(),
+                        ),
+                        None => Unfinished::Skipped(
+                            "not finished: the run's deadline arrived while the browser was still downloading".into(),
+                        ),
+                    })
+                })
+                .collect()
+        }
     }
 }
 
@@ -144,13 +184,17 @@ async fn download_all(
 async fn finish_export(
     ctx: &StepContext<'_>,
     export: &ExportConfig,
-    outcome: Result<ExportOutcome, (FailedStage, String)>,
+    outcome: Download,
     line: &mut ExportReport,
 ) -> bool {
     let outcome = match outcome {
         Ok(outcome) => outcome,
-        Err((stage, why)) => {
+        Err(Unfinished::Failed(stage, why)) => {
             fail(line, stage, why);
+            return false;
+        }
+        Err(Unfinished::Skipped(why)) => {
+            skip(line, &why);
             return false;
         }
     };
@@ -186,7 +230,7 @@ async fn parse_and_upsert(
     downloaded: &Downloaded,
     line: &mut ExportReport,
 ) -> bool {
-    if Instant::now() >= ctx.work_deadline {
+    if !ctx.budget.may_start_work() {
         skip(
             line,
             "downloaded, but not written: the run's deadline was near",
@@ -195,7 +239,7 @@ async fn parse_and_upsert(
     }
     let path = downloaded.path.clone();
     let options = export.table_options();
-    let parsed = tokio::task::spawn_blocking(move || {
+    let parsed = off_runtime_until(ctx.budget.backstop(), move || {
         let bytes = std::fs::read(&path)
             .map_err(|e| format!("cannot read the downloaded file {}: {e}", path.display()))?;
         table::parse(&bytes, &options).map_err(|e| one_line(&e))
@@ -207,8 +251,15 @@ async fn parse_and_upsert(
             fail(line, FailedStage::Parse, why);
             return false;
         }
-        Err(e) => {
+        Err(OffRuntime::Panicked(e)) => {
             fail(line, FailedStage::Parse, format!("the parser stopped: {e}"));
+            return false;
+        }
+        Err(OffRuntime::CutOff) => {
+            skip(
+                line,
+                "downloaded, but not written: the run's deadline arrived while the file was being read",
+            );
             return false;
         }
     };
@@ -244,8 +295,8 @@ async fn parse_and_upsert(
         }
     };
     // The client bounds its own retries by the deadline; the timeout is a backstop.
-    let upsert = client.upsert_until(&target, &table, ctx.dry_run, ctx.work_deadline);
-    match tokio::time::timeout_at(ctx.work_deadline + BACKSTOP, upsert).await {
+    let upsert = client.upsert_until(&target, &table, ctx.dry_run, ctx.budget.work_deadline());
+    match tokio::time::timeout_at(ctx.budget.backstop(), upsert).await {
         Ok(Ok(r)) => {
             line.status = ExportStatus::Ok;
             line.inserted = r.inserted;
@@ -267,10 +318,9 @@ async fn parse_and_upsert(
             refused
         }
         Err(_) => {
-            fail(
+            skip(
                 line,
-                FailedStage::Deadline,
-                "the run's deadline arrived during the upsert; the next run completes it".into(),
+                "cut off: the run's deadline arrived during the upsert; the next run completes it",
             );
             false
         }
@@ -304,8 +354,32 @@ fn keep_screenshot(ctx: &StepContext<'_>, outcome: &ExportOutcome) -> Option<Scr
     })
 }
 
+/// Why [`off_runtime_until`] has no result.
+#[derive(Debug)]
+enum OffRuntime {
+    /// `work` panicked.
+    Panicked(tokio::task::JoinError),
+    /// Still running at the deadline; it is left to finish on its own, unused.
+    CutOff,
+}
+
+/// Runs blocking `work` on the blocking pool and waits for it until `deadline` at most.
+async fn off_runtime_until<T: Send + 'static>(
+    deadline: Instant,
+    work: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, OffRuntime> {
+    match tokio::time::timeout_at(deadline, tokio::task::spawn_blocking(work)).await {
+        Ok(Ok(value)) => Ok(value),
+        Ok(Err(e)) => Err(OffRuntime::Panicked(e)),
+        Err(_) => Err(OffRuntime::CutOff),
+    }
+}
+
 fn skip(line: &mut ExportReport, why: &str) {
     line.status = ExportStatus::Skipped;
     line.stage = Some(FailedStage::Deadline);
     line.error = Some(why.to_owned());
 }
+
+#[cfg(test)]
+mod tests;

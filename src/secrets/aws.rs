@@ -36,7 +36,7 @@ impl SecretsManagerReader {
         secret_id: String,
         config: &aws_config::SdkConfig,
     ) -> Result<Self, SecretsError> {
-        crate::sheet::client::install_crypto_provider();
+        crate::tls::install_crypto_provider();
         let Some(region) = config.region().map(|r| r.to_string()) else {
             return Err(SecretsError::NoRegion { secret_id });
         };
@@ -107,7 +107,7 @@ impl SecretsManagerReader {
             ),
             SdkError::TimeoutError(_) => "no answer in time (timeout)".to_owned(),
             other => {
-                let text = error_chain(other);
+                let text = crate::text::error_chain(other);
                 if text.contains("credentials") {
                     format!(
                         "{text}; give AWS credentials (the Lambda role, AWS_PROFILE, or \
@@ -120,7 +120,7 @@ impl SecretsManagerReader {
         };
         SecretsError::Service {
             secret_id,
-            detail: one_line(&detail),
+            detail: crate::text::one_line(&detail, usize::MAX),
         }
     }
 }
@@ -161,24 +161,4 @@ fn endpoint_without_empty(
         .filter(|s| !blank(s))
         .or(global.filter(|s| !blank(s)));
     Some(chosen.map(str::to_owned))
-}
-
-/// "dispatch failure: io error: ...: Connection refused (os error 111)": each cause's
-/// Display, without the Debug dump `DisplayErrorContext` appends.
-fn error_chain(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        let part = cause.to_string();
-        if !text.ends_with(&part) {
-            text.push_str(": ");
-            text.push_str(&part);
-        }
-        source = cause.source();
-    }
-    text
-}
-
-fn one_line(text: &str) -> String {
-    text.split_whitespace().collect::<Vec<_>>().join(" ")
 }

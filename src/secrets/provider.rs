@@ -15,8 +15,9 @@ use super::{Secrets, SecretsError, file};
 /// and the default of `--secret-id`).
 pub const SECRET_ID_ENV: &str = "EXPORTSYNC_SECRET_ID";
 
-/// How long a warm Lambda container keeps the document before asking Secrets Manager again.
-pub const DEFAULT_TTL: Duration = Duration::from_secs(15 * 60);
+/// How long a process (a warm Lambda container, a CLI command) keeps the document before
+/// asking again; the function's `EXPORTSYNC_SECRETS_TTL_SECS` overrides it.
+pub const DEFAULT_TTL: Duration = Duration::from_secs(300);
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum SecretSource {
@@ -100,7 +101,7 @@ impl SecretsProvider {
         match source {
             SecretSource::File(path) => Ok(Self::from_fetcher(Fetcher::File(path), ttl)),
             SecretSource::SecretsManager { secret_id } => {
-                crate::sheet::client::install_crypto_provider();
+                crate::tls::install_crypto_provider();
                 let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
                     .load()
                     .await;

@@ -7,7 +7,6 @@
 //! hub's own HTTP client and authenticator (typed requests cost ~30 KB each in memory).
 
 use std::future::Future;
-use std::sync::Once;
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -86,22 +85,12 @@ impl std::fmt::Debug for SheetClient {
     }
 }
 
-/// Installs ring as the process-wide rustls provider, once (a second linked backend would
-/// otherwise make rustls panic when it has to choose).
-pub fn install_crypto_provider() {
-    static ONCE: Once = Once::new();
-    ONCE.call_once(|| {
-        // Err means another part of the process installed one first: keep theirs.
-        let _ = rustls::crypto::ring::default_provider().install_default();
-    });
-}
-
 impl SheetClient {
     pub async fn new(
         google: &GoogleSecrets,
         options: SheetClientOptions,
     ) -> Result<SheetClient, SheetError> {
-        install_crypto_provider();
+        crate::tls::install_crypto_provider();
         let connector = hyper_rustls::HttpsConnectorBuilder::new()
             .with_native_roots()
             .map_err(|e| SheetError::Setup(format!("no TLS root certificates: {e}")))?

@@ -17,9 +17,9 @@ pub mod error;
 pub mod export;
 pub mod lambda_env;
 pub mod launch;
+mod outcome;
 pub mod procs;
 pub mod relogin;
-mod report;
 pub mod session;
 mod tabs;
 
@@ -32,7 +32,9 @@ use chromiumoxide::Page;
 
 pub use error::SourceError;
 pub use launch::BrowserSession;
-pub use report::{DateWindow, Downloaded, ExportOutcome, SessionTiming, SourceEvent, SourceReport};
+pub use outcome::{
+    DateWindow, Downloaded, ExportOutcome, SessionTiming, SourceEvent, SourceReport,
+};
 pub use session::BackendCredentials;
 
 use crate::config::{BrowserMode, Config, ExportConfig, LoginConfig};

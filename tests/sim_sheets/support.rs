@@ -28,7 +28,7 @@ pub async fn start() -> SheetsSim {
 /// A hub the way the product builds it: service-account auth, HTTP allowed, base URL moved.
 pub async fn hub_at(base_url: String, key: yup_oauth2::ServiceAccountKey) -> Hub {
     // ring and aws-lc-rs are both linked (google-sheets4, the AWS SDK): choose, as main does.
-    exportsync::sheet::client::install_crypto_provider();
+    exportsync::tls::install_crypto_provider();
     let auth = yup_oauth2::ServiceAccountAuthenticator::builder(key)
         .build()
         .await

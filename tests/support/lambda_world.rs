@@ -206,15 +206,24 @@ impl World {
         }
     }
 
-    /// Stops the function and every server; returns what the function printed.
+    /// Stops the function and every server; returns what the function printed. Between
+    /// invocations no Chromium or crashpad process of the function may be left: this is checked
+    /// while the function still runs (once it is killed its children are re-parented away).
     pub async fn stop(mut self) -> Logs {
-        let pid = self.child.id();
+        let mut left = Vec::new();
+        if let Some(pid) = self.child.id() {
+            // A browser closed at the end of the last run may take a moment to exit.
+            for _ in 0..50 {
+                left = chromium_descendants_of(pid);
+                if left.is_empty() {
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        }
         let _ = self.child.kill().await;
         let logs = self.logs();
-        if let Some(pid) = pid {
-            let left = chromium_children_of(pid);
-            assert!(left.is_empty(), "processes left behind: {left:?}");
-        }
+        assert!(left.is_empty(), "processes left behind: {left:?}");
         self.telegram.shutdown().await;
         self.sheets.shutdown().await;
         self.backend.shutdown().await;
@@ -236,34 +245,51 @@ fn list(dir: &Path) -> Vec<String> {
     names
 }
 
-/// Chromium or crashpad processes whose parent is `pid` (the function re-parents its
-/// grandchildren to itself as a subreaper).
-pub fn chromium_children_of(pid: u32) -> Vec<String> {
-    let mut found = Vec::new();
+/// Live Chromium or crashpad processes descending from `pid` (children, grandchildren
+/// re-parented to it as a subreaper, and so on), zombies excluded.
+pub fn chromium_descendants_of(pid: u32) -> Vec<String> {
+    // pid -> (parent, state, command line)
+    let mut procs: Vec<(u32, u32, char, String)> = Vec::new();
     let Ok(rd) = std::fs::read_dir("/proc") else {
-        return found;
+        return Vec::new();
     };
     for entry in rd.flatten() {
-        let Ok(child) = entry.file_name().to_string_lossy().parse::<u32>() else {
+        let Ok(id) = entry.file_name().to_string_lossy().parse::<u32>() else {
             continue;
         };
-        let Ok(stat) = std::fs::read_to_string(format!("/proc/{child}/stat")) else {
+        let Ok(stat) = std::fs::read_to_string(format!("/proc/{id}/stat")) else {
             continue;
         };
         let Some(after) = stat.rfind(')').map(|i| &stat[i + 2..]) else {
             continue;
         };
-        let ppid: u32 = after
-            .split(' ')
-            .nth(1)
-            .and_then(|p| p.parse().ok())
-            .unwrap_or(0);
-        let cmdline = std::fs::read_to_string(format!("/proc/{child}/cmdline")).unwrap_or_default();
-        if ppid == pid && (cmdline.contains("chrom") || cmdline.contains("crashpad")) {
-            found.push(format!("{child}: {}", cmdline.replace('\0', " ")));
+        let mut fields = after.split(' ');
+        let state = fields.next().and_then(|s| s.chars().next()).unwrap_or('?');
+        let ppid: u32 = fields.next().and_then(|p| p.parse().ok()).unwrap_or(0);
+        let cmdline = std::fs::read_to_string(format!("/proc/{id}/cmdline")).unwrap_or_default();
+        procs.push((id, ppid, state, cmdline.replace('\0', " ")));
+    }
+    let mut family = vec![pid];
+    let mut grew = true;
+    while grew {
+        grew = false;
+        for (id, ppid, _, _) in &procs {
+            if family.contains(ppid) && !family.contains(id) {
+                family.push(*id);
+                grew = true;
+            }
         }
     }
-    found
+    procs
+        .iter()
+        .filter(|(id, _, state, cmdline)| {
+            *id != pid
+                && family.contains(id)
+                && *state != 'Z'
+                && (cmdline.contains("chrom") || cmdline.contains("crashpad"))
+        })
+        .map(|(id, _, _, cmdline)| format!("{id}: {cmdline}"))
+        .collect()
 }
 
 /// The export lines of a report, by name.

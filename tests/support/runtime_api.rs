@@ -28,6 +28,10 @@ pub enum Outcome {
         error_type: String,
         body: Value,
     },
+    /// The runtime broke the protocol (an error post without its header): the test fails at
+    /// once with this, instead of an assertion inside the server's handler (which would only
+    /// leave the invocation unanswered).
+    Protocol(String),
 }
 
 impl Outcome {
@@ -37,12 +41,14 @@ impl Outcome {
             Outcome::Error { error_type, body } => {
                 panic!("expected a response, got error {error_type}: {body}")
             }
+            Outcome::Protocol(why) => panic!("the runtime broke the protocol: {why}"),
         }
     }
     pub fn error(&self) -> (&str, &Value) {
         match self {
             Outcome::Error { error_type, body } => (error_type, body),
             Outcome::Response(v) => panic!("expected a function error, got response {v}"),
+            Outcome::Protocol(why) => panic!("the runtime broke the protocol: {why}"),
         }
     }
 }
@@ -196,10 +202,16 @@ async fn error(
     let body: Value = serde_json::from_slice(&body)
         .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&body).into_owned()));
     // lambda_runtime puts "unhandled" in the header and the real type in the body.
-    assert!(
-        headers.contains_key("Lambda-Runtime-Function-Error-Type"),
-        "an error post carries Lambda-Runtime-Function-Error-Type"
-    );
+    if !headers.contains_key("Lambda-Runtime-Function-Error-Type") {
+        complete(
+            &shared,
+            &id,
+            Outcome::Protocol(format!(
+                "an error post without Lambda-Runtime-Function-Error-Type: {body}"
+            )),
+        );
+        return StatusCode::BAD_REQUEST;
+    }
     let error_type = body
         .get("errorType")
         .and_then(Value::as_str)

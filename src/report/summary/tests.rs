@@ -212,7 +212,26 @@ fn a_caption_is_the_exports_one_line_error() {
     let caption = render_caption(&e);
     assert_eq!(
         caption,
-        "❌ <b>users</b> (download): login failed:   wrong &lt;password&gt;"
+        "❌ <b>users</b> (download): login failed: wrong &lt;password&gt;"
     );
     plain(&caption);
+}
+
+#[test]
+fn the_time_is_shown_in_the_configured_zone() {
+    // 01:00 UTC: 09:00 in Makassar (WITA, UTC+8), 01:00 in London (GMT).
+    for (zone, shown) in [
+        ("Asia/Makassar", "28 Nov 2026 09:00 WITA"),
+        ("Europe/London", "28 Nov 2026 01:00 GMT"),
+        ("Asia/Jakarta", "28 Nov 2026 08:00 WIB"),
+    ] {
+        let mut r = report(vec![ok_export("users")]);
+        r.window.timezone = zone.into();
+        let text = &check(&render_summary(&r))[0];
+        assert!(text.contains(shown), "{zone}: {text}");
+        assert!(!zone.contains("Jakarta") || text.contains("WIB"));
+        if zone != "Asia/Jakarta" {
+            assert!(!text.contains("WIB"), "{zone}: {text}");
+        }
+    }
 }
