@@ -18,7 +18,11 @@ use exportsync::secrets::Secret;
 use exportsync::sim::backend::{
     BackendOptions, BackendSim, DEMO_EMAIL, ExportFormats, Faults, served_file,
 };
-use exportsync::source::{BackendCredentials, DateWindow, ExportSource, SourceReport};
+use exportsync::source::download::{DownloadWatch, WaitContext};
+use exportsync::source::{
+    BackendCredentials, BrowserSession, DateWindow, ExportSource, SourceReport, dom, export,
+    session,
+};
 use tokio::sync::Semaphore;
 
 use browser::{assert_file_matches_simulator, assert_nothing_left};
@@ -41,6 +45,13 @@ fn window() -> DateWindow {
     DateWindow {
         from: NaiveDate::from_ymd_opt(2024, 11, 20).unwrap(),
         to: NaiveDate::from_ymd_opt(2024, 11, 22).unwrap(),
+    }
+}
+
+fn credentials() -> BackendCredentials {
+    BackendCredentials {
+        email: DEMO_EMAIL.into(),
+        password: Secret::new("demo-password".into()),
     }
 }
 
@@ -87,15 +98,9 @@ impl Harness {
 
     /// Runs the exports, then proves the browser left nothing behind.
     async fn run(&self, config: &Config, names: &[&str]) -> SourceReport {
-        let source = ExportSource::new(
-            config,
-            BackendCredentials {
-                email: DEMO_EMAIL.into(),
-                password: Secret::new("demo-password".into()),
-            },
-        )
-        .unwrap()
-        .with_temp_root(self.temp_root());
+        let source = ExportSource::new(config, credentials())
+            .unwrap()
+            .with_temp_root(self.temp_root());
         let exports: Vec<_> = names
             .iter()
             .map(|n| config.exports.iter().find(|e| e.name == *n).unwrap())
@@ -234,5 +239,95 @@ async fn a_session_that_expires_behind_the_new_tab_is_logged_in_again() {
         report.exports[0].attempts, 1,
         "recovered in the same session"
     );
+    h.sim.shutdown().await;
+}
+
+/// The page tabs of the browser (`Target.getTargets`) once it has as many as `wanted`, or
+/// after 5 s: a closed tab leaves the list shortly after `Target.closeTarget` answers.
+async fn page_tabs(browser: &chromiumoxide::Browser, wanted: usize) -> usize {
+    use chromiumoxide::cdp::browser_protocol::target::GetTargetsParams;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    loop {
+        let targets = browser.execute(GetTargetsParams::default()).await.unwrap();
+        let pages = targets
+            .result
+            .target_infos
+            .iter()
+            .filter(|t| t.r#type == "page")
+            .count();
+        if pages == wanted || std::time::Instant::now() >= deadline {
+            return pages;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_tab_an_export_opened_is_closed_after_its_download_and_no_tab_stays_open() {
+    // The steps of one export in one tab, as the session runs them, with the tabs counted.
+    let h = Harness::start(Faults::default()).await;
+    let config = h.config(1);
+    let base = h.sim.base_url();
+    let session = BrowserSession::launch(&config.browser, Some(&h.temp_root()))
+        .await
+        .unwrap();
+    let browser = &session.browser;
+    let page = browser.new_page("about:blank").await.unwrap();
+    session::log_in(&page, &config.login, &base, &credentials())
+        .await
+        .unwrap();
+    dom::close_other_pages(browser, &[page.target_id()]).await;
+    assert_eq!(page_tabs(browser, 1).await, 1);
+    let timeout = std::time::Duration::from_secs(20);
+    let mut left_by_chromium = Vec::new();
+    for name in ["users", "point_transactions", "coin_payments"] {
+        let export = config.exports.iter().find(|e| e.name == name).unwrap();
+        let deadline = tokio::time::Instant::now() + timeout;
+        let url = dom::page_url(&base, export.page.as_deref().unwrap());
+        export::open(&page, name, &url, deadline, timeout)
+            .await
+            .unwrap();
+        export::fill_dates(&page, export, window().from, window().to, deadline, timeout)
+            .await
+            .unwrap();
+        let button = export::find_button(&page, name, &export.button, deadline, timeout)
+            .await
+            .unwrap();
+        let watch = DownloadWatch::subscribe(browser, &page, &config.login.path, name)
+            .await
+            .unwrap();
+        button.click().await.unwrap();
+        let context = WaitContext {
+            export: name,
+            button: &export.button.selector,
+            url: &url,
+            timeout,
+            download_dir: session.download_dir(),
+        };
+        let finished = watch.wait(browser, deadline, &context).await.unwrap();
+        let served = served_file(
+            name,
+            ExportFormats::Pdf,
+            window().from,
+            window().to,
+            ROWS_PER_DAY,
+        );
+        assert_eq!(finished.suggested_name, served.file_name);
+        assert!(
+            std::fs::read(&finished.file).unwrap() == served.bytes,
+            "{name}"
+        );
+        left_by_chromium.push((name, dom::opened_by(browser, &page).await.len()));
+        dom::close_opened_tabs(browser, &page).await;
+        assert!(dom::opened_by(browser, &page).await.is_empty(), "{name}");
+        assert_eq!(
+            page_tabs(browser, 1).await,
+            1,
+            "{name}: only the export's own tab is open"
+        );
+    }
+    eprintln!("tabs the Export button opened and Chromium left open: {left_by_chromium:?}");
+    session.close().await;
+    assert_nothing_left(&h.temp_root());
     h.sim.shutdown().await;
 }
