@@ -167,6 +167,15 @@ async fn download(browser: &mut Browser, export: &str, from: &str, to: &str) -> 
     }
 }
 
+/// The simulator serving every export as xlsx, whatever its default: for the tests of the
+/// xlsx answers and of the pages that download them.
+fn xlsx_options() -> BackendOptions {
+    BackendOptions {
+        formats: ExportFormats::Xlsx,
+        ..BackendOptions::default()
+    }
+}
+
 fn dmy(iso: &str) -> String {
     date(iso).format("%d/%m/%Y").to_string()
 }
@@ -439,7 +448,7 @@ async fn every_export_file_holds_exactly_the_rows_of_the_requested_range() {
     let rows_per_day = 4;
     let sim = BackendSim::start(BackendOptions {
         rows_per_day,
-        ..BackendOptions::default()
+        ..xlsx_options()
     })
     .await
     .unwrap();
@@ -529,7 +538,7 @@ async fn every_export_file_holds_exactly_the_rows_of_the_requested_range() {
 
 #[tokio::test]
 async fn ids_and_phones_stay_text_in_the_file() {
-    let sim = BackendSim::start(BackendOptions::default()).await.unwrap();
+    let sim = BackendSim::start(xlsx_options()).await.unwrap();
     let mut browser = logged_in(&sim).await;
     let response = download(&mut browser, "transactions", "2026-05-01", "2026-05-01").await;
     let (header, rows) = read_xlsx(&response.bytes().await.unwrap());
@@ -669,7 +678,7 @@ async fn a_slow_export_answers_only_after_its_delay() {
             slow_export: Some(("point_transactions".into(), delay)),
             ..Faults::default()
         },
-        ..BackendOptions::default()
+        ..xlsx_options()
     })
     .await
     .unwrap();
@@ -748,7 +757,7 @@ async fn a_dead_button_has_no_handler_and_the_fault_can_be_changed_at_run_time()
 
 #[tokio::test]
 async fn pages_carry_the_selectors_of_the_design() {
-    let sim = BackendSim::start(BackendOptions::default()).await.unwrap();
+    let sim = BackendSim::start(xlsx_options()).await.unwrap();
     let mut browser = logged_in(&sim).await;
     let expectations = [
         (
@@ -968,7 +977,7 @@ async fn export_delays_apply_per_export_and_a_fixed_file_name_names_every_file()
             fixed_file_name: Some("export.xlsx".into()),
             ..Faults::default()
         },
-        ..BackendOptions::default()
+        ..xlsx_options()
     })
     .await
     .unwrap();
