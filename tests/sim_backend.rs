@@ -1,6 +1,7 @@
 //! HTTP-level tests of the simulated backend panel: a real server on 127.0.0.1:0 and a real
 //! HTTP client (reqwest, redirects not followed, the session cookie carried by hand as a
-//! browser would), xlsx answers parsed with calamine.
+//! browser would), xlsx answers parsed with calamine, PDF answers read with poppler's
+//! `pdftotext`.
 
 use std::io::Cursor;
 use std::time::{Duration, Instant};
@@ -8,7 +9,8 @@ use std::time::{Duration, Instant};
 use calamine::{Data, Reader, Xlsx};
 use chrono::NaiveDate;
 use exportsync::sim::backend::{
-    BackendOptions, BackendSim, DEMO_EMAIL, EXPORTS, Faults, export_file, export_rows,
+    BackendOptions, BackendSim, DEMO_EMAIL, EXPORTS, ExportFormats, Faults, export_file,
+    export_rows, served_file,
 };
 use exportsync::table::Cell;
 use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
@@ -162,6 +164,15 @@ async fn download(browser: &mut Browser, export: &str, from: &str, to: &str) -> 
                 .await
         }
         other => panic!("no such export {other}"),
+    }
+}
+
+/// The simulator serving every export as xlsx, whatever its default: for the tests of the
+/// xlsx answers and of the pages that download them.
+fn xlsx_options() -> BackendOptions {
+    BackendOptions {
+        formats: ExportFormats::Xlsx,
+        ..BackendOptions::default()
     }
 }
 
@@ -437,7 +448,7 @@ async fn every_export_file_holds_exactly_the_rows_of_the_requested_range() {
     let rows_per_day = 4;
     let sim = BackendSim::start(BackendOptions {
         rows_per_day,
-        ..BackendOptions::default()
+        ..xlsx_options()
     })
     .await
     .unwrap();
@@ -527,7 +538,7 @@ async fn every_export_file_holds_exactly_the_rows_of_the_requested_range() {
 
 #[tokio::test]
 async fn ids_and_phones_stay_text_in_the_file() {
-    let sim = BackendSim::start(BackendOptions::default()).await.unwrap();
+    let sim = BackendSim::start(xlsx_options()).await.unwrap();
     let mut browser = logged_in(&sim).await;
     let response = download(&mut browser, "transactions", "2026-05-01", "2026-05-01").await;
     let (header, rows) = read_xlsx(&response.bytes().await.unwrap());
@@ -667,7 +678,7 @@ async fn a_slow_export_answers_only_after_its_delay() {
             slow_export: Some(("point_transactions".into(), delay)),
             ..Faults::default()
         },
-        ..BackendOptions::default()
+        ..xlsx_options()
     })
     .await
     .unwrap();
@@ -746,7 +757,7 @@ async fn a_dead_button_has_no_handler_and_the_fault_can_be_changed_at_run_time()
 
 #[tokio::test]
 async fn pages_carry_the_selectors_of_the_design() {
-    let sim = BackendSim::start(BackendOptions::default()).await.unwrap();
+    let sim = BackendSim::start(xlsx_options()).await.unwrap();
     let mut browser = logged_in(&sim).await;
     let expectations = [
         (
@@ -966,7 +977,7 @@ async fn export_delays_apply_per_export_and_a_fixed_file_name_names_every_file()
             fixed_file_name: Some("export.xlsx".into()),
             ..Faults::default()
         },
-        ..BackendOptions::default()
+        ..xlsx_options()
     })
     .await
     .unwrap();
@@ -1039,5 +1050,234 @@ async fn an_expired_session_can_answer_419_or_401_and_expire_only_so_often() {
         (page.status(), location(&page)),
         (StatusCode::FOUND, "/login")
     );
+    sim.shutdown().await;
+}
+
+// ---- PDF exports ---------------------------------------------------------------------------
+
+/// What poppler's `pdftotext -layout` reads in a PDF.
+fn pdftotext(bytes: &[u8]) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("export.pdf");
+    std::fs::write(&path, bytes).unwrap();
+    let out = std::process::Command::new("pdftotext")
+        .arg("-layout")
+        .arg(&path)
+        .arg("-")
+        .output()
+        .expect("pdftotext (poppler-utils) runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).expect("UTF-8 text")
+}
+
+#[tokio::test]
+async fn the_pdf_exports_are_pdfs_of_their_rows_sent_inline_or_as_attachments() {
+    let rows_per_day = 20;
+    let sim = BackendSim::start(BackendOptions {
+        rows_per_day,
+        formats: ExportFormats::Pdf,
+        ..BackendOptions::default()
+    })
+    .await
+    .unwrap();
+    let mut browser = logged_in(&sim).await;
+    let (from, to) = ("2026-02-27", "2026-03-01");
+    let expected = [
+        (
+            "transactions",
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            format!("attachment; filename=\"transactions_{from}_{to}.xlsx\""),
+        ),
+        (
+            "point_transactions",
+            "application/pdf",
+            format!("attachment; filename=\"point_transactions_{from}_{to}.pdf\""),
+        ),
+        (
+            "users",
+            "application/pdf",
+            "inline; filename=\"users.pdf\"".to_owned(),
+        ),
+        (
+            "coin_payments",
+            "application/pdf",
+            format!(
+                "inline; filename=\"coin_payments.pdf\"; filename*=UTF-8''coin_payments_{from}_{to}.pdf"
+            ),
+        ),
+    ];
+    for (export, content_type, disposition) in expected {
+        let response = download(&mut browser, export, from, to).await;
+        assert_eq!(response.status(), StatusCode::OK, "{export}");
+        let header = |name| response.headers()[name].to_str().unwrap().to_owned();
+        assert_eq!(
+            header(reqwest::header::CONTENT_TYPE),
+            content_type,
+            "{export}"
+        );
+        assert_eq!(header(CONTENT_DISPOSITION), disposition, "{export}");
+        let bytes = response.bytes().await.unwrap();
+        let served = served_file(
+            export,
+            ExportFormats::Pdf,
+            date(from),
+            date(to),
+            rows_per_day,
+        );
+        assert!(
+            bytes[..] == served.bytes[..],
+            "{export}: the download is served_file's bytes"
+        );
+        assert_eq!(served.disposition, disposition);
+        if export == "transactions" {
+            let xlsx = export_file(export, date(from), date(to), rows_per_day).unwrap();
+            assert!(bytes[..] == xlsx[..], "transactions stays the same xlsx");
+            continue;
+        }
+        assert!(bytes.starts_with(b"%PDF-"), "{export}");
+
+        // What a person sees: the title and period, every row, page numbers, wrapped cells.
+        let text = pdftotext(&bytes);
+        assert!(
+            text.contains("Periode: 27-02-2026 s/d 01-03-2026"),
+            "{export}:\n{text}"
+        );
+        let pages = text.matches("Halaman ").count();
+        let (header, rows) = export_rows(export, date(from), date(to), rows_per_day);
+        assert!(rows.len() >= 3, "{export}");
+        if export != "coin_payments" {
+            assert!(
+                pages >= 2,
+                "{export}: {} rows over several pages",
+                rows.len()
+            );
+        }
+        for n in 1..=pages {
+            assert!(
+                text.contains(&format!("Halaman {n} dari {pages}")),
+                "{export}: page {n}"
+            );
+        }
+        for row in &rows {
+            let first = row[0].canonical();
+            assert_eq!(
+                text.matches(first.as_ref()).count(),
+                1,
+                "{export}: {first} once"
+            );
+        }
+        // A header longer than its column wraps onto two lines: its first word is on a line
+        // of headers, its second on the next line (pdftotext keeps them apart).
+        let wrapped = match export {
+            "point_transactions" => "Saldo Akhir",
+            "users" => "Total Poin",
+            _ => "Jumlah Koin",
+        };
+        assert!(header.iter().any(|h| h == wrapped));
+        assert!(
+            !text.contains(wrapped),
+            "{export}: {wrapped} is wrapped:\n{text}"
+        );
+        let (first, second) = wrapped.split_once(' ').unwrap();
+        let line = text.lines().position(|l| l.contains(first)).unwrap();
+        assert!(
+            text.lines().nth(line + 1).unwrap().contains(second),
+            "{export}:\n{text}"
+        );
+    }
+
+    // Accented names are read back exactly through WinAnsiEncoding.
+    let (_, users) = export_rows("users", date(from), date(to), rows_per_day);
+    let accented: Vec<String> = users
+        .iter()
+        .map(|r| r[1].canonical().into_owned())
+        .filter(|n| !n.is_ascii())
+        .collect();
+    assert!(
+        !accented.is_empty(),
+        "some users have é, ë or ü in their names"
+    );
+    let text = pdftotext(
+        &served_file(
+            "users",
+            ExportFormats::Pdf,
+            date(from),
+            date(to),
+            rows_per_day,
+        )
+        .bytes,
+    );
+    for name in &accented {
+        let first = name.split(' ').next().unwrap();
+        assert!(text.contains(first), "{first}");
+    }
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn pdf_pages_open_the_users_export_in_a_new_tab_and_xlsx_pages_fetch_a_blob() {
+    for (formats, wanted, unwanted) in [
+        (
+            ExportFormats::Pdf,
+            "window.open(url, '_blank')",
+            "createObjectURL",
+        ),
+        (ExportFormats::Xlsx, "createObjectURL", "window.open"),
+    ] {
+        let sim = BackendSim::start(BackendOptions {
+            formats,
+            ..BackendOptions::default()
+        })
+        .await
+        .unwrap();
+        let mut browser = logged_in(&sim).await;
+        let html = browser.get("/user-front").await.text().await.unwrap();
+        assert!(
+            html.contains(wanted) && !html.contains(unwanted),
+            "{formats:?}: {html}"
+        );
+        // The other two pages are the same in both formats.
+        let point = browser
+            .get("/point_transaction")
+            .await
+            .text()
+            .await
+            .unwrap();
+        assert!(point.contains("target=\"_blank\""));
+        let coins = browser.get("/koin_pay").await.text().await.unwrap();
+        assert!(coins.contains("window.location.href = url"));
+        sim.shutdown().await;
+    }
+}
+
+#[tokio::test]
+async fn an_empty_range_is_a_one_page_pdf_that_says_so_and_faults_still_apply() {
+    let sim = BackendSim::start(BackendOptions {
+        rows_per_day: 0,
+        formats: ExportFormats::Pdf,
+        faults: Faults {
+            fixed_file_name: Some("laporan.pdf".into()),
+            fail_export: Some("coin_payments".into()),
+            ..Faults::default()
+        },
+        ..BackendOptions::default()
+    })
+    .await
+    .unwrap();
+    let mut browser = logged_in(&sim).await;
+    let response = download(&mut browser, "users", "2026-01-01", "2026-01-01").await;
+    assert_eq!(
+        response.headers()[CONTENT_DISPOSITION],
+        "inline; filename=\"laporan.pdf\""
+    );
+    let text = pdftotext(&response.bytes().await.unwrap());
+    assert!(text.contains("Tidak ada data untuk periode ini."), "{text}");
+    assert!(text.contains("Halaman 1 dari 1"), "{text}");
+    let failed = download(&mut browser, "coin_payments", "2026-01-01", "2026-01-01").await;
+    assert_eq!(failed.status(), StatusCode::INTERNAL_SERVER_ERROR);
     sim.shutdown().await;
 }

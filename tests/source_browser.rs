@@ -22,7 +22,7 @@ use exportsync::source::{
 };
 use tokio::sync::Semaphore;
 
-use browser::{assert_file_matches_simulator, assert_nothing_left};
+use browser::{assert_file_matches_simulator, assert_nothing_left, served_name};
 
 static ONE_BROWSER_AT_A_TIME: Semaphore = Semaphore::const_new(1);
 
@@ -144,7 +144,7 @@ async fn one_login_four_exports_every_mechanism_exact_bytes_names_and_ranges() {
             .unwrap_or_else(|e| panic!("{}: {e}", outcome.name));
         assert_eq!(outcome.attempts, 1);
         assert!(outcome.screenshot.is_none());
-        let name = format!("{}_2024-11-20_2024-11-22.xlsx", outcome.name);
+        let name = served_name(&outcome.name, window(), 5);
         assert_eq!(downloaded.suggested_name, name);
         assert_eq!(downloaded.path, h.out().join(&name));
         assert_eq!(
@@ -153,10 +153,7 @@ async fn one_login_four_exports_every_mechanism_exact_bytes_names_and_ranges() {
         );
         assert_file_matches_simulator(&downloaded.path, &outcome.name, window(), 5);
     }
-    let mut expected: Vec<String> = ALL
-        .iter()
-        .map(|n| format!("{n}_2024-11-20_2024-11-22.xlsx"))
-        .collect();
+    let mut expected: Vec<String> = ALL.iter().map(|n| served_name(n, window(), 5)).collect();
     expected.sort();
     assert_eq!(
         files_in(&h.out()),
@@ -606,7 +603,7 @@ async fn the_export_command_downloads_and_reports_json() {
         assert_eq!(e["attempts"], 1);
         assert!(e["error"].is_null());
         let file = PathBuf::from(e["file"].as_str().unwrap());
-        assert_eq!(file, out.join(format!("{name}_2024-11-20_2024-11-22.xlsx")));
+        assert_eq!(file, out.join(served_name(name, window(), 5)));
         assert_eq!(
             e["bytes"].as_u64().unwrap(),
             std::fs::metadata(&file).unwrap().len()

@@ -24,7 +24,7 @@ use exportsync::source::{
 };
 use tokio::sync::Semaphore;
 
-use browser::{assert_file_matches_simulator, assert_nothing_left};
+use browser::{assert_file_matches_simulator, assert_nothing_left, served_name};
 
 static ONE_BROWSER_AT_A_TIME: Semaphore = Semaphore::const_new(1);
 
@@ -195,8 +195,7 @@ async fn four_exports_with_different_delays_overlap_and_land_with_the_right_byte
         assert_eq!(outcome.attempts, 1);
         assert_eq!(
             d.path,
-            h.out()
-                .join(format!("{}_2024-11-20_2024-11-22.xlsx", outcome.name))
+            h.out().join(served_name(&outcome.name, window(), 5))
         );
         assert_file_matches_simulator(&d.path, &outcome.name, window(), 5);
     }

@@ -342,11 +342,29 @@ pub fn sanitize_file_name(suggested: &str, fallback: &str) -> String {
     format!("{}{ext}", &stem[..end])
 }
 
+/// A PDF whose name has no extension (sent inline without a `filename`, which Chromium names
+/// after the URL's last segment, e.g. `export`), or only the `.download` of a nameless file,
+/// is named `.pdf`. Other names are kept.
+fn with_pdf_extension(name: String, file: &Path) -> String {
+    let stem = match name.strip_suffix(".download") {
+        Some(stem) => stem,
+        None if name.rfind('.').is_some_and(|i| i > 0) => return name,
+        None => name.as_str(),
+    };
+    let mut head = [0u8; 5];
+    let is_pdf = std::fs::File::open(file)
+        .and_then(|mut f| std::io::Read::read_exact(&mut f, &mut head))
+        .is_ok()
+        && &head == b"%PDF-";
+    if is_pdf { format!("{stem}.pdf") } else { name }
+}
+
 /// Moves a finished download to `out_dir` under its sanitised suggested name, never
 /// overwriting: `name (1).ext`, `name (2).ext`, ... when taken. Safe when several exports save
 /// at once: a name is claimed by creating it exclusively before the file is moved onto it.
 pub fn save(finished: &Finished, out_dir: &Path, export: &str) -> Result<PathBuf, SourceError> {
     let name = sanitize_file_name(&finished.suggested_name, &format!("{export}.download"));
+    let name = with_pdf_extension(name, &finished.file);
     let save_err = |path: &Path, e: std::io::Error| SourceError::Save {
         export: export.to_owned(),
         path: path.display().to_string(),
@@ -405,6 +423,37 @@ mod tests {
         let long = format!("{}.xlsx", "a".repeat(300));
         let s = sanitize_file_name(&long, "x");
         assert!(s.len() <= 150 && s.ends_with(".xlsx"), "{s}");
+    }
+
+    #[test]
+    fn a_pdf_without_an_extension_is_named_pdf() {
+        let dir = tempfile::tempdir().unwrap();
+        let pdf = dir.path().join("guid-pdf");
+        std::fs::write(&pdf, b"%PDF-1.7\n...").unwrap();
+        let other = dir.path().join("guid-other");
+        std::fs::write(&other, b"PK\x03\x04").unwrap();
+        assert_eq!(with_pdf_extension("export".into(), &pdf), "export.pdf");
+        assert_eq!(
+            with_pdf_extension("users.download".into(), &pdf),
+            "users.pdf"
+        );
+        assert_eq!(
+            with_pdf_extension("users.download".into(), &other),
+            "users.download"
+        );
+        assert_eq!(with_pdf_extension("export".into(), &other), "export");
+        assert_eq!(
+            with_pdf_extension("laporan.PDF".into(), &pdf),
+            "laporan.PDF"
+        );
+        let finished = Finished {
+            guid: "guid-pdf".into(),
+            suggested_name: "".into(),
+            file: pdf,
+            bytes: 12,
+        };
+        let saved = save(&finished, &dir.path().join("out"), "coin_payments").unwrap();
+        assert_eq!(saved.file_name().unwrap(), "coin_payments.pdf");
     }
 
     #[test]

@@ -1,5 +1,5 @@
 //! Starting and stopping Chromium: the flags, a per-session temporary directory (profile,
-//! downloads, HOME) deleted afterwards, the CDP handler task, and reaping so that no Chromium or
+//! downloads, HOME, a short TMPDIR: [`super::profile`]) deleted afterwards, the CDP handler task, and reaping so that no Chromium or
 //! crashpad process outlives the session.
 
 use std::path::{Path, PathBuf};
@@ -15,6 +15,7 @@ use futures::StreamExt;
 use tokio::task::JoinHandle;
 
 use super::error::SourceError;
+use super::profile::SessionDirs;
 use crate::config::BrowserConfig;
 
 /// Flags for every launch, WITHOUT leading dashes (chromiumoxide 0.9.1 adds them; with them the
@@ -42,9 +43,10 @@ const CLOSE_GRACE: Duration = Duration::from_secs(5);
 pub struct BrowserSession {
     pub browser: Browser,
     handler: Option<JoinHandle<()>>,
-    dir: Option<tempfile::TempDir>,
+    dirs: Option<SessionDirs>,
     download_dir: PathBuf,
     profile_dir: PathBuf,
+    chromium_tmp: PathBuf,
     pid: Option<u32>,
     pub launch_time: Duration,
 }
@@ -105,29 +107,16 @@ impl BrowserSession {
             path: path.display().to_string(),
             message,
         };
-        let mut dir_builder = tempfile::Builder::new();
-        dir_builder.prefix("exportsync-");
-        let dir = match temp_root {
-            Some(root) => dir_builder.tempdir_in(root),
-            None => dir_builder.tempdir(),
-        }
-        .map_err(|e| launch_err(format!("cannot create a temporary directory: {e}")))?;
-        let profile_dir = dir.path().join("profile");
-        let download_dir = dir.path().join("downloads");
-        let home = dir.path().join("home");
-        // Chromium's own temporary files (`org.chromium.Chromium.*`) go here too, so that a
-        // browser that had to be killed leaves nothing in the shared /tmp (a warm Lambda
-        // container keeps /tmp between runs).
-        let tmp = dir.path().join("tmp");
-        for d in [&profile_dir, &download_dir, &home, &tmp] {
-            std::fs::create_dir_all(d)
-                .map_err(|e| launch_err(format!("cannot create {}: {e}", d.display())))?;
-        }
+        let dirs = SessionDirs::create(temp_root).map_err(launch_err)?;
         let mut builder = CdpConfig::builder()
             .chrome_executable(&path)
-            .user_data_dir(&profile_dir)
-            .env("HOME", home.display().to_string())
-            .env("TMPDIR", tmp.display().to_string())
+            .user_data_dir(&dirs.profile)
+            .env("HOME", dirs.home.display().to_string())
+            // Chromium's own temporary files (`org.chromium.Chromium.*`, its singleton socket)
+            // go to the session's own short TMPDIR, deleted with the session: a browser that
+            // had to be killed leaves nothing in the shared /tmp (a warm Lambda container keeps
+            // /tmp between runs).
+            .env("TMPDIR", dirs.tmp.display().to_string())
             .launch_timeout(config.launch_timeout)
             .request_timeout(Duration::from_secs(30))
             .window_size(1280, 900)
@@ -142,14 +131,14 @@ impl BrowserSession {
             builder = builder.no_sandbox();
         }
         // In Lambda (or without /dev/shm): its flags, and HOME/XDG dirs in the session dir.
-        builder = super::lambda_env::apply_if_sandboxed(builder, dir.path());
+        builder = super::lambda_env::apply_if_sandboxed(builder, dirs.root.path());
         let cdp_config = builder.build().map_err(launch_err)?;
         let (mut browser, mut handler) = match Browser::launch(cdp_config).await {
             Ok(launched) => launched,
             Err(e) => {
                 // chromiumoxide kills the browser process it started, but not the helpers that
                 // process had already spawned (zygote, crashpad): they would outlive the run.
-                let reaped = tokio::task::spawn_blocking(move || remove_session_dir(dir)).await;
+                let reaped = tokio::task::spawn_blocking(move || remove_session_dir(dirs)).await;
                 if let Err(join) = reaped {
                     tracing::warn!(error = %join, "reaping a failed launch failed");
                 }
@@ -167,9 +156,10 @@ impl BrowserSession {
         let mut session = BrowserSession {
             browser,
             handler: Some(handler),
-            dir: Some(dir),
-            download_dir,
-            profile_dir,
+            download_dir: dirs.downloads.clone(),
+            profile_dir: dirs.profile.clone(),
+            chromium_tmp: dirs.tmp.clone(),
+            dirs: Some(dirs),
             pid,
             launch_time: Duration::ZERO,
         };
@@ -196,6 +186,11 @@ impl BrowserSession {
     /// The profile directory; unique to this session, so it also identifies its processes.
     pub fn profile_dir(&self) -> &Path {
         &self.profile_dir
+    }
+
+    /// Chromium's TMPDIR: short whatever the system's temporary directory is.
+    pub fn chromium_tmp_dir(&self) -> &Path {
+        &self.chromium_tmp
     }
 
     /// Opens a new tab in a window of its own. Every tab that works at the same time as another
@@ -233,41 +228,43 @@ impl BrowserSession {
             tracing::warn!("CDP handler did not stop after close");
             handler.abort();
         }
-        if let Some(dir) = self.dir.take() {
-            let reaped = tokio::task::spawn_blocking(move || remove_session_dir(dir)).await;
+        if let Some(dirs) = self.dirs.take() {
+            let reaped = tokio::task::spawn_blocking(move || remove_session_dir(dirs)).await;
             if let Err(e) = reaped {
                 tracing::warn!(error = %e, "reaping the browser's processes failed");
             }
         }
     }
-
-    fn finish(&mut self) {
-        if let Some(dir) = self.dir.take() {
-            remove_session_dir(dir);
-        }
-    }
 }
 
-/// Kills and reaps what is left of the session's processes, then deletes its directory.
+/// Kills and reaps what is left of the session's processes, then deletes its directories.
 /// Blocking: polls `/proc` for up to [`REAP_LIMIT`].
-fn remove_session_dir(dir: tempfile::TempDir) {
-    reap_leftovers(dir.path());
-    let path = dir.path().to_owned();
-    if let Err(e) = dir.close() {
-        tracing::warn!(dir = %path.display(), error = %e, "cannot delete the browser's temporary directory");
-    }
+fn remove_session_dir(dirs: SessionDirs) {
+    reap_leftovers(dirs.root.path());
+    dirs.remove();
 }
 
 impl Drop for BrowserSession {
+    /// A session dropped without [`BrowserSession::close`] (its run was cancelled): the browser
+    /// is killed at once, and the reaping, which polls `/proc` for up to [`REAP_LIMIT`], goes to
+    /// tokio's blocking pool so that it never stalls an async worker. Outside a runtime it runs
+    /// here. Should the runtime be shutting down and drop the task unrun, the directories are
+    /// still deleted (the task owns them) and the processes were already sent SIGKILL.
     fn drop(&mut self) {
-        if self.dir.is_some() {
-            if let Some(handler) = self.handler.take() {
-                handler.abort();
+        let Some(dirs) = self.dirs.take() else {
+            return;
+        };
+        if let Some(handler) = self.handler.take() {
+            handler.abort();
+        }
+        if let Some(child) = self.browser.get_mut_child() {
+            let _ = child.inner.start_kill();
+        }
+        match tokio::runtime::Handle::try_current() {
+            Ok(runtime) => {
+                drop(runtime.spawn_blocking(move || remove_session_dir(dirs)));
             }
-            if let Some(child) = self.browser.get_mut_child() {
-                let _ = child.inner.start_kill();
-            }
-            self.finish();
+            Err(_) => remove_session_dir(dirs),
         }
     }
 }

@@ -3,7 +3,8 @@
 //! are per export; a browser-reason failure is retried once in a fresh session; an expired
 //! session is logged in again once (for all tabs); wrong credentials stop at once.
 //!
-//! - [`launch`]: flags, per-session temp dir, CDP handler task, shutdown and reaping
+//! - [`launch`]: flags, CDP handler task, shutdown and reaping; [`profile`]: the session's
+//!   directories, PDF-download preferences and a short TMPDIR for Chromium
 //! - [`session`]: login and expiry detection; [`relogin`]: one re-login shared by all tabs
 //! - `tabs`: the tabs of one session taking exports from a shared queue
 //! - [`export`]: page automation (dates, Export button)
@@ -19,6 +20,7 @@ pub mod lambda_env;
 pub mod launch;
 mod outcome;
 pub mod procs;
+pub mod profile;
 pub mod relogin;
 pub mod session;
 mod tabs;

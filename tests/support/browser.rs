@@ -1,11 +1,12 @@
-//! Checks shared by the browser tests: a downloaded file holds exactly the simulator's rows, and
-//! a browser session leaves no Chromium process or temporary directory behind.
+//! Checks shared by the browser tests: a downloaded file holds exactly the simulator's rows (an
+//! xlsx read back, a PDF compared byte for byte with what was served), and a browser session
+//! leaves no Chromium process or temporary directory behind.
 
 use std::io::Cursor;
 use std::path::Path;
 
 use calamine::{Data, Reader, Xlsx};
-use exportsync::sim::backend::export_rows;
+use exportsync::sim::backend::{ExportFormats, export_rows, served_file};
 use exportsync::source::{DateWindow, procs};
 use exportsync::table::Cell;
 
@@ -16,8 +17,9 @@ fn cell_text(d: &Data) -> String {
     }
 }
 
-/// The downloaded xlsx holds exactly the simulator's rows of `export` for `window`: same
-/// header, same number of rows, same first-column IDs in the same order.
+/// The downloaded file holds exactly the simulator's rows of `export` for `window`. An xlsx:
+/// same header, same number of rows, same first-column IDs in the same order. A PDF (until the
+/// PDF reader reads it): the very bytes the simulator serves for those rows.
 pub fn assert_file_matches_simulator(
     path: &Path,
     export: &str,
@@ -25,6 +27,23 @@ pub fn assert_file_matches_simulator(
     rows_per_day: usize,
 ) {
     let bytes = std::fs::read(path).unwrap();
+    if bytes.starts_with(b"%PDF") {
+        let served = served_file(
+            export,
+            ExportFormats::Pdf,
+            window.from,
+            window.to,
+            rows_per_day,
+        );
+        assert!(
+            bytes == served.bytes,
+            "{export}: {} ({} bytes) is not the PDF the simulator served ({} bytes)",
+            path.display(),
+            bytes.len(),
+            served.bytes.len()
+        );
+        return;
+    }
     let mut book: Xlsx<_> =
         calamine::open_workbook_from_rs(Cursor::new(bytes)).expect("a valid xlsx");
     let range = book
@@ -61,6 +80,20 @@ pub fn assert_file_matches_simulator(
         "{export}: first-column IDs of {}",
         path.display()
     );
+}
+
+/// The name the simulator's default formats give `export`'s file for `window` (e.g.
+/// `users_2024-11-20_2024-11-22.xlsx`, or `users.pdf` when it serves PDFs).
+#[allow(dead_code)]
+pub fn served_name(export: &str, window: DateWindow, rows_per_day: usize) -> String {
+    served_file(
+        export,
+        ExportFormats::DEFAULT,
+        window.from,
+        window.to,
+        rows_per_day,
+    )
+    .file_name
 }
 
 /// No Chromium or crashpad process descends from this test process or mentions our private

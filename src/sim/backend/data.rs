@@ -1,11 +1,12 @@
-//! The public face of the simulated exports: the rows and the exact xlsx bytes an export
-//! answers for a range, and the xlsx builder the download handlers use. Pure: no I/O.
+//! The public face of the simulated exports: the rows and the exact bytes (xlsx or PDF) an
+//! export answers for a range, and the xlsx builder the download handlers use. Pure: no I/O.
 
 use chrono::NaiveDate;
 use rust_xlsxwriter::{DocProperties, ExcelDateTime, Format, Workbook, XlsxError};
 
 pub use super::catalog::EXPORTS;
 use super::catalog::ExportKind;
+use super::formats::{ExportFormats, ServedFile};
 use crate::table::Cell;
 
 /// The file an export answers for a range, so tests can compare bytes and rows: the header and
@@ -38,6 +39,25 @@ pub fn export_file(
 ) -> Result<Vec<u8>, XlsxError> {
     let kind = known_export(export);
     build_xlsx(kind.header(), &kind.rows(start, end, rows_per_day))
+}
+
+/// The file an export answers for a range in `formats`, exactly as the download endpoint sends
+/// it (bytes, file name, content type, `Content-Disposition`), so tests can compare a download
+/// with what was served, PDFs included.
+///
+/// # Panics
+/// When `export` is not one of [`EXPORTS`], as [`export_rows`], or the xlsx cannot be built.
+pub fn served_file(
+    export: &str,
+    formats: ExportFormats,
+    start: NaiveDate,
+    end: NaiveDate,
+    rows_per_day: usize,
+) -> ServedFile {
+    let (file, _) = known_export(export)
+        .serve(formats, start, end, rows_per_day, None)
+        .unwrap_or_else(|e| panic!("{export}: {e}"));
+    file
 }
 
 fn known_export(export: &str) -> ExportKind {

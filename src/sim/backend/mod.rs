@@ -1,11 +1,14 @@
 //! A loopback simulator of the backend admin panel (Laravel-style): login with CSRF and a
 //! session cookie, a dashboard, the four export pages of the seed backend (`exports.toml`)
-//! with their selectors, date formats and download mechanisms, deterministic xlsx exports, and
-//! faults on demand. Started by tests ([`BackendSim::start`]) and by `exportsync sim backend` ([`run_cli`]).
+//! with their selectors, date formats and download mechanisms, deterministic xlsx and PDF
+//! exports ([`ExportFormats`]), and faults on demand. Started by tests ([`BackendSim::start`]) and by `exportsync sim backend` ([`run_cli`]).
 
 mod catalog;
 mod data;
+mod formats;
+mod helvetica;
 mod pages;
+mod pdf;
 mod routes;
 mod rows;
 mod session;
@@ -18,7 +21,8 @@ use std::time::Duration;
 
 use chrono::NaiveDate;
 
-pub use data::{EXPORTS, export_file, export_rows};
+pub use data::{EXPORTS, export_file, export_rows, served_file};
+pub use formats::{ExportFormats, ServedFile};
 
 use routes::{Panel, Shared, lock};
 
@@ -36,6 +40,8 @@ pub struct BackendOptions {
     pub password: String,
     /// Rows generated per day per export (coin payments use 1 or 2, never more than this).
     pub rows_per_day: usize,
+    /// Which exports answer PDFs ([`ExportFormats::DEFAULT`] unless set).
+    pub formats: ExportFormats,
     pub faults: Faults,
 }
 
@@ -45,6 +51,7 @@ impl Default for BackendOptions {
             email: DEMO_EMAIL.to_owned(),
             password: DEMO_PASSWORD.to_owned(),
             rows_per_day: 5,
+            formats: ExportFormats::DEFAULT,
             faults: Faults::default(),
         }
     }
@@ -56,6 +63,7 @@ impl fmt::Debug for BackendOptions {
             .field("email", &self.email)
             .field("password", &"<redacted>")
             .field("rows_per_day", &self.rows_per_day)
+            .field("formats", &self.formats)
             .field("faults", &self.faults)
             .finish()
     }
@@ -81,7 +89,7 @@ pub struct Faults {
     /// generates the file does (added to `slow_export`'s delay).
     pub export_delay: BTreeMap<String, Duration>,
     /// Every download is offered under this file name (panels that call every file
-    /// `export.xlsx`) instead of `<export>_<start>_<end>.xlsx`.
+    /// `export.xlsx`) instead of its own (`<export>_<start>_<end>.xlsx`, `users.pdf`, ...).
     pub fixed_file_name: Option<String>,
     /// That export answers HTTP 500 with an error page.
     pub fail_export: Option<String>,
@@ -186,6 +194,10 @@ pub struct BackendArgs {
     /// Rows generated per day per export.
     #[arg(long, default_value_t = 5)]
     pub rows_per_day: usize,
+    /// `pdf`: point_transactions, users and coin_payments answer PDFs as the real backend does
+    /// (transactions stays xlsx); `xlsx`: every export answers an xlsx.
+    #[arg(long, value_enum, default_value_t = ExportFormats::DEFAULT)]
+    pub formats: ExportFormats,
     /// Reject every login as a wrong password.
     #[arg(long)]
     pub reject_logins: bool,
@@ -223,6 +235,7 @@ impl fmt::Debug for BackendArgs {
             .field("email", &self.email)
             .field("password", &"<redacted>")
             .field("rows_per_day", &self.rows_per_day)
+            .field("formats", &self.formats)
             .field("reject_logins", &self.reject_logins)
             .field("expire_session_after", &self.expire_session_after)
             .field("expire_at_most", &self.expire_at_most)
@@ -242,6 +255,7 @@ impl BackendArgs {
             email: self.email.clone(),
             password: self.password.clone(),
             rows_per_day: self.rows_per_day,
+            formats: self.formats,
             faults: Faults {
                 reject_all_logins: self.reject_logins,
                 expire_session_after: self.expire_session_after,

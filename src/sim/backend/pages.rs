@@ -121,6 +121,9 @@ pub(crate) struct Button<'a> {
     pub dead: bool,
     /// The name a script-built download is given (`None`: `<export>_<start>_<end>.xlsx`).
     pub file_name: Option<&'a str>,
+    /// The export answers a PDF: the users button then opens the export in a new tab
+    /// (`window.open`), where the server answers it inline, instead of fetching a Blob.
+    pub pdf: bool,
 }
 
 /// An export page with its date inputs and its Export button. A `filter` adds its preview.
@@ -226,7 +229,8 @@ fn point_transactions_controls(dead_button: bool) -> String {
 }
 
 /// Users and coin payments: `#filter-start` / `#filter-end` date inputs. Users download through
-/// `fetch` + a Blob + a temporary `<a download>`; coin payments navigate to the export URL.
+/// `fetch` + a Blob + a temporary `<a download>` (xlsx) or open the export URL in a new tab with
+/// `window.open` (PDF); coin payments navigate to the export URL.
 fn filter_controls(kind: ExportKind, button_kind: Button<'_>) -> String {
     let inputs = "<label>Dari <input type=\"date\" id=\"filter-start\" name=\"start\"></label>\
                   <label>Sampai <input type=\"date\" id=\"filter-end\" name=\"end\"></label>\
@@ -244,6 +248,7 @@ fn filter_controls(kind: ExportKind, button_kind: Button<'_>) -> String {
         None => format!("'{}_' + start + '_' + end + '.xlsx'", kind.name()),
     };
     let action = match kind {
+        ExportKind::Users if button_kind.pdf => "window.open(url, '_blank');".to_owned(),
         ExportKind::Users => format!(
             "fetch(url, {{ credentials: 'same-origin' }}).then(function (resp) {{\
                if (resp.redirected && new URL(resp.url).pathname === '/login') {{\

@@ -10,17 +10,14 @@ use axum::http::header::{CACHE_CONTROL, CONTENT_DISPOSITION, CONTENT_TYPE, LOCAT
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
-use chrono::NaiveDate;
 
 use super::catalog::ExportKind;
-use super::data::build_xlsx;
+use super::formats::ServedFile;
 use super::session::{Gate, SessionStore, session_cookie, session_id};
 use super::{BackendOptions, BackendStats, ExportRequest, Faults, pages};
 
 /// The message Laravel shows for wrong credentials.
 pub(crate) const BAD_CREDENTIALS: &str = "These credentials do not match our records.";
-
-const XLSX_MIME: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 
 /// Everything the handlers share, behind one lock that is never held across an `.await`.
 pub(crate) struct Panel {
@@ -272,6 +269,7 @@ async fn export_page(
         _ => None,
     };
     let dead = user.faults.dead_button.as_deref() == Some(kind.name());
+    let pdf = lock(&shared).options.formats.pdf(kind);
     Html(pages::export_page(
         kind,
         &user.email,
@@ -279,6 +277,7 @@ async fn export_page(
         pages::Button {
             dead,
             file_name: user.faults.fixed_file_name.as_deref(),
+            pdf,
         },
         filter.as_ref(),
     ))
@@ -286,7 +285,8 @@ async fn export_page(
 }
 
 /// A download request: authenticated, CSRF-checked when it is a form POST, dates validated in
-/// the page's format, faults applied, then the xlsx as an attachment.
+/// the page's format, faults applied, then the file: an xlsx attachment, or a PDF sent as
+/// [`ExportFormats`](super::ExportFormats) says.
 async fn export_download(
     State(shared): State<Shared>,
     headers: HeaderMap,
@@ -351,11 +351,21 @@ async fn export_download(
             "Whoops, something went wrong on our servers.",
         );
     }
-    let rows_per_day = lock(&shared).options.rows_per_day;
-    let (bytes, rows) = match build_file(kind, start, end, rows_per_day).await {
+    let (rows_per_day, formats) = {
+        let panel = lock(&shared);
+        (panel.options.rows_per_day, panel.options.formats)
+    };
+    let fixed_name = faults.fixed_file_name.clone();
+    let built = tokio::task::spawn_blocking(move || {
+        kind.serve(formats, start, end, rows_per_day, fixed_name.as_deref())
+    })
+    .await
+    .map_err(|e| format!("the file task failed: {e}"))
+    .and_then(|built| built);
+    let (file, rows) = match built {
         Ok(built) => built,
         Err(problem) => {
-            tracing::error!(export = kind.name(), %problem, "simulated backend: cannot build the xlsx");
+            tracing::error!(export = kind.name(), %problem, "simulated backend: cannot build the file");
             record(StatusCode::INTERNAL_SERVER_ERROR, 0);
             return error_page(
                 StatusCode::INTERNAL_SERVER_ERROR,
@@ -379,37 +389,21 @@ async fn export_download(
     if !delay.is_zero() {
         tokio::time::sleep(delay).await;
     }
-    let file_name = faults
-        .fixed_file_name
-        .clone()
-        .unwrap_or_else(|| kind.file_name(start, end));
-    let disposition = format!("attachment; filename=\"{file_name}\"");
+    let ServedFile {
+        bytes,
+        content_type,
+        disposition,
+        ..
+    } = file;
     (
         [
-            (CONTENT_TYPE, XLSX_MIME.to_owned()),
+            (CONTENT_TYPE, content_type.to_owned()),
             (CONTENT_DISPOSITION, disposition),
             (CACHE_CONTROL, "no-store".to_owned()),
         ],
         bytes,
     )
         .into_response()
-}
-
-/// The rows and the xlsx of a range, built off the async threads; the row count comes along
-/// for the stats.
-async fn build_file(
-    kind: ExportKind,
-    start: NaiveDate,
-    end: NaiveDate,
-    rows_per_day: usize,
-) -> Result<(Vec<u8>, usize), String> {
-    tokio::task::spawn_blocking(move || {
-        let rows = kind.rows(start, end, rows_per_day);
-        build_xlsx(kind.header(), &rows).map(|bytes| (bytes, rows.len()))
-    })
-    .await
-    .map_err(|e| format!("the xlsx task failed: {e}"))?
-    .map_err(|e| format!("rust_xlsxwriter refused the file: {e}"))
 }
 
 /// The 422 message: which field is wrong and what format the page expects.

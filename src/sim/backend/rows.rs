@@ -57,7 +57,20 @@ impl Mix {
     fn name(&mut self) -> String {
         format!("{} {}", self.pick(FIRST_NAMES), self.pick(LAST_NAMES))
     }
+
+    /// A member's name: sometimes with é, ë or ü, which a PDF must carry through its font
+    /// encoding.
+    fn member_name(&mut self) -> String {
+        let first = if self.next().is_multiple_of(4) {
+            self.pick(ACCENTED_FIRST_NAMES)
+        } else {
+            self.pick(FIRST_NAMES)
+        };
+        format!("{first} {}", self.pick(LAST_NAMES))
+    }
 }
+
+const ACCENTED_FIRST_NAMES: &[&str] = &["Zoë", "Renée", "Jürgen", "Noël", "Hélène"];
 
 const FIRST_NAMES: &[&str] = &[
     "Andi", "Budi", "Citra", "Dewi", "Eka", "Fajar", "Gita", "Hendra", "Indah", "Joko", "Kartika",
@@ -239,7 +252,7 @@ pub(crate) fn point_transaction(mix: &mut Mix, date: NaiveDate, index: usize) ->
 
 pub(crate) fn user(mix: &mut Mix, date: NaiveDate, index: usize) -> Vec<Cell> {
     let id = i64::from(date.num_days_from_ce()) * 10_000 + index as i64 + 1;
-    let name = mix.name();
+    let name = mix.member_name();
     let email = format!(
         "{}.{}{}@example.com",
         name.split(' ').next().unwrap_or("user").to_lowercase(),
