@@ -556,7 +556,6 @@ def check_alarms(template, name, props, schedules, hours, errors):
     beats = alarms_on(template, "AWS/Lambda", "Invocations")
     gaps = sorted(hours)
     longest = max(((b - a) % 24 or 24) for a, b in zip(gaps, gaps[1:] + gaps[:1])) * 3600 if gaps else 0
-    good = []
     for key, alarm in beats.items():
         p = alarm["Properties"]
         problems = []
@@ -577,8 +576,6 @@ def check_alarms(template, name, props, schedules, hours, errors):
             problems.append("it has no AlarmActions")
         if problems:
             errors.append(f"heartbeat alarm {key}: " + "; ".join(problems))
-        else:
-            good.append(key)
     if not beats:
         errors.append("no heartbeat alarm: expected an alarm on the function's Invocations that fires when no run happened in a day")
     for key, r in resources.items():
