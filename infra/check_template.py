@@ -12,6 +12,18 @@
 - The rest of issue 9's list: reserved concurrency 1, JSON logs with retention, two ScheduleV2
   events in Asia/Jakarta whose Input the handler accepts, a retry policy and an on-failure
   destination, an alarm on Errors with an action, the Dockerfile the Metadata names.
+- Issue 15: the image (items 11, 13): `sam build` builds the Dockerfile's DockerBuildTarget with a
+  builder that builds every stage before it (Docker's classic builder), so each of those stages
+  may copy only what a clean checkout holds; reserved concurrency 1 or, by the
+  ReservedConcurrency parameter, none; Lambda's START/REPORT lines kept (SystemLogLevel INFO);
+  a log group CloudFormation names (a fixed name retained on delete breaks the next create);
+  SecretId's AllowedPattern (names and full ARNs, not partial ones); kms:Decrypt only on
+  SecretKmsKeyArn, only through Secrets Manager, only when given.
+- Issue 15, item 12, every failure reaches an alarm: both schedules in the stack's own schedule
+  group with a DeadLetterConfig; an alarm on the depth of every queue a failed or undelivered
+  run lands in; alarms on Scheduler's InvocationDroppedCount and TargetErrorCount for that group;
+  a heartbeat on Invocations (missing data breaching, longer than the longest gap between the
+  schedules, at most a day) that exists only while the schedules are enabled.
 - events/*.json parse, and those meant as the handler's own input use only its keys.
 
 Run with the Python that has cfn-lint (it brings the SAM translator):
@@ -22,10 +34,12 @@ break is reported.
 
 import argparse
 import copy
+import fnmatch
 import json
 import logging
 import os
 import re
+import subprocess
 import sys
 from pathlib import Path
 
@@ -186,7 +200,7 @@ def effective(template, props, key):
     return props.get(key, globals_.get(key))
 
 
-def check(template, errors, read=None, unclear=None):
+def check(template, errors, read=None, unclear=None, dockerfile_text=None, tracked=None):
     """Appends one message per problem to `errors`."""
     if read is None:
         read, unclear = env_vars_read()
@@ -205,8 +219,7 @@ def check(template, errors, read=None, unclear=None):
     limit("MemorySize", effective(template, props, "MemorySize"), *MEMORY_RANGE)
     storage = effective(template, props, "EphemeralStorage") or {}
     limit("EphemeralStorage.Size", storage.get("Size"), *EPHEMERAL_RANGE)
-    if props.get("ReservedConcurrentExecutions") != 1:
-        errors.append(f"{name}.ReservedConcurrentExecutions must be 1: two runs must never write one sheet at once")
+    check_concurrency(template, name, props.get("ReservedConcurrentExecutions"), errors)
     if props.get("PackageType") != "Image":
         errors.append(f"{name}.PackageType must be Image")
 
@@ -218,6 +231,9 @@ def check(template, errors, read=None, unclear=None):
         dockerfile = (TEMPLATE.parent / meta["DockerContext"] / meta["Dockerfile"]).resolve()
         if not dockerfile.is_file():
             errors.append(f"{name}.Metadata names {dockerfile}, which does not exist")
+        else:
+            text = dockerfile_text if dockerfile_text is not None else dockerfile.read_text()
+            check_dockerfile(text, meta.get("DockerBuildTarget"), name, errors, tracked)
 
     # Environment.
     globals_env = template.get("Globals", {}).get("Function", {}).get("Environment", {}).get("Variables", {})
@@ -257,6 +273,18 @@ def check(template, errors, read=None, unclear=None):
     group_res = template.get("Resources", {}).get(group_name or "", {})
     if group_res.get("Type") != "AWS::Logs::LogGroup" or "RetentionInDays" not in group_res.get("Properties", {}):
         errors.append(f"{name}.LoggingConfig.LogGroup must refer to a log group of this stack with RetentionInDays")
+    if group_res.get("DeletionPolicy") == "Retain" and "LogGroupName" in group_res.get("Properties", {}):
+        errors.append(
+            f"log group {group_name} has a fixed LogGroupName and DeletionPolicy Retain: deleting the "
+            "stack keeps the group, and creating the stack again then fails (\"already exists\")"
+        )
+    system_level = parameter_default(template, logging.get("SystemLogLevel"))
+    if system_level not in ("INFO", "DEBUG"):
+        errors.append(
+            f"{name}.LoggingConfig.SystemLogLevel is {system_level!r}: INFO keeps Lambda's START and "
+            "REPORT lines (duration, max memory used)"
+        )
+    check_secret_parameters(template, errors)
 
     # Schedules.
     schedules = {k: e for k, e in props.get("Events", {}).items() if e.get("Type") == "ScheduleV2"}
@@ -299,7 +327,260 @@ def check(template, errors, read=None, unclear=None):
         if {"Name": "FunctionName", "Value": {"Ref": name}} not in dims:
             errors.append(f"the Errors alarm must watch {name} (Dimensions FunctionName = !Ref {name})")
 
+    check_alarms(template, name, props, schedules, hours, errors)
     check_access(template, name, errors)
+
+
+# Values SecretId's AllowedPattern must accept and refuse (CloudFormation matches the whole value).
+SECRET_IDS_OK = [
+    "exportsync", "prod/exportsync", "exportsync_2+x=y.z@w-v",
+    "arn:aws:secretsmanager:ap-southeast-3:123456789012:secret:exportsync-AbC123",
+    "arn:aws-cn:secretsmanager:cn-north-1:123456789012:secret:prod/exportsync-xYz789",
+]
+SECRET_IDS_BAD = [
+    "", "*", "export sync", "exportsync*",
+    "arn:aws:secretsmanager:ap-southeast-3:123456789012:secret:exportsync",
+    "arn:aws:secretsmanager:ap-southeast-3:123456789012:secret:*",
+    "arn:aws:kms:ap-southeast-3:123456789012:key/1234",
+]
+KMS_KEYS_OK = ["", "arn:aws:kms:ap-southeast-3:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"]
+KMS_KEYS_BAD = ["*", "alias/aws/secretsmanager", "arn:aws:kms:ap-southeast-3:123456789012:alias/x",
+                "arn:aws:kms:ap-southeast-3:123456789012:key/*"]
+
+
+def check_pattern(what, param, good, bad, errors):
+    pattern = (param or {}).get("AllowedPattern")
+    if not pattern:
+        errors.append(f"parameter {what} has no AllowedPattern")
+        return
+    try:
+        regex = re.compile(pattern)
+    except re.error as e:
+        errors.append(f"parameter {what}: AllowedPattern does not compile: {e}")
+        return
+    for value in good:
+        if not regex.fullmatch(value):
+            errors.append(f"parameter {what}: AllowedPattern refuses {value!r}, which is valid")
+    for value in bad:
+        if regex.fullmatch(value):
+            errors.append(f"parameter {what}: AllowedPattern accepts {value!r}")
+
+
+def check_secret_parameters(template, errors):
+    params = template.get("Parameters", {})
+    check_pattern("SecretId", params.get("SecretId"), SECRET_IDS_OK, SECRET_IDS_BAD, errors)
+    kms = params.get("SecretKmsKeyArn")
+    if kms is None:
+        errors.append("parameter SecretKmsKeyArn is missing (a secret under a customer-managed key needs it)")
+    else:
+        if kms.get("Default") != "":
+            errors.append("parameter SecretKmsKeyArn must default to \"\" (the aws/secretsmanager key needs no grant)")
+        check_pattern("SecretKmsKeyArn", kms, KMS_KEYS_OK, KMS_KEYS_BAD, errors)
+
+
+def condition_is(template, condition, parameter, value, negated=False):
+    """Whether Conditions[condition] is `Equals [Ref parameter, value]` (or its Not)."""
+    body = template.get("Conditions", {}).get(condition)
+    if negated:
+        if not (isinstance(body, dict) and set(body) == {"Fn::Not"}):
+            return False
+        body = body["Fn::Not"][0]
+    if not (isinstance(body, dict) and set(body) == {"Fn::Equals"}):
+        return False
+    pair = body["Fn::Equals"]
+    return {"Ref": parameter} in pair and value in pair
+
+
+def check_concurrency(template, name, value, errors):
+    """1, or `!If [C, 1, !Ref AWS::NoValue]` with C the ReservedConcurrency parameter being "1"
+    (its default)."""
+    if value == 1:
+        return
+    ok = (
+        isinstance(value, dict) and set(value) == {"Fn::If"}
+        and value["Fn::If"][1:] == [1, {"Ref": "AWS::NoValue"}]
+        and condition_is(template, value["Fn::If"][0], "ReservedConcurrency", "1")
+        and template.get("Parameters", {}).get("ReservedConcurrency", {}).get("Default") == "1"
+    )
+    if not ok:
+        errors.append(
+            f"{name}.ReservedConcurrentExecutions must be 1 (two runs must never write one sheet at "
+            f"once), or 1 unless the ReservedConcurrency parameter (default \"1\") says none; found {value!r}"
+        )
+
+
+# ---------------------------------------------------------------------------------------------
+# The Dockerfile `sam build` builds
+
+FROM_LINE = re.compile(r"^FROM\s+(?:--platform=\S+\s+)?(\S+)(?:\s+AS\s+(\S+))?\s*$", re.I)
+
+
+def tracked_files():
+    """The files a clean checkout holds (git's index), or None outside a git checkout."""
+    try:
+        out = subprocess.run(["git", "-C", str(REPO), "ls-files", "-z"], capture_output=True, check=True)
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    return [p for p in out.stdout.decode().split("\0") if p]
+
+
+def dockerfile_stages(text):
+    """[(name, [(line number, COPY sources after ARG defaults)])] in file order."""
+    lines, joined, start = text.splitlines(), [], None
+    buf = ""
+    for number, line in enumerate(lines, 1):
+        if not buf:
+            start = number
+        stripped = line.rstrip()
+        if stripped.endswith("\\"):
+            buf += stripped[:-1] + " "
+            continue
+        joined.append((start, (buf + stripped).strip()))
+        buf = ""
+    args, stages = {}, []
+    for number, line in joined:
+        if not line or line.startswith("#"):
+            continue
+        word = line.split()[0].upper()
+        if word == "ARG":
+            for decl in line.split()[1:]:
+                key, _, default = decl.partition("=")
+                if default or key not in args:
+                    args[key] = default
+        elif word == "FROM":
+            m = FROM_LINE.match(line)
+            stages.append((m.group(2) if m and m.group(2) else str(len(stages)), []))
+        elif word in ("COPY", "ADD") and stages:
+            parts = [p for p in line.split()[1:] if not p.startswith("--")]
+            if any(p.startswith("--from") for p in line.split()[1:]):
+                continue
+            sources = [re.sub(r"\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?", lambda m: args.get(m.group(1), ""), p)
+                       for p in parts[:-1]]
+            stages[-1][1].append((number, sources))
+    return stages
+
+
+def check_dockerfile(text, target, name, errors, tracked=None):
+    """The stages `sam build` builds (Docker's classic builder builds every stage up to the target,
+    used or not) copy only files of a clean checkout."""
+    stages = dockerfile_stages(text)
+    names = [s for s, _ in stages]
+    if not target:
+        errors.append(f"{name}.Metadata.DockerBuildTarget is missing: name the stage sam build must build")
+        return
+    if target not in names:
+        errors.append(f"{name}.Metadata.DockerBuildTarget {target!r} is not a stage of the Dockerfile ({names})")
+        return
+    files = tracked if tracked is not None else tracked_files()
+    if files is None:
+        return
+    for stage, copies in stages[: names.index(target) + 1]:
+        for number, sources in copies:
+            for source in sources:
+                pattern = source.lstrip("./").rstrip("/") or "."
+                hit = pattern == "." or any(
+                    f == pattern or f.startswith(pattern + "/") or fnmatch.fnmatch(f, pattern) for f in files
+                )
+                if not hit:
+                    errors.append(
+                        f"Dockerfile line {number}: stage {stage!r} copies {source!r}, which a clean checkout "
+                        f"lacks; sam build (Docker's classic builder) builds every stage up to {target!r}"
+                    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Alarms
+
+
+def alarms_on(template, namespace, metric):
+    return {
+        k: r for k, r in template.get("Resources", {}).items()
+        if r.get("Type") == "AWS::CloudWatch::Alarm"
+        and r.get("Properties", {}).get("Namespace") == namespace
+        and r["Properties"].get("MetricName") == metric
+    }
+
+
+def fires_on_one(alarm):
+    p = alarm.get("Properties", {})
+    return (
+        p.get("ComparisonOperator") == "GreaterThanOrEqualToThreshold" and p.get("Threshold") == 1
+        and p.get("AlarmActions")
+    )
+
+
+def check_alarms(template, name, props, schedules, hours, errors):
+    resources = template.get("Resources", {})
+    # Every queue a failed or undelivered run lands in has a depth alarm.
+    queues = {}
+    dest = props.get("EventInvokeConfig", {}).get("DestinationConfig", {}).get("OnFailure", {})
+    queues[json.dumps(dest.get("Destination"))] = f"{name}'s on-failure destination"
+    groups = set()
+    for event_name, event in schedules.items():
+        ep = event.get("Properties", {})
+        dlq = ep.get("DeadLetterConfig")
+        if not dlq:
+            errors.append(f"schedule {event_name} has no DeadLetterConfig: an undelivered run would vanish")
+        elif "Arn" in dlq:
+            queues[json.dumps(dlq["Arn"])] = f"schedule {event_name}'s dead-letter queue"
+        else:
+            errors.append(f"schedule {event_name}: DeadLetterConfig must name a queue of this stack (Arn), so its depth alarm can watch it")
+        group = ep.get("GroupName")
+        if not (isinstance(group, dict) and set(group) == {"Ref"}
+                and resources.get(group["Ref"], {}).get("Type") == "AWS::Scheduler::ScheduleGroup"):
+            errors.append(f"schedule {event_name}: GroupName must be !Ref a schedule group of this stack (Scheduler's metrics are per group)")
+        else:
+            groups.add(group["Ref"])
+    depth = alarms_on(template, "AWS/SQS", "ApproximateNumberOfMessagesVisible")
+    for queue, what in queues.items():
+        value = json.loads(queue)
+        logical = value.get("Fn::GetAtt", [None])[0] if isinstance(value, dict) else None
+        watched = any(
+            {"Name": "QueueName", "Value": {"Fn::GetAtt": [logical, "QueueName"]}} in a["Properties"].get("Dimensions", [])
+            and fires_on_one(a)
+            for a in depth.values()
+        )
+        if not logical or not watched:
+            errors.append(f"no alarm (>= 1, with AlarmActions) on the depth of {what} ({queue}): an expired or undelivered run raises no Errors")
+    # Scheduler's own failures, for the schedules' group.
+    for metric in ("InvocationDroppedCount", "TargetErrorCount"):
+        found = alarms_on(template, "AWS/Scheduler", metric)
+        for group in groups:
+            if not any(
+                {"Name": "ScheduleGroup", "Value": {"Ref": group}} in a["Properties"].get("Dimensions", [])
+                and fires_on_one(a)
+                for a in found.values()
+            ):
+                errors.append(f"no alarm (>= 1, with AlarmActions) on AWS/Scheduler {metric} for schedule group {group}")
+    # The heartbeat.
+    beats = alarms_on(template, "AWS/Lambda", "Invocations")
+    gaps = sorted(hours)
+    longest = max(((b - a) % 24 or 24) for a, b in zip(gaps, gaps[1:] + gaps[:1])) * 3600 if gaps else 0
+    for key, alarm in beats.items():
+        p = alarm["Properties"]
+        problems = []
+        if {"Name": "FunctionName", "Value": {"Ref": name}} not in p.get("Dimensions", []):
+            problems.append(f"it must watch {name}")
+        if p.get("TreatMissingData") != "breaching":
+            problems.append("TreatMissingData must be breaching (no run means no data)")
+        if p.get("ComparisonOperator") != "LessThanThreshold" or p.get("Threshold") != 1:
+            problems.append("it must fire below 1 invocation")
+        span = (p.get("Period") or 0) * (p.get("EvaluationPeriods") or 0)
+        if p.get("DatapointsToAlarm", p.get("EvaluationPeriods")) != p.get("EvaluationPeriods"):
+            problems.append("every period of its window must be empty (DatapointsToAlarm = EvaluationPeriods)")
+        if not longest < span <= 86400:
+            problems.append(f"its window ({span} s) must be longer than the longest gap between the schedules ({longest} s) and at most a day")
+        if not condition_is(template, alarm.get("Condition", ""), "SchedulesState", "ENABLED"):
+            problems.append("it must exist only while the schedules are enabled (a Condition on SchedulesState = ENABLED)")
+        if not p.get("AlarmActions"):
+            problems.append("it has no AlarmActions")
+        if problems:
+            errors.append(f"heartbeat alarm {key}: " + "; ".join(problems))
+    if not beats:
+        errors.append("no heartbeat alarm: expected an alarm on the function's Invocations that fires when no run happened in a day")
+    for key, r in resources.items():
+        if r.get("Type") == "AWS::CloudWatch::Alarm" and not r.get("Properties", {}).get("AlarmActions"):
+            errors.append(f"alarm {key} has no AlarmActions: nobody would be told")
 
 
 def check_input(what, text, errors, scheduled):
@@ -341,25 +622,53 @@ def check_access(template, function_name, errors):
         if text not in allowed_managed:
             errors.append(f"the function's role has the managed policy {text}; only basic logging is expected")
     secret_statements = 0
-    for policy in role.get("Policies", []):
-        for st in policy.get("PolicyDocument", {}).get("Statement", []):
-            actions = st.get("Action", [])
-            actions = [actions] if isinstance(actions, str) else actions
-            resources = st.get("Resource", [])
-            resources = [simplify(r) for r in (resources if isinstance(resources, list) else [resources])]
-            where = policy.get("PolicyName", "?")
-            if any(a == "*" or a.endswith(":*") for a in actions):
-                errors.append(f"policy {where} allows a wildcard action {actions}")
-            if "*" in resources:
-                errors.append(f"policy {where} allows {actions} on every resource (\"*\")")
-            if any(a.lower().startswith("secretsmanager:") for a in actions):
-                secret_statements += 1
-                if actions != ["secretsmanager:GetSecretValue"]:
-                    errors.append(f"policy {where} allows {actions}; the function needs secretsmanager:GetSecretValue only")
-                if not resources or not all(refers_to_secret_parameter(r) for r in resources):
-                    errors.append(f"policy {where} grants {actions} on {resources}, not only the secret named by SecretId")
+    kms_params = {"SecretKmsKeyArn"}
+    for role_name, res in out["Resources"].items():
+        if res.get("Type") != "AWS::IAM::Role":
+            continue
+        for policy, condition in role_policies(res.get("Properties", {})):
+            for st in policy.get("PolicyDocument", {}).get("Statement", []):
+                actions = st.get("Action", [])
+                actions = [actions] if isinstance(actions, str) else actions
+                resources = st.get("Resource", [])
+                resources = [simplify(r) for r in (resources if isinstance(resources, list) else [resources])]
+                where = f"{role_name}/{policy.get('PolicyName', '?')}"
+                if any(a == "*" or a.endswith(":*") for a in actions):
+                    errors.append(f"policy {where} allows a wildcard action {actions}")
+                if "*" in resources:
+                    errors.append(f"policy {where} allows {actions} on every resource (\"*\")")
+                if any(a.lower().startswith("secretsmanager:") for a in actions):
+                    secret_statements += role_name == f"{function_name}Role"
+                    if role_name != f"{function_name}Role":
+                        errors.append(f"policy {where} reaches Secrets Manager; only the function may read its secret")
+                    if actions != ["secretsmanager:GetSecretValue"]:
+                        errors.append(f"policy {where} allows {actions}; the function needs secretsmanager:GetSecretValue only")
+                    if not resources or not all(refers_to_secret_parameter(r) for r in resources):
+                        errors.append(f"policy {where} grants {actions} on {resources}, not only the secret named by SecretId")
+                if any(a.lower().startswith("kms:") for a in actions):
+                    if actions != ["kms:Decrypt"]:
+                        errors.append(f"policy {where} allows {actions}; reading the secret needs kms:Decrypt only")
+                    if resources != [{"Ref": "SecretKmsKeyArn"}]:
+                        errors.append(f"policy {where} grants {actions} on {resources}, not only the key SecretKmsKeyArn names")
+                    via = st.get("Condition", {}).get("StringEquals", {}).get("kms:ViaService")
+                    if via != {"Fn::Sub": "secretsmanager.${AWS::Region}.amazonaws.com"}:
+                        errors.append(f"policy {where} grants {actions} without the condition kms:ViaService = secretsmanager.<region>.amazonaws.com")
+                    if not (condition and condition_is(template, condition, "SecretKmsKeyArn", "", negated=True)):
+                        errors.append(f"policy {where} grants {actions} even when SecretKmsKeyArn is empty (put it under !If on a condition that it is not)")
     if secret_statements == 0:
         errors.append("the function's role cannot read the secret (no secretsmanager:GetSecretValue statement)")
+
+
+def role_policies(role):
+    """(policy, condition or None) for each inline policy; both sides of an `Fn::If`."""
+    for policy in role.get("Policies", []):
+        if isinstance(policy, dict) and set(policy) == {"Fn::If"}:
+            condition, *branches = policy["Fn::If"]
+            for branch in branches:
+                if isinstance(branch, dict) and branch != {"Ref": "AWS::NoValue"}:
+                    yield branch, condition
+        else:
+            yield policy, None
 
 
 def check_events(errors):
@@ -394,6 +703,9 @@ def self_test():
     def policy(t):
         return props(t)["Policies"][0]["AWSSecretsManagerGetSecretValuePolicy"]
 
+    def kms(t):
+        return props(t)["Policies"][1]["Fn::If"][1]
+
     breaks = {
         "Timeout 901": (lambda t: props(t).update(Timeout=901), "Timeout is 901"),
         "EphemeralStorage 20480": (lambda t: props(t)["EphemeralStorage"].update(Size=20480), "EphemeralStorage.Size is 20480"),
@@ -424,6 +736,71 @@ def self_test():
             "SecretsManagerReadWrite",
         ),
         "concurrency 2": (lambda t: props(t).update(ReservedConcurrentExecutions=2), "ReservedConcurrentExecutions must be 1"),
+        "concurrency none by default": (
+            lambda t: t["Parameters"]["ReservedConcurrency"].update(Default="none"),
+            "ReservedConcurrentExecutions must be 1",
+        ),
+        "concurrency 2 unless none": (
+            lambda t: props(t).update(ReservedConcurrentExecutions={"Fn::If": ["ReservesConcurrency", 2, {"Ref": "AWS::NoValue"}]}),
+            "ReservedConcurrentExecutions must be 1",
+        ),
+        "START/REPORT dropped": (
+            lambda t: t["Parameters"]["SystemLogLevel"].update(Default="WARN"),
+            "SystemLogLevel is 'WARN'",
+        ),
+        "log group fixed name retained": (
+            lambda t: t["Resources"]["FunctionLogGroup"]["Properties"].update(LogGroupName="/aws/lambda/exportsync"),
+            "fixed LogGroupName and DeletionPolicy Retain",
+        ),
+        "SecretId without pattern": (lambda t: t["Parameters"]["SecretId"].pop("AllowedPattern"), "SecretId has no AllowedPattern"),
+        "SecretId pattern takes partial ARNs": (
+            lambda t: t["Parameters"]["SecretId"].update(AllowedPattern="^[A-Za-z0-9/_+=.@:-]+$"),
+            "accepts 'arn:aws:secretsmanager:ap-southeast-3:123456789012:secret:exportsync'",
+        ),
+        "KMS key pattern takes aliases": (
+            lambda t: t["Parameters"]["SecretKmsKeyArn"].update(AllowedPattern="^.*$"),
+            "SecretKmsKeyArn: AllowedPattern accepts",
+        ),
+        "kms without ViaService": (
+            lambda t: kms(t)["Statement"][0].pop("Condition"),
+            "without the condition kms:ViaService",
+        ),
+        "kms on every key": (lambda t: kms(t)["Statement"][0].update(Resource="*"), "not only the key SecretKmsKeyArn names"),
+        "kms always granted": (
+            lambda t: props(t)["Policies"].__setitem__(1, props(t)["Policies"][1]["Fn::If"][1]),
+            "even when SecretKmsKeyArn is empty",
+        ),
+        "schedule without dead-letter queue": (
+            lambda t: props(t)["Events"]["Evening"]["Properties"].pop("DeadLetterConfig"),
+            "schedule Evening has no DeadLetterConfig",
+        ),
+        "schedule in the default group": (
+            lambda t: props(t)["Events"]["Morning"]["Properties"].pop("GroupName"),
+            "schedule Morning: GroupName must be",
+        ),
+        "no queue depth alarm": (lambda t: t["Resources"].pop("FailedRunsAlarm"), "no alarm (>= 1, with AlarmActions) on the depth"),
+        "dead letters to an unwatched queue": (
+            lambda t: (t["Resources"].update(OtherQueue={"Type": "AWS::SQS::Queue"}),
+                       props(t)["Events"]["Morning"]["Properties"]["DeadLetterConfig"].update(Arn={"Fn::GetAtt": ["OtherQueue", "Arn"]})),
+            "schedule Morning's dead-letter queue",
+        ),
+        "no dropped alarm": (lambda t: t["Resources"].pop("SchedulerDroppedAlarm"), "AWS/Scheduler InvocationDroppedCount"),
+        "no target error alarm": (lambda t: t["Resources"].pop("SchedulerTargetErrorAlarm"), "AWS/Scheduler TargetErrorCount"),
+        "no heartbeat": (lambda t: t["Resources"].pop("NoRunAlarm"), "no heartbeat alarm"),
+        "heartbeat ignores missing data": (
+            lambda t: t["Resources"]["NoRunAlarm"]["Properties"].update(TreatMissingData="notBreaching"),
+            "TreatMissingData must be breaching",
+        ),
+        "heartbeat shorter than the schedules' gap": (
+            lambda t: t["Resources"]["NoRunAlarm"]["Properties"].update(EvaluationPeriods=12, DatapointsToAlarm=12),
+            "longer than the longest gap",
+        ),
+        "heartbeat while schedules are disabled": (lambda t: t["Resources"]["NoRunAlarm"].pop("Condition"), "only while the schedules are enabled"),
+        "alarm without action": (lambda t: t["Resources"]["SchedulerTargetErrorAlarm"]["Properties"].pop("AlarmActions"), "SchedulerTargetErrorAlarm has no AlarmActions"),
+        "build target missing": (
+            lambda t: t["Resources"][fn]["Metadata"].update(DockerBuildTarget="prebuilt"),
+            "DockerBuildTarget 'prebuilt' is not a stage",
+        ),
         "text logs": (lambda t: props(t)["LoggingConfig"].update(LogFormat="Text"), "LogFormat must be JSON"),
         "schedule in UTC": (
             lambda t: t["Parameters"]["ScheduleTimezone"].update(Default="UTC"),
@@ -448,6 +825,18 @@ def self_test():
         check(broken, errors, read, unclear)
         if not any(expected in e for e in errors):
             failed.append(f"{label}: expected an error containing {expected!r}, got {errors}")
+    # The Dockerfile: a stage before the target that copies what a clean checkout lacks (the
+    # `prebuilt` stage of issue 9, which broke `sam build` on a fresh clone).
+    dockerfile = (REPO / "Dockerfile.lambda").read_text()
+    broken = dockerfile.replace(
+        "FROM runtime AS image", "FROM runtime AS prebuilt\nCOPY dist/exportsync /var/task/exportsync\n\nFROM runtime AS image"
+    )
+    errors = []
+    check(copy.deepcopy(base), errors, read, unclear, dockerfile_text=broken)
+    if broken == dockerfile or not any("stage 'prebuilt' copies 'dist/exportsync'" in e for e in errors):
+        failed.append(f"Dockerfile: expected the prebuilt stage's COPY dist/exportsync to be reported, got {errors}")
+    else:
+        breaks["Dockerfile stage copying an untracked file"] = None
     # The source scanner: an env read through a const, a literal, and an unclear one.
     scan_errors = []
     fake_read = {"EXPORTSYNC_NEW": ["src/x.rs:1"]}

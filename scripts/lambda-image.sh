@@ -1,6 +1,10 @@
 #!/usr/bin/env bash
-# Builds exportsync's Lambda container image from Dockerfile.lambda and invokes it as Lambda
-# would, on a machine with no Docker engine and no registry (issue 9, item 4):
+# Builds exportsync's Lambda container image from Dockerfile.lambda (its real `image` target: the
+# binary compiled inside the builder stage) and invokes it as Lambda would, on a machine with no
+# Docker engine and no registry (issue 9, item 4; issue 15, item 11). Both bases are made here:
+# Debian 12 with mmdebstrap, and a builder on it with the host's Rust toolchain and the crates
+# Cargo.lock names (the in-image build is offline); they are passed as BASE_IMAGE and
+# BUILDER_IMAGE.
 #  (a) `sam build` + `sam local invoke -e events/manual.json` through podman's Docker API with
 #      host networking: the function logs in to the simulated backend, upserts into the Sheets
 #      emulator and reports to the Telegram fake (`exportsync sim telegram`), its secrets read
@@ -14,15 +18,16 @@
 #
 # Usage: scripts/lambda-image.sh [--install-only | --build-only] [--keep]
 #   --install-only  install the container tools and the Python tools, then stop
-#   --build-only    stop once the image is tagged exportsync:latest
+#   --build-only    stop once the image is tagged exportsync:latest (prints the build's time)
 #   --keep          keep this run's directory (logs, responses) and say where it is
 # Environment:
 #   CONTAINERS_CONF, CONTAINERS_STORAGE_CONF  podman's configuration; when unset, generated in
 #                        the work directory (runc, cgroupfs, this machine's ulimits, overlay)
-#   EXPORTSYNC_IMAGE_WORK  podman's storage and the base image (default ~/.cache/exportsync-image)
+#   EXPORTSYNC_IMAGE_WORK  podman's storage (with the layer cache of the in-image cargo build) and
+#                        the bases' staging (default ~/.cache/exportsync-image)
 #   EXPORTSYNC_VENV      the Python tools (default ~/.cache/exportsync-venv)
 #   DEBIAN_MIRROR        where mmdebstrap gets the base (default http://deb.debian.org)
-#   CARGO_TARGET_DIR     as for cargo
+#   CARGO_TARGET_DIR     as for cargo (the simulators' debug build on the host)
 # Runs as root (apt-get, podman's storage, reading the sandbox's /proc); CI does.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -52,6 +57,7 @@ venv="${EXPORTSYNC_VENV:-$HOME/.cache/exportsync-venv}"
 work="${EXPORTSYNC_IMAGE_WORK:-$HOME/.cache/exportsync-image}"
 mirror="${DEBIAN_MIRROR:-http://deb.debian.org}"
 base_image=localhost/debian:bookworm-slim
+builder_image=localhost/exportsync-builder:latest
 image=exportsync:latest
 export SAM_CLI_TELEMETRY=0
 
@@ -149,23 +155,66 @@ base_image() {
   rm -f "$tar"
 }
 
-# The Lambda build (no simulators), compiled here: no Rust builder image can be pulled, and
-# this machine is Debian 12 like the image (same glibc).
-build_binary() {
-  say "cargo build --release --locked --no-default-features --features lambda"
-  cargo build --release --locked --no-default-features --features lambda --quiet
-  mkdir -p dist
-  install -m 0755 "$CARGO_TARGET_DIR/release/exportsync" dist/exportsync
-  # As the Dockerfile's build stage does: no debug info, the symbols kept.
-  objcopy --strip-debug dist/exportsync
+# The builder base (BUILDER_IMAGE): the Debian base, cc and binutils, the host's Rust toolchain
+# (this machine is Debian 12 like the image, so the toolchain runs there unchanged) and exactly the
+# crates.io packages Cargo.lock names (stage_crates.py), so the in-image build is offline and
+# --locked. Built every time, from the layer cache when nothing changed: the same lock file and
+# rustc stage the same bytes (fixed mtimes), so the builder keeps its image ID and the image's
+# cached dependency layer stays valid; a new Cargo.lock changes only the last layer.
+builder_image() {
+  local sysroot stage=$work/builder t0
+  sysroot=$(rustc --print sysroot)
+  t0=$(now)
+  rm -rf "$stage"
+  mkdir -p "$stage/toolchain"
+  # rustc, cargo and the standard library (about 600 MB; hard links where the file system
+  # allows); no docs.
+  cp -al "$sysroot/bin" "$sysroot/lib" "$stage/toolchain/" 2>/dev/null ||
+    cp -a "$sysroot/bin" "$sysroot/lib" "$stage/toolchain/"
+  "$venv/bin/python" "$helpers/stage_crates.py" Cargo.lock "${CARGO_HOME:-$HOME/.cargo}" \
+    "$work/crates" "$stage/cargo-home" || die "staging the crates of Cargo.lock"
+  touch -d @1000000000 "$stage" "$stage/toolchain"
+  podman build --quiet --build-arg BASE_IMAGE="$base_image" \
+    -f "$helpers/builder.Containerfile" -t "$builder_image" "$stage" >"$work/builder.log" 2>&1 || {
+    tail -n 30 "$work/builder.log" >&2
+    die "building $builder_image"
+  }
+  rm -rf "$stage"
+  say "builder $builder_image ($(rustc --version | cut -d' ' -f1-2), the crates of Cargo.lock): $(secs "$t0" "$(now)") s"
 }
 
+# podman's Docker API, which the SAM CLI builds and invokes through; stopped on exit.
+docker_api() {
+  [ -n "${DOCKER_HOST:-}" ] && [ -S "${DOCKER_HOST#unix://}" ] && return
+  local sock=$work/podman.sock
+  rm -f "$sock"
+  podman system service --time=0 "unix://$sock" >"$work/podman-service.log" 2>&1 &
+  pids+=($!)
+  for _ in $(seq 100); do [ -S "$sock" ] && break; sleep 0.1; done
+  [ -S "$sock" ] || die "podman's Docker API did not start (see $work/podman-service.log)"
+  export DOCKER_HOST=unix://$sock
+}
+
+# The image, built the way the README documents: `sam build` of infra/template.yaml (its Metadata:
+# Dockerfile.lambda's `image` target, the binary compiled in the `build` stage), through the
+# Docker API as SAM does everywhere; only the build arguments name the local bases. (`podman
+# build` would build the same stages, but podman's CLI and its Docker API do not share the cache
+# of a RUN layer, and the sam build of (a) below must find this build's dependency layer.)
 build_image() {
   local t0
+  docker_api
+  mkdir -p "$work/sam"
+  "$venv/bin/python" "$helpers/sim_template.py" "$work/sam/template.json" "$repo" "$base_image" \
+    "$builder_image" exports.toml
   t0=$(now)
-  podman build --quiet -f Dockerfile.lambda --target prebuilt \
-    --build-arg BASE_IMAGE="$base_image" -t "$image" . >/dev/null
+  "$venv/bin/sam" build --template-file "$work/sam/template.json" --build-dir "$work/sam/build" \
+    >"$work/build.log" 2>&1 || {
+    tail -n 40 "$work/build.log" >&2
+    die "sam build (Dockerfile.lambda, target image)"
+  }
   build_seconds=$(secs "$t0" "$(now)")
+  # SAM tags the function's image as <logical id, lower case>:<DockerTag>.
+  podman tag exportsyncfunction:latest "$image"
   image_bytes=$(podman image inspect --format '{{.Size}}' "$image")
   local entry user workdir
   entry=$(podman image inspect --format '{{json .Config.Entrypoint}}' "$image")
@@ -321,20 +370,13 @@ watch_container_memory() {
 
 run_sam() {
   say "(a) sam build and sam local invoke -e events/manual.json"
-  local sock=$work/podman.sock
-  rm -f "$sock"
-  podman system service --time=0 "unix://$sock" >"$run/podman-service.log" 2>&1 &
-  pids+=($!)
-  for _ in $(seq 100); do [ -S "$sock" ] && break; sleep 0.1; done
-  [ -S "$sock" ] || die "podman's Docker API did not start (see $run/podman-service.log)"
-  export DOCKER_HOST=unix://$sock
-
+  docker_api
   mkdir -p "$run/sam"
   # AWS_LAMBDA_FUNCTION_HANDLER: podman's Docker API reports the image's Cmd as [] where Docker
   # says null, and `sam local invoke` then takes Cmd[0] for the handler name (IndexError); with
   # the variable set it does not look. The function never reads it.
   "$venv/bin/python" "$helpers/sim_template.py" "$run/sam/template.json" "$repo" "$base_image" \
-    dist/sim-exports.toml AWS_LAMBDA_FUNCTION_HANDLER=exportsync \
+    "$builder_image" dist/sim-exports.toml AWS_LAMBDA_FUNCTION_HANDLER=exportsync \
     "SHEETS_API_BASE_URL=$sheets_url" "TELEGRAM_API_BASE_URL=$telegram_url" \
     "AWS_ENDPOINT_URL_SECRETS_MANAGER=$secrets_url"
   "$venv/bin/sam" build --template-file "$run/sam/template.json" --build-dir "$run/sam/build" \
@@ -524,7 +566,7 @@ run_sandbox() {
 
   # The same two invocations on the host: the same binary and emulator, no image, no sandbox.
   mkdir -p "$run/host-home"
-  start_rie host "$repo/dist/exportsync" lambda
+  start_rie host "$fnroot/var/task/exportsync" lambda
   before=$(telegram_count)
   invoke "$run/host-1.json"
   host_cold=$invoke_seconds
@@ -543,7 +585,7 @@ install_tools
 [ "$mode" = install ] && exit 0
 container_config
 base_image
-build_binary
+builder_image
 build_image
 [ "$mode" = build ] && exit 0
 

@@ -1,12 +1,15 @@
 #!/usr/bin/env python3
-"""Writes the template `sam build` / `sam local invoke` use in scripts/lambda-image.sh: a JSON copy
-of infra/template.yaml where only these differ, because this machine has no registry and the
-function must reach the simulators on the host:
-- the image is built from the `prebuilt` target of Dockerfile.lambda (binary compiled on the
-  host) on the local Debian base, with the simulator's config baked in as exports.toml;
-- the test seams (Sheets API, Telegram API and Secrets Manager endpoints) are declared, which the
-  real template must never do (SAM passes a function only the variables its template declares).
-Usage: sim_template.py OUT CONTEXT BASE_IMAGE EXPORTS_TOML NAME=VALUE..."""
+"""Writes the templates `sam build` / `sam local invoke` use in scripts/lambda-image.sh: a JSON copy
+of infra/template.yaml (its Metadata, so the Dockerfile's own DockerBuildTarget: the binary
+compiled in the builder stage) where only these differ, because this machine has no registry and
+the function must reach the simulators on the host:
+- the build arguments name the local Debian base and the local builder base (BASE_IMAGE,
+  BUILDER_IMAGE) and the config baked in as exports.toml (EXPORTS_TOML: the real one for the
+  image CI builds and checks, the simulators' one for the sam local invoke run);
+- the test seams given as NAME=VALUE (Sheets API, Telegram API and Secrets Manager endpoints) are
+  declared, which the real template must never do (SAM passes a function only the variables its
+  template declares).
+Usage: sim_template.py OUT CONTEXT BASE_IMAGE BUILDER_IMAGE EXPORTS_TOML [NAME=VALUE...]"""
 
 import json
 import sys
@@ -14,16 +17,15 @@ from pathlib import Path
 
 from cfnlint.decode import decode
 
-out, context, base_image, exports_toml, *seams = sys.argv[1:]
+out, context, base_image, builder_image, exports_toml, *seams = sys.argv[1:]
 template, problems = decode(str(Path(__file__).resolve().parents[2] / "infra" / "template.yaml"))
 if problems:
     sys.exit(f"sim_template: cannot read infra/template.yaml: {problems[0]}")
 template = json.loads(json.dumps(template))
 function = template["Resources"]["ExportSyncFunction"]
-function["Metadata"].update(
-    DockerContext=context,
-    DockerBuildTarget="prebuilt",
-    DockerBuildArgs={"BASE_IMAGE": base_image, "EXPORTS_TOML": exports_toml},
+function["Metadata"]["DockerContext"] = context
+function["Metadata"].setdefault("DockerBuildArgs", {}).update(
+    BASE_IMAGE=base_image, BUILDER_IMAGE=builder_image, EXPORTS_TOML=exports_toml
 )
 variables = function["Properties"]["Environment"]["Variables"]
 for seam in seams:
