@@ -287,3 +287,38 @@ fn a_bad_option_in_the_configuration_or_an_unknown_export_is_named() {
         "{stderr}"
     );
 }
+
+/// A PDF export: the header, the columns with their types and why, how the table was found on
+/// the pages, and a warning naming the page furniture left out.
+#[test]
+fn inspect_of_a_pdf_says_how_the_table_was_found() {
+    let path = Path::new("tests/fixtures/pdf/dompdf-ruled-points-multipage.pdf");
+    let output = inspect(&[path.to_str().unwrap(), "--footer-prefix", "Total"]);
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(text.contains("format:  pdf"), "{text}");
+    assert!(text.contains("rows:    64"), "{text}");
+    assert!(
+        text.contains("layout:  PDF of 3 page(s): 12 column(s), columns from the ruling lines"),
+        "{text}"
+    );
+    assert!(text.contains("header repeated on 2 later page(s)"), "{text}");
+    assert!(text.contains("Saldo Poin"), "{text}");
+    assert!(text.contains("why: "), "{text}");
+    assert!(text.contains("page furniture"), "{text}");
+    assert!(text.contains("Laporan Transaksi Poin"), "{text}");
+    assert!(text.contains("Halaman 1 dari 3") || text.contains("Halaman"), "{text}");
+
+    let output = inspect(&[path.to_str().unwrap(), "--json"]);
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(report["format"], "pdf");
+    assert!(report["layout"].as_str().unwrap().contains("ruling lines"));
+}
+
+#[test]
+fn inspect_of_a_scanned_pdf_says_it_has_no_text() {
+    let output = inspect(&["tests/fixtures/pdf/scanned-dompdf-points.pdf"]);
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("no text layer"), "{stderr}");
+}

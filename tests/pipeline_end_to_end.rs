@@ -1,5 +1,6 @@
 //! The whole job with every real part over loopback: Chromium logs into the simulated backend
-//! and downloads the four exports, `table::parse` reads them, and the real google-sheets4 +
+//! and downloads the four exports (one xlsx, three PDFs sent as the real backend sends them),
+//! `table::parse` reads them, and the real google-sheets4 +
 //! yup-oauth2 client upserts them into the Sheets API emulator. A later run with an
 //! overlapping window adds only the new day, and a repeated run writes nothing: history
 //! accumulates with no row lost or duplicated.
@@ -61,8 +62,11 @@ async fn run_once(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn overlapping_runs_accumulate_history_without_loss_or_duplicates() {
+    // The real backend's formats: transactions an xlsx, the other three PDFs sent as an
+    // attachment in a new tab, inline in a `window.open` tab and inline in the same tab.
     let backend = BackendSim::start(BackendOptions {
         rows_per_day: ROWS_PER_DAY,
+        formats: exportsync::sim::backend::ExportFormats::Pdf,
         ..BackendOptions::default()
     })
     .await
