@@ -329,7 +329,8 @@ EOF
   private_key_line=$("$venv/bin/python" -c 'import json,sys; k=json.load(open(sys.argv[1]))["google"]["private_key"]; print(k.splitlines()[1])' "$run/google.json")
 
   # The simulators' config, pointed at this backend: baked into the sam image, bound into the
-  # sandbox.
+  # sandbox (dist/ is git-ignored and in the build context's allow-list).
+  mkdir -p "$repo/dist"
   sed -E "s#^base_url = .*#base_url = \"$backend_url\"#" examples/sim.toml >"$repo/dist/sim-exports.toml"
   mkdir -p "$run/config"
   cp "$repo/dist/sim-exports.toml" "$run/config/exports.toml"
