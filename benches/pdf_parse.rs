@@ -30,7 +30,13 @@ fn main() {
     }
     let dir = tempfile::tempdir().expect("a temp dir");
     let start = NaiveDate::from_ymd_opt(2026, 11, 1).unwrap();
-    let file = served_file("point_transactions", ExportFormats::Pdf, start, start.succ_opt().unwrap(), ROWS_PER_DAY);
+    let file = served_file(
+        "point_transactions",
+        ExportFormats::Pdf,
+        start,
+        start.succ_opt().unwrap(),
+        ROWS_PER_DAY,
+    );
     let simulated = dir.path().join("points-2000.pdf");
     std::fs::write(&simulated, &file.bytes).expect("write the bench file");
     measure("simulator (pdf-writer), 2,000 x 12", &simulated);
@@ -86,7 +92,9 @@ fn measure(label: &str, path: &Path) {
         extract.as_secs_f64(),
         100.0 * extract.as_secs_f64() / total.as_secs_f64()
     );
-    println!("  peak memory of one parse (VmHWM, whole process): {peak_mb:.0} MB (target <= 200 MB)");
+    println!(
+        "  peak memory of one parse (VmHWM, whole process): {peak_mb:.0} MB (target <= 200 MB)"
+    );
 }
 
 fn median(times: &mut [Duration]) -> Duration {

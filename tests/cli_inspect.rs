@@ -140,7 +140,7 @@ fn unreadable_files_exit_non_zero_with_the_reason() {
     assert!(output.stdout.is_empty());
     let stderr = String::from_utf8(output.stderr).unwrap();
     assert!(
-        stderr.contains("error: export users.xlsx: the file is a PDF; PDF tables are not read yet"),
+        stderr.contains("error: export users.xlsx: the pdf file is damaged or truncated"),
         "{stderr}"
     );
 
@@ -295,19 +295,29 @@ fn inspect_of_a_pdf_says_how_the_table_was_found() {
     let path = Path::new("tests/fixtures/pdf/dompdf-ruled-points-multipage.pdf");
     let output = inspect(&[path.to_str().unwrap(), "--footer-prefix", "Total"]);
     let text = String::from_utf8_lossy(&output.stdout);
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     assert!(text.contains("format:  pdf"), "{text}");
     assert!(text.contains("rows:    64"), "{text}");
     assert!(
         text.contains("layout:  PDF of 3 page(s): 12 column(s), columns from the ruling lines"),
         "{text}"
     );
-    assert!(text.contains("header repeated on 2 later page(s)"), "{text}");
+    assert!(
+        text.contains("header repeated on 2 later page(s)"),
+        "{text}"
+    );
     assert!(text.contains("Saldo Poin"), "{text}");
     assert!(text.contains("why: "), "{text}");
     assert!(text.contains("page furniture"), "{text}");
     assert!(text.contains("Laporan Transaksi Poin"), "{text}");
-    assert!(text.contains("Halaman 1 dari 3") || text.contains("Halaman"), "{text}");
+    assert!(
+        text.contains("Halaman 1 dari 3") || text.contains("Halaman"),
+        "{text}"
+    );
 
     let output = inspect(&[path.to_str().unwrap(), "--json"]);
     let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();

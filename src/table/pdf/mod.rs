@@ -30,6 +30,14 @@ pub fn read(bytes: &[u8], export: &str) -> Result<Grid, TableError> {
             detail,
         },
     })?;
+    if pages.is_empty() {
+        return Err(TableError::Damaged {
+            export: export.to_owned(),
+            format: Format::Pdf,
+            location: Location::default(),
+            detail: "no page could be read".to_owned(),
+        });
+    }
     let found = layout::layout(&pages).map_err(|error| match error {
         LayoutError::NoText { pages } => TableError::PdfNoText {
             export: export.to_owned(),
