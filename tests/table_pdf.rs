@@ -187,16 +187,20 @@ fn pdf_cells_are_typed_by_column_like_csv() {
 #[test]
 fn a_pdf_is_detected_by_content_whatever_its_name() {
     let bytes = std::fs::read(Path::new(FIXTURES).join("reportlab-grid-coin.pdf")).unwrap();
-    let mut options = TableOptions::default();
-    options.export = "coin_payments.xlsx".into();
+    let options = TableOptions {
+        export: "coin_payments.xlsx".into(),
+        ..TableOptions::default()
+    };
     assert_eq!(table::parse(&bytes, &options).unwrap().format, Format::Pdf);
 }
 
 #[test]
 fn a_truncated_pdf_is_damaged_and_names_the_export() {
     let bytes = std::fs::read(Path::new(FIXTURES).join("reportlab-grid-coin.pdf")).unwrap();
-    let mut options = TableOptions::default();
-    options.export = "coin_payments".into();
+    let options = TableOptions {
+        export: "coin_payments".into(),
+        ..TableOptions::default()
+    };
     let error = table::parse(&bytes[..bytes.len() / 3], &options).unwrap_err();
     let message = error.to_string();
     assert!(message.contains("coin_payments"), "{message}");

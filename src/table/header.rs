@@ -187,10 +187,10 @@ fn marked_text_cells(
     let mut marked = Vec::new();
     for (index, (number, row)) in numbers.iter().zip(rows).enumerate() {
         for (column, cell) in row.iter().enumerate() {
-            if let Cell::Text(text) = cell {
-                if wanted.contains(&(*number, column)) {
-                    marked.push((index, column, text.clone()));
-                }
+            if let Cell::Text(text) = cell
+                && wanted.contains(&(*number, column))
+            {
+                marked.push((index, column, text.clone()));
             }
         }
     }

@@ -47,11 +47,14 @@ pub fn read(bytes: &[u8], export: &str) -> Result<Grid, TableError> {
 /// [`largest_table`], with the cells Excel's HTML format marks as text: a class or a `style`
 /// whose `mso-number-format` is `\@` (the Text number format). Their positions are
 /// `(row number, column index)`.
-fn largest_table_marked(html: &str) -> Option<(Vec<Vec<String>>, Vec<(usize, usize)>)> {
+/// Rows of cell texts, and the `(row number, column index)` of the cells formatted as text.
+type MarkedTable = (Vec<Vec<String>>, Vec<(usize, usize)>);
+
+fn largest_table_marked(html: &str) -> Option<MarkedTable> {
     let document = Html::parse_document(html);
     let text_classes = text_format_classes(&document);
     let tables = Selector::parse("table").expect("a valid selector");
-    let mut best: Option<(usize, Vec<Vec<String>>, Vec<(usize, usize)>)> = None;
+    let mut best: Option<(usize, MarkedTable)> = None;
     for table in document.select(&tables) {
         let mut rows = Vec::new();
         collect_rows(table, &mut rows);
@@ -59,7 +62,7 @@ fn largest_table_marked(html: &str) -> Option<(Vec<Vec<String>>, Vec<(usize, usi
             continue;
         }
         let filled = rows.iter().flatten().filter(|c| !c.0.is_empty()).count();
-        if best.as_ref().is_none_or(|(most, _, _)| filled > *most) {
+        if best.as_ref().is_none_or(|(most, _)| filled > *most) {
             let mut marked = Vec::new();
             let texts = rows
                 .into_iter()
@@ -77,10 +80,10 @@ fn largest_table_marked(html: &str) -> Option<(Vec<Vec<String>>, Vec<(usize, usi
                         .collect()
                 })
                 .collect();
-            best = Some((filled, texts, marked));
+            best = Some((filled, (texts, marked)));
         }
     }
-    best.map(|(_, rows, marked)| (rows, marked))
+    best.map(|(_, table)| table)
 }
 
 /// Classes that the document's `<style>` rules give `mso-number-format:"\@"`.

@@ -92,7 +92,8 @@ fn add_path(page: &mut Page, path: &PathContent, left: f32, top: f32) {
     }
     let point = |x: f32, y: f32| (x - left, top - y);
     let mut corners: Vec<(f32, f32)> = Vec::new();
-    let (mut current, mut start): (Option<(f32, f32)>, Option<(f32, f32)>) = (None, None);
+    let mut current: Option<(f32, f32)> = None;
+    let mut start: Option<(f32, f32)> = None;
     for op in &path.operations {
         match *op {
             PathOperation::MoveTo(x, y) => {

@@ -168,10 +168,10 @@ pub fn layout(pages: &[Page]) -> Result<Layout, LayoutError> {
         let skip = if p == anchor_page { header_end } else { 0 };
         let mut current: Vec<&Line> = Vec::new();
         for line in lines.iter().skip(skip) {
-            if let Some(previous) = current.last() {
-                if breaks(previous, line, &separators[p], rows_from, spacing) {
-                    groups.push((p, std::mem::take(&mut current)));
-                }
+            if let Some(previous) = current.last()
+                && breaks(previous, line, &separators[p], rows_from, spacing)
+            {
+                groups.push((p, std::mem::take(&mut current)));
             }
             current.push(line);
         }
@@ -437,10 +437,10 @@ fn row_breaks(lines: &[Placed<'_>], separators: &[Vec<f32>]) -> (RowSource, f32)
 /// Column intervals `(left, right)`, left to right.
 fn columns(pages: &[Page], lines: &[&Line], header: &[&Line]) -> (Vec<(f32, f32)>, ColumnSource) {
     let header_segments = header.iter().map(|l| l.segments.len()).max().unwrap_or(0);
-    if let Some(ruled) = ruled_columns(pages, lines, header) {
-        if ruled.len() >= header_segments.max(2) {
-            return (ruled, ColumnSource::Rules);
-        }
+    if let Some(ruled) = ruled_columns(pages, lines, header)
+        && ruled.len() >= header_segments.max(2)
+    {
+        return (ruled, ColumnSource::Rules);
     }
     let mut spans: Vec<(f32, f32)> = lines
         .iter()

@@ -165,10 +165,10 @@ fn repair_widths(glyphs: &[&Glyph]) -> Vec<Glyph> {
             continue;
         }
         let mut width = 0.55 * glyph.size;
-        if let Some(next) = repaired.get(index + 1) {
-            if next.left > glyph.left {
-                width = width.min(next.left - glyph.left);
-            }
+        if let Some(next) = repaired.get(index + 1)
+            && next.left > glyph.left
+        {
+            width = width.min(next.left - glyph.left);
         }
         repaired[index].right = repaired[index].left + width;
     }
