@@ -31,6 +31,16 @@ pub const SERIAL_UNIX_EPOCH_DAYS: i64 = 25_569;
 pub const EPOCH_1904_OFFSET_DAYS: f64 = 1_462.0;
 
 impl Cell {
+    /// A text reader's raw cell: empty text is [`Cell::Empty`], anything else [`Cell::Text`]
+    /// (typed later, by column).
+    pub fn raw_text(text: String) -> Cell {
+        if text.is_empty() {
+            Cell::Empty
+        } else {
+            Cell::Text(text)
+        }
+    }
+
     pub fn is_empty(&self) -> bool {
         match self {
             Cell::Empty => true,

@@ -46,16 +46,7 @@ pub fn read(bytes: &[u8], export: &str) -> Result<Grid, TableError> {
         .enumerate()
         .map(|(index, fields)| GridRow {
             number: index + first_row,
-            cells: fields
-                .into_iter()
-                .map(|f| {
-                    if f.is_empty() {
-                        Cell::Empty
-                    } else {
-                        Cell::Text(f)
-                    }
-                })
-                .collect(),
+            cells: fields.into_iter().map(Cell::raw_text).collect(),
         })
         .collect();
     Ok(Grid {

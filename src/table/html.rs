@@ -20,16 +20,7 @@ pub fn read(bytes: &[u8], export: &str) -> Result<Grid, TableError> {
         .enumerate()
         .map(|(index, texts)| GridRow {
             number: index + 1,
-            cells: texts
-                .into_iter()
-                .map(|t| {
-                    if t.is_empty() {
-                        Cell::Empty
-                    } else {
-                        Cell::Text(t)
-                    }
-                })
-                .collect(),
+            cells: texts.into_iter().map(Cell::raw_text).collect(),
         })
         .collect();
     Ok(Grid {

@@ -179,8 +179,6 @@ pub fn layout(pages: &[Page]) -> Result<Layout, LayoutError> {
             groups.push((p, current));
         }
     }
-    let header_group = 0;
-    let groups = &groups[header_group..];
     let header_lines = &groups[0].1;
 
     let body_lines: Vec<&Line> = groups

@@ -73,16 +73,7 @@ fn grid_of(found: Layout) -> Grid {
         .enumerate()
         .map(|(index, texts)| GridRow {
             number: index + 1,
-            cells: texts
-                .into_iter()
-                .map(|t| {
-                    if t.is_empty() {
-                        Cell::Empty
-                    } else {
-                        Cell::Text(t)
-                    }
-                })
-                .collect(),
+            cells: texts.into_iter().map(Cell::raw_text).collect(),
         })
         .collect();
     Grid {
