@@ -45,6 +45,7 @@ pub mod sheet;
 #[cfg(feature = "sim")]
 pub mod sim;
 pub mod source;
+pub mod store;
 pub mod table;
 pub mod text;
 pub mod tls;

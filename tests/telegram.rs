@@ -119,6 +119,9 @@ fn report(exports: Vec<ExportReport>) -> RunReport {
         totals: Totals::default(),
         telegram: TelegramOutcome::default(),
         request_id: None,
+        run_id: None,
+        replay: None,
+        store: None,
     };
     r.finish();
     r

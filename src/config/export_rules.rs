@@ -237,6 +237,28 @@ fn export(
                 None
             }
         });
+    let on_header_change = match raw.on_header_change.as_deref() {
+        None | Some("warn") => OnHeaderChange::Warn,
+        Some("fail") => OnHeaderChange::Fail,
+        Some(other) => {
+            c.push(
+                place,
+                Some("on_header_change"),
+                format!(
+                    "\"{other}\" is not one of \"warn\" (report a changed header and write as usual), \"fail\" (fail the export and write nothing)"
+                ),
+            );
+            OnHeaderChange::Warn
+        }
+    };
+    let min_rows = match raw.min_rows {
+        Some(n) if n < 0 => {
+            c.push(place, Some("min_rows"), format!("{n} is negative; give a row count such as 1"));
+            None
+        }
+        Some(n) => Some(n as usize),
+        None => None,
+    };
     Some(ExportConfig {
         name,
         enabled,
@@ -255,6 +277,8 @@ fn export(
         footer_prefixes: raw.footer_prefixes,
         file_date_format,
         decimal,
+        on_header_change,
+        min_rows,
     })
 }
 

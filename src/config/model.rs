@@ -18,7 +18,26 @@ pub struct Config {
     pub browser: BrowserConfig,
     pub defaults: Defaults,
     pub telegram: TelegramConfig,
+    pub store: StoreConfig,
     pub exports: Vec<ExportConfig>,
+}
+
+/// `[store]`: where runs keep their raw files and reports.
+#[derive(Clone, Debug, Default)]
+pub struct StoreConfig {
+    /// `url`, parsed (relative folders against the configuration file's folder); `None` leaves
+    /// it to `--store`, `EXPORTSYNC_STORE` or the default.
+    pub location: Option<crate::store::StoreLocation>,
+}
+
+/// What a header that changed since the last stored run does (`on_header_change`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum OnHeaderChange {
+    /// Report it (run report, Telegram) and write as usual.
+    #[default]
+    Warn,
+    /// Fail the export and write nothing, naming the change.
+    Fail,
 }
 
 #[derive(Clone, Debug)]
@@ -153,6 +172,9 @@ pub struct ExportConfig {
     pub file_date_format: Option<String>,
     /// The decimal mark of the numbers inside the export's text files.
     pub decimal: Option<DecimalMark>,
+    pub on_header_change: OnHeaderChange,
+    /// Fewer data rows than this fails the export (nothing written).
+    pub min_rows: Option<usize>,
 }
 
 impl ExportConfig {

@@ -50,6 +50,12 @@ pub struct RawDefaults {
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
+pub struct RawStore {
+    pub url: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct RawTelegram {
     pub notify: Option<String>,
 }
@@ -77,6 +83,8 @@ pub struct RawExport {
     pub footer_prefixes: Vec<String>,
     pub file_date_format: Option<String>,
     pub decimal: Option<String>,
+    pub on_header_change: Option<String>,
+    pub min_rows: Option<i64>,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -50,8 +50,8 @@ impl fmt::Display for Problem {
 /// run should wait longer than a day.
 const MAX_SECONDS: u64 = 86_400;
 
-const SECTIONS: [&str; 6] = [
-    "backend", "login", "browser", "defaults", "telegram", "export",
+const SECTIONS: [&str; 7] = [
+    "backend", "login", "browser", "defaults", "telegram", "store", "export",
 ];
 
 /// Collects problems for one place.
@@ -243,6 +243,8 @@ pub fn validate(origin: &str, text: &str) -> Result<Config, Vec<Problem>> {
     let defaults = defaults(&mut c, raw_defaults);
     let raw_telegram = c.section(Place::Section("telegram"), doc.remove("telegram"));
     let telegram = telegram(&mut c, raw_telegram);
+    let raw_store = c.section(Place::Section("store"), doc.remove("store"));
+    let store = store(&mut c, raw_store);
     let exports = super::export_rules::exports(&mut c, doc.remove("export"), &defaults);
 
     if c.problems.is_empty() {
@@ -253,6 +255,7 @@ pub fn validate(origin: &str, text: &str) -> Result<Config, Vec<Problem>> {
             browser,
             defaults,
             telegram,
+            store,
             exports,
         })
     } else {
@@ -412,6 +415,26 @@ fn defaults(c: &mut Checker, raw: RawDefaults) -> Defaults {
         page_timeout: c.seconds(&place, "page_timeout_secs", raw.page_timeout_secs, 30),
         lookback_days: raw.lookback_days.unwrap_or(1),
         timezone,
+    }
+}
+
+fn store(c: &mut Checker, raw: RawStore) -> StoreConfig {
+    let Some(url) = raw.url else {
+        return StoreConfig::default();
+    };
+    // Relative folders are relative to the configuration file.
+    let base = std::path::Path::new(c.origin)
+        .parent()
+        .map(std::path::Path::to_path_buf)
+        .unwrap_or_default();
+    match crate::store::StoreLocation::parse(&url, &base) {
+        Ok(location) => StoreConfig {
+            location: Some(location),
+        },
+        Err(why) => {
+            c.push(&Place::Section("store"), Some("url"), why);
+            StoreConfig::default()
+        }
     }
 }
 

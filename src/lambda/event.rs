@@ -6,8 +6,11 @@
 //! - EventBridge Scheduler's default payload (`"source": "aws.scheduler"`, `detail` a JSON
 //!   *string*, usually `"{}"`);
 //! - a Scheduler `Input` or a manual event: an object with any of `from`, `to` (YYYY-MM-DD),
-//!   `exports` (names), `dry_run` (bool), `trigger` (free text) and `scheduled_time`
-//!   (RFC 3339; "today" is computed from it, so a retried invocation covers the same days).
+//!   `exports` (names), `dry_run` (bool), `trigger` (free text), `scheduled_time`
+//!   (RFC 3339; "today" is computed from it, so a retried invocation covers the same days) and
+//!   `accept_header_changes` (bool);
+//! - a replay: `{"replay": {"run": "<run id>"}}` or `{"replay": {"from": "YYYY-MM-DD", "to":
+//!   "YYYY-MM-DD"}}`, with `exports` and `dry_run` beside `replay` or inside it.
 //!
 //! An envelope's `detail` may itself carry the manual fields.
 
@@ -29,6 +32,19 @@ pub struct RunInput {
     /// the report).
     pub trigger: Option<String>,
     pub scheduled_time: Option<DateTime<Utc>>,
+    /// Write exports whose header changed even where `on_header_change = "fail"`.
+    #[serde(default)]
+    pub accept_header_changes: bool,
+    /// Re-read stored runs instead of the panel.
+    #[serde(skip)]
+    pub replay: Option<ReplayInput>,
+}
+
+/// Which stored runs a replay event re-reads: one run, or the runs of a span of days.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ReplayInput {
+    Run(String),
+    Between { from: NaiveDate, to: NaiveDate },
 }
 
 /// Which shape an event had, for logs.
@@ -51,7 +67,7 @@ impl EventShape {
     }
 }
 
-pub const ACCEPTED_SHAPES: &str = "accepted events: {} ; an EventBridge scheduled event (\"source\": \"aws.events\"); EventBridge Scheduler's default payload (\"source\": \"aws.scheduler\", \"detail\" a JSON string); or an object with any of \"from\", \"to\" (YYYY-MM-DD), \"exports\" (list of names), \"dry_run\" (true/false), \"trigger\", \"scheduled_time\" (RFC 3339)";
+pub const ACCEPTED_SHAPES: &str = "accepted events: {} ; an EventBridge scheduled event (\"source\": \"aws.events\"); EventBridge Scheduler's default payload (\"source\": \"aws.scheduler\", \"detail\" a JSON string); or an object with any of \"from\", \"to\" (YYYY-MM-DD), \"exports\" (list of names), \"dry_run\" (true/false), \"trigger\", \"scheduled_time\" (RFC 3339), \"accept_header_changes\"; or {\"replay\": {\"run\": \"RUN ID\"}} or {\"replay\": {\"from\": \"YYYY-MM-DD\", \"to\": \"YYYY-MM-DD\"}}";
 
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[error("invalid event: {problem}; {ACCEPTED_SHAPES}")]
@@ -145,13 +161,15 @@ fn manual(value: &Value, what: &str) -> Result<RunInput, EventError> {
         return Err(invalid(format!("{what} is {}, not an object", kind(value))));
     };
     // Field-by-field so that the error names the field and never quotes a value.
-    const KNOWN: [&str; 6] = [
+    const KNOWN: [&str; 8] = [
         "from",
         "to",
         "exports",
         "dry_run",
         "trigger",
         "scheduled_time",
+        "accept_header_changes",
+        "replay",
     ];
     if let Some(unknown) = map.keys().find(|k| !KNOWN.contains(&k.as_str())) {
         return Err(invalid(format!(
@@ -194,16 +212,40 @@ fn manual(value: &Value, what: &str) -> Result<RunInput, EventError> {
             )));
         }
     };
-    let dry_run = match map.get("dry_run") {
-        None | Some(Value::Null) => false,
-        Some(Value::Bool(b)) => *b,
+    let flag = |field: &str| -> Result<bool, EventError> {
+        match map.get(field) {
+            None | Some(Value::Null) => Ok(false),
+            Some(Value::Bool(b)) => Ok(*b),
+            Some(v) => Err(invalid(format!(
+                "field \"{field}\" is {}, expected true or false",
+                kind(v)
+            ))),
+        }
+    };
+    let dry_run = flag("dry_run")?;
+    let accept_header_changes = flag("accept_header_changes")?;
+    let mut exports = exports;
+    let mut dry_run = dry_run;
+    let replay = match map.get("replay") {
+        None | Some(Value::Null) => None,
+        Some(v @ Value::Object(_)) => {
+            let (replay, inner) = replay_input(v)?;
+            exports.extend(inner.exports);
+            dry_run |= inner.dry_run;
+            Some(replay)
+        }
         Some(v) => {
             return Err(invalid(format!(
-                "field \"dry_run\" is {}, expected true or false",
+                "field \"replay\" is {}, expected an object such as {{\"run\": \"RUN ID\"}}",
                 kind(v)
             )));
         }
     };
+    if replay.is_some() && (map.contains_key("from") || map.contains_key("to")) {
+        return Err(invalid(
+            "a replay takes its dates inside \"replay\" ({\"replay\": {\"from\": ..., \"to\": ...}}), not beside it",
+        ));
+    }
     let trigger = match map.get("trigger") {
         None | Some(Value::Null) => None,
         Some(Value::String(s)) => Some(s.chars().take(80).collect()),
@@ -233,7 +275,57 @@ fn manual(value: &Value, what: &str) -> Result<RunInput, EventError> {
         dry_run,
         trigger,
         scheduled_time,
+        accept_header_changes,
+        replay,
     })
+}
+
+/// The inside of `"replay"`: `run`, or `from` and `to`; and optionally `exports`, `dry_run`.
+fn replay_input(value: &Value) -> Result<(ReplayInput, RunInput), EventError> {
+    let Value::Object(map) = value else {
+        unreachable!("called with an object");
+    };
+    const KNOWN: [&str; 5] = ["run", "from", "to", "exports", "dry_run"];
+    if let Some(unknown) = map.keys().find(|k| !KNOWN.contains(&k.as_str())) {
+        return Err(invalid(format!(
+            "\"replay\" has an unknown field \"{}\" (it takes \"run\", or \"from\" and \"to\", and \"exports\", \"dry_run\")",
+            unknown.chars().take(40).collect::<String>()
+        )));
+    }
+    let mut rest = map.clone();
+    let run = rest.remove("run");
+    let inner = manual(&Value::Object(rest), "\"replay\"")?;
+    let replay = match (run, inner.from, inner.to) {
+        (Some(Value::String(id)), None, None) => {
+            if id.parse::<crate::store::RunId>().is_err() {
+                return Err(invalid(
+                    "\"replay\": field \"run\" is not a run id (like 20261203T053012Z-3fa9c1)",
+                ));
+            }
+            ReplayInput::Run(id)
+        }
+        (Some(Value::String(_)), _, _) => {
+            return Err(invalid(
+                "\"replay\" takes \"run\" or \"from\" and \"to\", not both",
+            ));
+        }
+        (Some(v), _, _) => {
+            return Err(invalid(format!(
+                "\"replay\": field \"run\" is {}, expected a run id string",
+                kind(&v)
+            )));
+        }
+        (None, Some(from), Some(to)) if from <= to => ReplayInput::Between { from, to },
+        (None, Some(_), Some(_)) => {
+            return Err(invalid("\"replay\": \"from\" is after \"to\""));
+        }
+        (None, _, _) => {
+            return Err(invalid(
+                "\"replay\" needs \"run\" (a run id), or both \"from\" and \"to\" (YYYY-MM-DD)",
+            ));
+        }
+    };
+    Ok((replay, inner))
 }
 
 fn kind(v: &Value) -> &'static str {

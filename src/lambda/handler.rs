@@ -14,11 +14,13 @@ use chrono::Utc;
 use lambda_runtime::{Diagnostic, LambdaEvent, service_fn};
 use serde_json::Value;
 
-use super::event::{self, EventError};
-use super::{CONFIG_ENV, SECRETS_TTL_ENV};
+use super::event::{self, EventError, ReplayInput};
+use super::{CONFIG_ENV, SECRETS_TTL_ENV, STORE_ENV};
 use crate::config::Config;
 use crate::report::RunReport;
+use crate::run::replay::{ReplayRequest, ReplaySelection};
 use crate::run::{self, Budget, Endpoints, RunError, RunRequest, Services};
+use crate::store::{RunStore, StoreLocation};
 use crate::secrets::{DEFAULT_TTL, SECRET_ID_ENV, SecretSource, SecretsError, SecretsProvider};
 
 /// Variables lambda_runtime needs (it panics without them); checked first for a clear error.
@@ -93,7 +95,21 @@ impl Function {
             .filter(|v| !v.is_empty())
             .map(PathBuf::from)
             .unwrap_or_else(|| PathBuf::from("exports.toml"));
-        let config = Config::load(&path).map_err(|e| e.to_string());
+        let mut config = Config::load(&path).map_err(|e| e.to_string());
+        // The run store: EXPORTSYNC_STORE, else the file's [store] url, else off. A URL that
+        // does not parse is a configuration error every invocation reports; a store that is
+        // unreachable later only adds a warning to the report.
+        let store = match store_location(config.as_ref().ok()) {
+            Ok(location) => RunStore::open(&location).map_err(|e| e.to_string()),
+            Err(e) => Err(e),
+        };
+        let store = match store {
+            Ok(store) => store,
+            Err(e) => {
+                config = Err(e);
+                None
+            }
+        };
         let secrets = match (secrets_ttl(), std::env::var(SECRET_ID_ENV)) {
             (Err(e), _) => Err(e),
             (Ok(ttl), Ok(id)) if !id.trim().is_empty() => SecretsProvider::new(
@@ -109,7 +125,8 @@ impl Function {
             )),
         };
         let services = Services::new(Endpoints::default())
-            .map_err(|e| format!("cannot build the HTTP client: {e}"))?;
+            .map_err(|e| format!("cannot build the HTTP client: {e}"))?
+            .with_store(store);
         Ok(Function {
             config,
             secrets,
@@ -147,27 +164,54 @@ impl Function {
             .map_err(|e| FunctionError::SecretsSetup(e.clone()))?;
         let document = secrets.get().await?;
         let budget = budget_of(context.deadline);
-        let request = RunRequest {
-            from: input.from,
-            to: input.to,
-            now: input.scheduled_time.unwrap_or_else(Utc::now),
-            only: input.exports,
-            dry_run: input.dry_run,
-            budget,
-            request_id: Some(context.request_id.clone()).filter(|id| !id.is_empty()),
-            backend_url: None,
-            work_dir: self.work_dir.clone(),
-            screenshots_dir: None,
+        let request_id = Some(context.request_id.clone()).filter(|id| !id.is_empty());
+        let outcome = if let Some(replay) = input.replay {
+            let selection = match replay {
+                ReplayInput::Run(id) => ReplaySelection::Run(id.parse().map_err(|why: String| {
+                    FunctionError::Event(EventError { problem: why })
+                })?),
+                ReplayInput::Between { from, to } => ReplaySelection::Between { from, to },
+            };
+            let request = ReplayRequest {
+                selection,
+                only: input.exports,
+                dry_run: input.dry_run,
+                budget,
+                request_id,
+            };
+            run::replay::replay(
+                config,
+                &document,
+                secrets.origin(),
+                &self.services,
+                request,
+                &|_| {},
+            )
+            .await?
+        } else {
+            let request = RunRequest {
+                from: input.from,
+                to: input.to,
+                now: input.scheduled_time.unwrap_or_else(Utc::now),
+                only: input.exports,
+                dry_run: input.dry_run,
+                budget,
+                request_id,
+                backend_url: None,
+                work_dir: self.work_dir.clone(),
+                screenshots_dir: None,
+                accept_header_changes: input.accept_header_changes,
+            };
+            run::run(
+                config,
+                &document,
+                secrets.origin(),
+                &self.services,
+                request,
+                &|_| {},
+            )
+            .await?
         };
-        let outcome = run::run(
-            config,
-            &document,
-            secrets.origin(),
-            &self.services,
-            request,
-            &|_| {},
-        )
-        .await?;
         if outcome.credentials_refused {
             tracing::warn!("a credential was refused: the secret is fetched again next time");
             secrets.invalidate();
@@ -201,6 +245,20 @@ impl Function {
         Err(FunctionError::ExportsFailed {
             summary: crate::text::one_line(&summary, MAX_SUMMARY_CHARS),
         })
+    }
+}
+
+/// `EXPORTSYNC_STORE` (relative folders against the working directory), else the config's
+/// `[store] url`, else off (a Lambda function's only folder, /tmp, does not outlive it).
+fn store_location(config: Option<&Config>) -> Result<StoreLocation, String> {
+    match std::env::var(STORE_ENV) {
+        Ok(url) if !url.trim().is_empty() => {
+            let base = std::env::current_dir().unwrap_or_default();
+            StoreLocation::parse(&url, &base).map_err(|why| format!("{STORE_ENV}: {why}"))
+        }
+        _ => Ok(config
+            .and_then(|c| c.store.location.clone())
+            .unwrap_or(StoreLocation::Off)),
     }
 }
 

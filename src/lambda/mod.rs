@@ -10,5 +10,8 @@ pub mod handler;
 /// The configuration file the function reads (default `exports.toml` in the working
 /// directory, the task root in the image).
 pub const CONFIG_ENV: &str = "EXPORTSYNC_CONFIG";
+/// The run store's URL (`s3://bucket/prefix`, a folder, or `none`); unset: the config's
+/// `[store] url`, else off.
+pub const STORE_ENV: &str = "EXPORTSYNC_STORE";
 /// How long a fetched secret is reused by warm invocations (default 300 s).
 pub const SECRETS_TTL_ENV: &str = "EXPORTSYNC_SECRETS_TTL_SECS";

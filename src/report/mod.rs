@@ -2,13 +2,15 @@
 //! its terminal table ([`terminal`]), and the Telegram summary ([`summary`], sent by
 //! [`telegram`]).
 
+pub mod header_change;
 pub mod model;
 pub mod summary;
 pub mod telegram;
 pub mod terminal;
 
+pub use header_change::HeaderChange;
 pub use model::{
     ExportReport, ExportStatus, FailedStage, RunReport, RunStatus, Screenshot, TelegramOutcome,
-    TelegramStatus, Totals, Window,
+    StoreOutcome, StoreStatus, TelegramStatus, Totals, Window, ReplayInfo,
 };
 pub use telegram::{TelegramClient, should_notify};

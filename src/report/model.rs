@@ -5,6 +5,8 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
+use super::HeaderChange;
+
 /// The dates a run covered, both inclusive, and the zone "today" was computed in.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Window {
@@ -111,9 +113,25 @@ pub struct ExportReport {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub screenshot: Option<Screenshot>,
     /// Things a user should know that did not fail the export (renamed headers, dropped
-    /// footers).
+    /// footers, a row count far below the usual, header drift).
     #[serde(skip_serializing_if = "Vec::is_empty", default)]
     pub warnings: Vec<String>,
+    /// The file's header as read (what the next run compares its header with).
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub header: Vec<String>,
+    /// Columns added, removed or renamed since the last stored run that wrote this export.
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub header_changes: Vec<HeaderChange>,
+    /// The row count is far below the usual (zero, or under a fifth of the median of the last
+    /// stored ok runs): a warning, also sent to Telegram.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub row_count_warning: Option<String>,
+    /// The raw file's key in the run store, once stored.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub archived: Option<String>,
+    /// In a replay: the stored run whose file this line re-read.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub replayed_from: Option<String>,
 }
 
 impl ExportReport {
@@ -141,6 +159,11 @@ impl ExportReport {
             error: None,
             screenshot: None,
             warnings: Vec::new(),
+            header: Vec::new(),
+            header_changes: Vec::new(),
+            row_count_warning: None,
+            archived: None,
+            replayed_from: None,
         }
     }
 }
@@ -217,6 +240,44 @@ pub struct RunReport {
     /// The Lambda request id, when run by Lambda.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub request_id: Option<String>,
+    /// The run's id in the run store (`20261203T053012Z-3fa9c1`).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub run_id: Option<String>,
+    /// Set when this run re-read stored files instead of the panel.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub replay: Option<ReplayInfo>,
+    /// How storing the run's files and report went (`None`: the store is off).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub store: Option<StoreOutcome>,
+}
+
+/// What a replay re-read.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReplayInfo {
+    /// The stored runs it re-read, oldest first.
+    pub runs: Vec<String>,
+}
+
+/// How the run store did in this run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum StoreStatus {
+    /// Every file and the report were stored, and the history was read.
+    Ok,
+    /// Something was not stored or not read; the run itself went on (see `errors`).
+    Failed,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoreOutcome {
+    /// The store's URL (never a credential).
+    pub url: String,
+    pub status: StoreStatus,
+    /// Raw files stored.
+    pub files: usize,
+    /// One line each, never a credential.
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub errors: Vec<String>,
 }
 
 impl RunReport {

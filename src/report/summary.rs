@@ -132,6 +132,25 @@ fn header(report: &RunReport) -> String {
     if report.dry_run {
         h.push_str("\n🧪 <b>DRY RUN</b>: nothing was written to the sheets");
     }
+    if let Some(replay) = &report.replay {
+        let runs = &replay.runs;
+        let _ = write!(
+            h,
+            "\n🔁 <b>REPLAY</b> of {} stored run{}{}: files re-read, not downloaded",
+            runs.len(),
+            if runs.len() == 1 { "" } else { "s" },
+            match (runs.first(), runs.last()) {
+                (Some(first), Some(last)) if first == last =>
+                    format!(" ({})", escape_html(&one_line(first, MAX_NAME_CHARS))),
+                (Some(first), Some(last)) => format!(
+                    " ({} to {})",
+                    escape_html(&one_line(first, MAX_NAME_CHARS)),
+                    escape_html(&one_line(last, MAX_NAME_CHARS))
+                ),
+                _ => String::new(),
+            }
+        );
+    }
     let _ = write!(
         h,
         "\n🕗 {}\n📅 window {}",
@@ -181,7 +200,40 @@ fn export_block(e: &ExportReport) -> String {
             escape_html(&one_line(error, MAX_ERROR_CHARS))
         );
     }
+    if !e.header_changes.is_empty() {
+        let _ = write!(
+            b,
+            "\n   ⚠️ header changed since the last run: {}",
+            escape_html(&one_line(
+                &super::header_change::describe_changes(&e.header_changes),
+                MAX_ERROR_CHARS
+            ))
+        );
+    }
+    if let Some(warning) = &e.row_count_warning {
+        let _ = write!(
+            b,
+            "\n   ⚠️ {}",
+            escape_html(&one_line(warning, MAX_ERROR_CHARS))
+        );
+    }
     b
+}
+
+/// The run store's trouble, if any: a warning line (the run itself is not failed for it).
+fn store_block(report: &RunReport) -> Option<String> {
+    let store = report.store.as_ref()?;
+    let first = store.errors.first()?;
+    let more = store.errors.len() - 1;
+    Some(format!(
+        "⚠️ <b>run store</b>: {}{}",
+        escape_html(&one_line(first, MAX_ERROR_CHARS)),
+        if more > 0 {
+            format!(" (and {more} more)")
+        } else {
+            String::new()
+        }
+    ))
 }
 
 fn totals_block(report: &RunReport) -> String {
@@ -207,6 +259,7 @@ pub fn render_summary(report: &RunReport) -> Vec<String> {
     let mut blocks = vec![header(report)];
     blocks.extend(report.exports.iter().map(export_block));
     blocks.push(totals_block(report));
+    blocks.extend(store_block(report));
 
     let budget = MAX_MESSAGE_LEN - 1 - CONTINUATION_ROOM;
     let mut messages: Vec<String> = Vec::new();

@@ -2,14 +2,15 @@
 //! every stage asks for, in one place so that they visibly add up. From the end backwards:
 //!
 //! ```text
-//! work deadline            backstop                  telegram deadline   deadline
-//!      |--- BACKSTOP (7 s) ---|--- REAP (3 s) ---|--- TELEGRAM (7 s) ---|--- FINAL (3 s) ---|
-//!      |<------------------------------ REPORT_MARGIN (20 s) ------------------------------>|
+//! work deadline        backstop                   store deadline      telegram deadline  deadline
+//!   |-- BACKSTOP (7 s) --|-- REAP (3 s) --|-- STORE (3 s) --|-- TELEGRAM (7 s) --|-- FINAL (3 s) --|
+//!   |<------------------------------- REPORT_MARGIN (23 s) ------------------------------->|
 //! ```
 //!
 //! No export starts after the work deadline; a step still running at the backstop is cut off
-//! (its browser may then take REAP to die); Telegram has until the telegram deadline; the last
-//! FINAL seconds are for the log lines, deleting the run directory and answering Lambda.
+//! (its browser may then take REAP to die); the run store has until the store deadline to take
+//! the last files and the report; Telegram has until the telegram deadline; the last FINAL
+//! seconds are for the log lines, deleting the run directory and answering Lambda.
 
 use std::time::Duration;
 
@@ -20,16 +21,22 @@ use tokio::time::Instant;
 pub const BACKSTOP: Duration = Duration::from_secs(7);
 /// What a browser cut off at the backstop may take to be closed and reaped.
 pub const REAP: Duration = Duration::from_secs(3);
+/// At least this long for the run store to take the last raw files and the report.
+pub const STORE: Duration = Duration::from_secs(3);
 /// At least this long for the Telegram summary.
 pub const TELEGRAM: Duration = Duration::from_secs(7);
 /// Kept after Telegram: log lines, deleting the run directory, the Lambda response.
 pub const FINAL: Duration = Duration::from_secs(3);
 /// Time kept at the end of a run for winding down and reporting: no export starts after
 /// `deadline - REPORT_MARGIN`.
-pub const REPORT_MARGIN: Duration = Duration::from_secs(20);
+pub const REPORT_MARGIN: Duration = Duration::from_secs(23);
 
 const _: () = assert!(
-    BACKSTOP.as_millis() + REAP.as_millis() + TELEGRAM.as_millis() + FINAL.as_millis()
+    BACKSTOP.as_millis()
+        + REAP.as_millis()
+        + STORE.as_millis()
+        + TELEGRAM.as_millis()
+        + FINAL.as_millis()
         == REPORT_MARGIN.as_millis(),
     "the margins must add up to REPORT_MARGIN"
 );
@@ -75,6 +82,11 @@ impl Budget {
         self.work_deadline() + BACKSTOP
     }
 
+    /// The run store's last writes (files, report) are given up at this instant.
+    pub fn store_deadline(&self) -> Instant {
+        self.before_deadline(TELEGRAM + FINAL)
+    }
+
     /// The Telegram summary is given up at this instant.
     pub fn telegram_deadline(&self) -> Instant {
         self.before_deadline(FINAL)
@@ -101,7 +113,8 @@ mod tests {
     fn the_stages_end_in_order_before_the_deadline() {
         let b = Budget::after(Duration::from_secs(900));
         assert!(b.work_deadline() < b.backstop());
-        assert!(b.backstop() + REAP <= b.telegram_deadline());
+        assert!(b.backstop() + REAP <= b.store_deadline());
+        assert!(b.store_deadline() + TELEGRAM <= b.telegram_deadline());
         assert!(b.telegram_deadline() + FINAL <= b.deadline());
         assert_eq!(b.deadline() - b.work_deadline(), REPORT_MARGIN);
     }

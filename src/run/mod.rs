@@ -6,7 +6,10 @@
 //! time kept after it to answer Lambda. Every file of a run lives in one run directory, deleted
 //! at the end.
 
+mod archive;
 pub mod budget;
+mod checks;
+pub mod replay;
 pub mod services;
 mod step;
 pub mod window;
@@ -25,6 +28,8 @@ use crate::report::{
 };
 use crate::secrets::Secrets;
 use crate::source::{BackendCredentials, SourceError};
+use crate::store::RunId;
+use archive::Archive;
 
 pub use budget::{Budget, REPORT_MARGIN};
 pub use services::{Endpoints, Services};
@@ -51,6 +56,8 @@ pub struct RunRequest {
     pub work_dir: Option<PathBuf>,
     /// Keep failure screenshots here (the run directory itself is deleted).
     pub screenshots_dir: Option<PathBuf>,
+    /// Write exports whose header changed even where `on_header_change = "fail"`.
+    pub accept_header_changes: bool,
 }
 
 impl RunRequest {
@@ -67,6 +74,7 @@ impl RunRequest {
             backend_url: None,
             work_dir: None,
             screenshots_dir: None,
+            accept_header_changes: false,
         }
     }
 }
@@ -89,6 +97,16 @@ pub enum RunError {
         dir: PathBuf,
         source: std::io::Error,
     },
+    #[error(
+        "the run store is off: a replay re-reads the files runs stored; give --store URL, [store] url or EXPORTSYNC_STORE"
+    )]
+    NoStore,
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
+    #[error(
+        "store {store}: {what} hold no stored file of the selected exports (see `exportsync history`)"
+    )]
+    NothingToReplay { what: String, store: String },
 }
 
 impl RunError {
@@ -100,6 +118,8 @@ impl RunError {
             RunError::Secrets(_) => "SecretsIncomplete",
             RunError::BaseUrl(_) => "ConfigInvalid",
             RunError::WorkDir { .. } => "RunDirectory",
+            RunError::NoStore | RunError::Store(_) => "RunStore",
+            RunError::NothingToReplay { .. } => "NothingToReplay",
         }
     }
 }
@@ -160,8 +180,8 @@ pub async fn run(
 
     let run_dir = new_run_dir(request.work_dir.as_deref())?;
     let request_id = request.request_id.clone().unwrap_or_default();
-    let span =
-        tracing::info_span!("run", request_id = %request_id, from = %window.from, to = %window.to);
+    let run_id = RunId::new(started_at);
+    let span = tracing::info_span!("run", run_id = %run_id, request_id = %request_id, from = %window.from, to = %window.to);
     let budget = request.budget;
 
     let mut report = RunReport {
@@ -183,7 +203,19 @@ pub async fn run(
         totals: Totals::default(),
         telegram: TelegramOutcome::default(),
         request_id: request.request_id.clone(),
+        run_id: Some(run_id.to_string()),
+        replay: None,
+        store: None,
     };
+    let archive = services.store.clone().map(|store| {
+        Archive::start(
+            store,
+            run_id.clone(),
+            started_at,
+            true,
+            budget.work_deadline(),
+        )
+    });
 
     let credentials_refused = async {
         tracing::info!(
@@ -202,6 +234,8 @@ pub async fn run(
             screenshots_dir: request.screenshots_dir.as_deref(),
             request_id: &request_id,
             progress,
+            archive: archive.as_ref(),
+            accept_header_changes: request.accept_header_changes,
         };
         step::run_exports(&ctx, credentials, window, &selected, &mut report).await
     }
@@ -211,7 +245,10 @@ pub async fn run(
     report.seconds = started.elapsed().as_secs_f64();
     report.finish();
     async {
-        // Logged first: whatever Telegram does, the report is in the logs.
+        if let Some(archive) = &archive {
+            archive.finish(&mut report, budget.store_deadline()).await;
+        }
+        // Logged before Telegram: whatever Telegram does, the report is in the logs.
         log_report(&report);
         report.telegram = notify(&config, secrets, services, &report, &budget).await;
     }
@@ -311,8 +348,17 @@ fn log_report(report: &RunReport) {
             );
         }
     }
+    let store = report
+        .store
+        .as_ref()
+        .map_or("off", |s| match s.status {
+            crate::report::StoreStatus::Ok => "ok",
+            crate::report::StoreStatus::Failed => "failed",
+        });
     tracing::info!(
         status = ?report.status,
+        run_id = report.run_id.as_deref().unwrap_or(""),
+        store,
         exports = t.exports,
         ok = t.ok,
         failed = t.failed,

@@ -10,6 +10,7 @@ use std::time::Duration;
 use tokio::sync::Mutex;
 
 use crate::secrets::GoogleSecrets;
+use crate::store::RunStore;
 use crate::sheet::{SheetClient, SheetClientOptions, SheetError};
 
 /// Where the outside services are; `None` means the environment variable, then the real one.
@@ -25,6 +26,9 @@ pub struct Endpoints {
 pub struct Services {
     pub endpoints: Endpoints,
     pub http: reqwest::Client,
+    /// The run store (`None`: off). Runs keep their files and reports in it; replays and
+    /// `history` read it.
+    pub store: Option<RunStore>,
     /// The Sheets client and the fingerprint of the key it was built from.
     sheets: Mutex<Option<(u64, Arc<SheetClient>)>>,
 }
@@ -40,8 +44,15 @@ impl Services {
         Ok(Services {
             endpoints,
             http,
+            store: None,
             sheets: Mutex::new(None),
         })
+    }
+
+    /// The same services with `store` as the run store.
+    pub fn with_store(mut self, store: Option<RunStore>) -> Services {
+        self.store = store;
+        self
     }
 
     /// The Sheets client for `google`, built on first use and whenever the key changes.

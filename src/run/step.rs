@@ -17,7 +17,7 @@ use crate::report::{ExportReport, ExportStatus, FailedStage, RunReport, Screensh
 use crate::secrets::GoogleSecrets;
 use crate::sheet::{SheetError, SheetTarget};
 use crate::source::{
-    BackendCredentials, DateWindow, Downloaded, ExportOutcome, ExportSource, SourceError,
+    BackendCredentials, DateWindow, ExportOutcome, ExportSource, SourceError,
     SourceEvent, SourceReport,
 };
 use crate::table;
@@ -33,6 +33,10 @@ pub(super) struct StepContext<'a> {
     pub screenshots_dir: Option<&'a Path>,
     pub request_id: &'a str,
     pub progress: SharedProgress<'a>,
+    /// The run store as this run uses it (`None`: the store is off).
+    pub archive: Option<&'a super::archive::Archive>,
+    /// Write an export whose header changed even when it says `on_header_change = "fail"`.
+    pub accept_header_changes: bool,
 }
 
 /// Why an export has no download to work on.
@@ -219,15 +223,40 @@ async fn finish_export(
     line.bytes = Some(downloaded.bytes);
     line.seconds = downloaded.seconds;
     let started = Instant::now();
-    let refused = parse_and_upsert(ctx, export, &downloaded, line).await;
+    let bytes = match tokio::fs::read(&downloaded.path).await {
+        Ok(bytes) => bytes::Bytes::from(bytes),
+        Err(e) => {
+            fail(
+                line,
+                FailedStage::Parse,
+                format!(
+                    "cannot read the downloaded file {}: {e}",
+                    downloaded.path.display()
+                ),
+            );
+            return false;
+        }
+    };
+    // Kept first, whatever happens next: a file that does not parse today may after a fix
+    // (`exportsync replay`).
+    if let Some(archive) = ctx.archive {
+        archive.store_file(
+            &export.name,
+            line.file.as_deref().unwrap_or("export"),
+            bytes.clone(),
+        );
+    }
+    let refused = parse_and_upsert(ctx, export, bytes, line).await;
     line.seconds += started.elapsed().as_secs_f64();
     refused
 }
 
-async fn parse_and_upsert(
+/// Reads `bytes` into a table, checks it against the store's history and upserts it; returns
+/// whether a credential was refused. Also what a replay does with a stored file.
+pub(super) async fn parse_and_upsert(
     ctx: &StepContext<'_>,
     export: &ExportConfig,
-    downloaded: &Downloaded,
+    bytes: bytes::Bytes,
     line: &mut ExportReport,
 ) -> bool {
     if !ctx.budget.may_start_work() {
@@ -237,11 +266,8 @@ async fn parse_and_upsert(
         );
         return false;
     }
-    let path = downloaded.path.clone();
     let options = export.table_options();
     let parsed = off_runtime_until(ctx.budget.backstop(), move || {
-        let bytes = std::fs::read(&path)
-            .map_err(|e| format!("cannot read the downloaded file {}: {e}", path.display()))?;
         table::parse(&bytes, &options).map_err(|e| one_line(&e))
     })
     .await;
@@ -269,6 +295,25 @@ async fn parse_and_upsert(
     line.warnings = table.warnings.clone();
     line.rows = Some(table.rows.len());
     tracing::info!(rows = table.rows.len(), columns = table.header.len(), format = %table.format, "export parsed");
+    let baseline = match ctx.archive {
+        Some(archive) => archive.baseline().await,
+        None => None,
+    };
+    let checked = super::checks::check_table(
+        export,
+        &table.header,
+        table.rows.len(),
+        baseline.as_ref().and_then(|b| b.export(&export.name)),
+        ctx.accept_header_changes,
+        line,
+    );
+    for warning in line.warnings.iter().skip(table.warnings.len()) {
+        tracing::warn!(rows = table.rows.len(), "{warning}");
+    }
+    if let Err(why) = checked {
+        fail(line, FailedStage::Parse, why);
+        return false;
+    }
 
     let Some(spreadsheet_id) = export.spreadsheet_id.clone() else {
         fail(
