@@ -8,10 +8,13 @@ use clap::{Parser, Subcommand};
 #[cfg(feature = "sim")]
 pub mod demo;
 pub mod export;
+pub mod history;
 pub mod inspect;
+pub mod replay;
 pub mod run;
 #[cfg(feature = "sim")]
 pub mod sim;
+pub mod store;
 pub mod upsert;
 
 /// The days and exports of `run` and `export`.
@@ -87,6 +90,10 @@ pub enum Command {
     Inspect(inspect::InspectArgs),
     /// Upsert an export file into a Google Sheets tab, keyed by columns.
     Upsert(upsert::UpsertArgs),
+    /// Re-read stored raw files with today's parser and options and upsert them (no browser).
+    Replay(replay::ReplayArgs),
+    /// The recent runs per export from the run store, with a row-count trend.
+    History(history::HistoryArgs),
     /// Run a loopback simulator (the backend panel or the Sheets API).
     #[cfg(feature = "sim")]
     Sim(sim::SimArgs),
@@ -121,6 +128,8 @@ pub fn main() -> ExitCode {
             Command::Export(args) => export::run(args).await,
             Command::Inspect(args) => inspect::run(args).await,
             Command::Upsert(args) => upsert::run(args).await,
+            Command::Replay(args) => replay::run(args).await,
+            Command::History(args) => history::run(args).await,
             #[cfg(feature = "sim")]
             Command::Sim(args) => sim::run(args).await,
         }

@@ -43,6 +43,12 @@ pub struct RunArgs {
     /// Give up starting new work after this many seconds (the report is still sent).
     #[arg(long, value_name = "SECONDS", default_value_t = 3600)]
     pub timeout: u64,
+    #[command(flatten)]
+    pub store: super::store::StoreArgs,
+    /// Write exports whose header changed since the last stored run even where
+    /// `on_header_change = "fail"` (once the change is known to be intended).
+    #[arg(long)]
+    pub accept_header_changes: bool,
 }
 
 pub async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
@@ -56,7 +62,7 @@ pub async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     let source = args.secrets.source()?;
     let provider = SecretsProvider::new(source, crate::secrets::DEFAULT_TTL).await?;
     let secrets = provider.get().await?;
-    let services = Services::new(Endpoints::default())?;
+    let services = Services::new(Endpoints::default())?.with_store(args.store.open(Some(&config))?);
     let request = RunRequest {
         from: args.selection.from,
         to: args.selection.to,
@@ -64,6 +70,7 @@ pub async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         dry_run: args.dry_run,
         backend_url: args.backend_url.clone(),
         screenshots_dir: Some(args.screenshots.clone()),
+        accept_header_changes: args.accept_header_changes,
         ..RunRequest::now(Duration::from_secs(args.timeout))
     };
     let show_progress = std::io::stderr().is_terminal();
@@ -99,7 +106,7 @@ pub async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     })
 }
 
-fn print_progress(p: &Progress<'_>) {
+pub(super) fn print_progress(p: &Progress<'_>) {
     match p {
         Progress::SessionOpened {
             launch_seconds,

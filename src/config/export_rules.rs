@@ -253,7 +253,11 @@ fn export(
     };
     let min_rows = match raw.min_rows {
         Some(n) if n < 0 => {
-            c.push(place, Some("min_rows"), format!("{n} is negative; give a row count such as 1"));
+            c.push(
+                place,
+                Some("min_rows"),
+                format!("{n} is negative; give a row count such as 1"),
+            );
             None
         }
         Some(n) => Some(n as usize),

@@ -20,8 +20,8 @@ use crate::config::Config;
 use crate::report::RunReport;
 use crate::run::replay::{ReplayRequest, ReplaySelection};
 use crate::run::{self, Budget, Endpoints, RunError, RunRequest, Services};
-use crate::store::{RunStore, StoreLocation};
 use crate::secrets::{DEFAULT_TTL, SECRET_ID_ENV, SecretSource, SecretsError, SecretsProvider};
+use crate::store::{RunStore, StoreLocation};
 
 /// Variables lambda_runtime needs (it panics without them); checked first for a clear error.
 const RUNTIME_VARS: [&str; 4] = [
@@ -167,9 +167,10 @@ impl Function {
         let request_id = Some(context.request_id.clone()).filter(|id| !id.is_empty());
         let outcome = if let Some(replay) = input.replay {
             let selection = match replay {
-                ReplayInput::Run(id) => ReplaySelection::Run(id.parse().map_err(|why: String| {
-                    FunctionError::Event(EventError { problem: why })
-                })?),
+                ReplayInput::Run(id) => ReplaySelection::Run(
+                    id.parse()
+                        .map_err(|why: String| FunctionError::Event(EventError { problem: why }))?,
+                ),
                 ReplayInput::Between { from, to } => ReplaySelection::Between { from, to },
             };
             let request = ReplayRequest {

@@ -10,7 +10,7 @@ pub mod terminal;
 
 pub use header_change::HeaderChange;
 pub use model::{
-    ExportReport, ExportStatus, FailedStage, RunReport, RunStatus, Screenshot, TelegramOutcome,
-    StoreOutcome, StoreStatus, TelegramStatus, Totals, Window, ReplayInfo,
+    ExportReport, ExportStatus, FailedStage, ReplayInfo, RunReport, RunStatus, Screenshot,
+    StoreOutcome, StoreStatus, TelegramOutcome, TelegramStatus, Totals, Window,
 };
 pub use telegram::{TelegramClient, should_notify};

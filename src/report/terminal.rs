@@ -2,7 +2,7 @@
 
 use std::fmt::Write;
 
-use super::{ExportStatus, RunReport, RunStatus, TelegramStatus};
+use super::{ExportStatus, RunReport, RunStatus, StoreStatus, TelegramStatus};
 
 /// A table with one line per export, a totals line, and each problem spelled out below.
 pub fn render(report: &RunReport) -> String {
@@ -94,6 +94,24 @@ pub fn render(report: &RunReport) -> String {
         }
         for w in &e.warnings {
             let _ = writeln!(out, "{}: {}", e.name, w);
+        }
+    }
+    if let Some(replay) = &report.replay {
+        let _ = writeln!(out, "replay of {}", replay.runs.join(", "));
+    }
+    if let Some(store) = &report.store {
+        let _ = writeln!(
+            out,
+            "store: {} run {}: {}",
+            store.url,
+            report.run_id.as_deref().unwrap_or("-"),
+            match store.status {
+                StoreStatus::Ok => format!("ok ({} files)", store.files),
+                StoreStatus::Failed => format!("FAILED ({} files stored)", store.files),
+            }
+        );
+        for e in &store.errors {
+            let _ = writeln!(out, "store: {e}");
         }
     }
     let tg = &report.telegram;

@@ -55,11 +55,7 @@ impl Archive {
             let deadline = work_deadline.min(Instant::now() + BASELINE_TIME);
             BaselineSlot::Loading(tokio::spawn(async move {
                 reader
-                    .until(
-                        deadline,
-                        "reading the history",
-                        reader.baseline(started),
-                    )
+                    .until(deadline, "reading the history", reader.baseline(started))
                     .await
             }))
         } else {

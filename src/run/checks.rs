@@ -101,7 +101,11 @@ key_columns = ["ID"]
         let mut line = ExportReport::new("users", None, "Users");
         check_table(&export(""), &now, 10, Some(&base), false, &mut line).unwrap();
         assert_eq!(line.header_changes.len(), 1);
-        assert!(line.warnings[0].contains("renamed \"Phone\" -> \"No HP\""), "{:?}", line.warnings);
+        assert!(
+            line.warnings[0].contains("renamed \"Phone\" -> \"No HP\""),
+            "{:?}",
+            line.warnings
+        );
         assert!(line.warnings[0].contains("20261202T230000Z-abcdef"));
         assert_eq!(line.header, now);
 
@@ -127,8 +131,21 @@ key_columns = ["ID"]
     fn few_rows_warn_and_min_rows_fails() {
         let base = baseline(&["ID"], &[100, 120, 90]);
         let mut line = ExportReport::new("users", None, "Users");
-        check_table(&export(""), &cols(&["ID"]), 3, Some(&base), false, &mut line).unwrap();
-        assert!(line.row_count_warning.as_deref().unwrap().contains("only 3 rows"));
+        check_table(
+            &export(""),
+            &cols(&["ID"]),
+            3,
+            Some(&base),
+            false,
+            &mut line,
+        )
+        .unwrap();
+        assert!(
+            line.row_count_warning
+                .as_deref()
+                .unwrap()
+                .contains("only 3 rows")
+        );
 
         let floor = export("min_rows = 10");
         let mut line = ExportReport::new("users", None, "Users");

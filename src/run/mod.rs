@@ -348,13 +348,10 @@ fn log_report(report: &RunReport) {
             );
         }
     }
-    let store = report
-        .store
-        .as_ref()
-        .map_or("off", |s| match s.status {
-            crate::report::StoreStatus::Ok => "ok",
-            crate::report::StoreStatus::Failed => "failed",
-        });
+    let store = report.store.as_ref().map_or("off", |s| match s.status {
+        crate::report::StoreStatus::Ok => "ok",
+        crate::report::StoreStatus::Failed => "failed",
+    });
     tracing::info!(
         status = ?report.status,
         run_id = report.run_id.as_deref().unwrap_or(""),

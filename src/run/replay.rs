@@ -69,7 +69,11 @@ pub async fn replay(
     let deadline = budget.work_deadline();
 
     let stored = store
-        .until(deadline, "reading the stored runs", stored_runs(store, config, &request.selection))
+        .until(
+            deadline,
+            "reading the stored runs",
+            stored_runs(store, config, &request.selection),
+        )
         .await?;
     let items: Vec<Item> = stored
         .iter()
@@ -113,8 +117,11 @@ pub async fn replay(
         exports: items
             .iter()
             .map(|i| {
-                let mut line =
-                    ExportReport::new(&i.export.name, i.export.spreadsheet_id.clone(), &i.export.tab);
+                let mut line = ExportReport::new(
+                    &i.export.name,
+                    i.export.spreadsheet_id.clone(),
+                    &i.export.tab,
+                );
                 line.replayed_from = Some(i.run.to_string());
                 line.file = i.file.clone();
                 line.archived = Some(i.key.clone());
@@ -178,7 +185,12 @@ pub async fn replay(
 }
 
 /// Re-reads one stored file and upserts it.
-async fn replay_one(ctx: &StepContext<'_>, store: &RunStore, item: &Item<'_>, line: &mut ExportReport) {
+async fn replay_one(
+    ctx: &StepContext<'_>,
+    store: &RunStore,
+    item: &Item<'_>,
+    line: &mut ExportReport,
+) {
     if !ctx.budget.may_start_work() {
         line.status = ExportStatus::Skipped;
         line.stage = Some(FailedStage::Deadline);
@@ -187,7 +199,11 @@ async fn replay_one(ctx: &StepContext<'_>, store: &RunStore, item: &Item<'_>, li
     }
     let started = Instant::now();
     let read = store
-        .until(ctx.budget.work_deadline(), "reading a stored file", store.get(&item.key))
+        .until(
+            ctx.budget.work_deadline(),
+            "reading a stored file",
+            store.get(&item.key),
+        )
         .await;
     match read {
         Ok(bytes) => {

@@ -10,8 +10,8 @@ use std::time::Duration;
 use tokio::sync::Mutex;
 
 use crate::secrets::GoogleSecrets;
-use crate::store::RunStore;
 use crate::sheet::{SheetClient, SheetClientOptions, SheetError};
+use crate::store::RunStore;
 
 /// Where the outside services are; `None` means the environment variable, then the real one.
 #[derive(Clone, Debug, Default)]

@@ -17,8 +17,8 @@ use crate::report::{ExportReport, ExportStatus, FailedStage, RunReport, Screensh
 use crate::secrets::GoogleSecrets;
 use crate::sheet::{SheetError, SheetTarget};
 use crate::source::{
-    BackendCredentials, DateWindow, ExportOutcome, ExportSource, SourceError,
-    SourceEvent, SourceReport,
+    BackendCredentials, DateWindow, ExportOutcome, ExportSource, SourceError, SourceEvent,
+    SourceReport,
 };
 use crate::table;
 use crate::text::error_line as one_line;

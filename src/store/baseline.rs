@@ -4,9 +4,9 @@
 
 use std::collections::BTreeMap;
 
-use crate::report::{ExportStatus, HeaderChange, RunReport};
 #[cfg(test)]
 use crate::report::header_change::describe_changes;
+use crate::report::{ExportStatus, HeaderChange, RunReport};
 
 /// Ok runs a row-count check looks back over, at most.
 pub const ANOMALY_RUNS: usize = 14;
@@ -201,7 +201,10 @@ mod tests {
 
     #[test]
     fn added_and_removed_columns_at_other_positions_stay_apart() {
-        let changes = header_changes(&cols(&["ID", "Nama", "Kota"]), &cols(&["ID", "Kota", "Nama", "Tier"]));
+        let changes = header_changes(
+            &cols(&["ID", "Nama", "Kota"]),
+            &cols(&["ID", "Kota", "Nama", "Tier"]),
+        );
         assert_eq!(
             changes,
             vec![HeaderChange::Added {
@@ -228,7 +231,10 @@ mod tests {
         assert_eq!(row_count_warning(0, &[5, 5, 5, 5]), None);
         // Zero rows against a usual of 100.
         let w = row_count_warning(0, &[100, 90, 110]).unwrap();
-        assert!(w.contains("only 0 rows") && w.contains("usual 100") && w.contains("last 3 ok runs"), "{w}");
+        assert!(
+            w.contains("only 0 rows") && w.contains("usual 100") && w.contains("last 3 ok runs"),
+            "{w}"
+        );
         // Below a fifth of the median, and just at it.
         assert!(row_count_warning(19, &[100, 100, 100, 100]).is_some());
         assert_eq!(row_count_warning(20, &[100, 100, 100, 100]), None);

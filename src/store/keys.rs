@@ -149,10 +149,7 @@ mod tests {
         let id = RunId::new(t);
         assert!(id.as_str().starts_with("20261203T053012Z-"), "{id}");
         assert_eq!(id.started(), t);
-        assert_eq!(
-            id.report_key(),
-            format!("runs/2026/12/03/{id}/report.json")
-        );
+        assert_eq!(id.report_key(), format!("runs/2026/12/03/{id}/report.json"));
         assert_eq!(
             id.file_key("users", "users 2026/12.pdf"),
             format!("runs/2026/12/03/{id}/users/users_2026_12.pdf")
@@ -186,6 +183,9 @@ mod tests {
         let part = key_part(&long, 120);
         assert_eq!(part.len(), 120);
         assert!(part.ends_with(".pdf"));
-        assert_eq!(day_folder(NaiveDate::from_ymd_opt(2027, 1, 9).unwrap()), "runs/2027/01/09");
+        assert_eq!(
+            day_folder(NaiveDate::from_ymd_opt(2027, 1, 9).unwrap()),
+            "runs/2027/01/09"
+        );
     }
 }
