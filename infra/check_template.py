@@ -24,6 +24,15 @@
   run lands in; alarms on Scheduler's InvocationDroppedCount and TargetErrorCount for that group;
   a heartbeat on Invocations (missing data breaching, longer than the longest gap between the
   schedules, at most a day) that exists only while the schedules are enabled.
+- Issue 16, the run store (evaluated for the default parameters, an operator's own bucket and
+  KMS key, a created bucket with a KMS key, and RunStore=disabled): EXPORTSYNC_STORE is
+  s3://BUCKET/PREFIX (or none); the created bucket blocks public access, enforces bucket-owner
+  ownership, is encrypted (with RunStoreKmsKeyArn when given), has no fixed name, a chosen
+  DeletionPolicy, a lifecycle rule expiring the store's runs and one aborting incomplete uploads
+  (and noncurrent versions expiring if versioning is on); its policy denies requests without TLS
+  and is kept as long as the bucket; the function may put and get objects under PREFIX/ and list
+  with an s3:prefix under PREFIX/, nothing else in S3 (no delete, no wildcard), and use the
+  store's KMS key only through S3; RunStorePrefix's AllowedPattern; the outputs.
 - events/*.json parse, and those meant as the handler's own input use only its keys.
 
 Run with the Python that has cfn-lint (it brings the SAM translator):
@@ -76,6 +85,12 @@ SET_BY_LOGGING_CONFIG = {"AWS_LAMBDA_LOG_FORMAT": "LogFormat", "AWS_LAMBDA_LOG_L
 NOT_FOR_LAMBDA = {
     "RUST_LOG": "the command line's log filter; in Lambda LoggingConfig.ApplicationLogLevel "
     "sets AWS_LAMBDA_LOG_LEVEL instead",
+}
+
+# Declared for code that another branch adds (a fixed contract), so not read in src/ yet. Once
+# the code reads one, `check_template.py` says so and the entry can go.
+DECLARED_AHEAD = {
+    "EXPORTSYNC_STORE": "issue 16: the run store's URL, s3://BUCKET/PREFIX or none (the store code reads it)",
 }
 
 LAMBDA_MAX_TIMEOUT = 900
@@ -244,7 +259,7 @@ def check(template, errors, read=None, unclear=None, dockerfile_text=None, track
             errors.append(f"environment variable {var} is a test seam: tests set it, the template must not")
         elif var in SET_BY_LAMBDA or var in SET_BY_LOGGING_CONFIG:
             errors.append(f"environment variable {var} is set by Lambda itself; remove it from the template")
-        elif var not in read:
+        elif var not in read and var not in DECLARED_AHEAD:
             errors.append(f"environment variable {var} is declared but no code in src/ reads it")
         if value == "" or value is None:
             errors.append(f"environment variable {var} is declared empty")
@@ -329,6 +344,7 @@ def check(template, errors, read=None, unclear=None, dockerfile_text=None, track
 
     check_alarms(template, name, props, schedules, hours, errors)
     check_access(template, name, errors)
+    check_store(template, name, props, errors)
 
 
 # Values SecretId's AllowedPattern must accept and refuse (CloudFormation matches the whole value).
@@ -645,7 +661,7 @@ def check_access(template, function_name, errors):
                         errors.append(f"policy {where} allows {actions}; the function needs secretsmanager:GetSecretValue only")
                     if not resources or not all(refers_to_secret_parameter(r) for r in resources):
                         errors.append(f"policy {where} grants {actions} on {resources}, not only the secret named by SecretId")
-                if any(a.lower().startswith("kms:") for a in actions):
+                if any(a.lower().startswith("kms:") for a in actions) and not is_store_kms(st, resources):
                     if actions != ["kms:Decrypt"]:
                         errors.append(f"policy {where} allows {actions}; reading the secret needs kms:Decrypt only")
                     if resources != [{"Ref": "SecretKmsKeyArn"}]:
@@ -657,6 +673,7 @@ def check_access(template, function_name, errors):
                         errors.append(f"policy {where} grants {actions} even when SecretKmsKeyArn is empty (put it under !If on a condition that it is not)")
     if secret_statements == 0:
         errors.append("the function's role cannot read the secret (no secretsmanager:GetSecretValue statement)")
+    check_store_access(out, function_name, errors)
 
 
 def role_policies(role):
@@ -689,6 +706,363 @@ def check_events(errors):
 
 
 # ---------------------------------------------------------------------------------------------
+# The run store (issue 16)
+
+STORE_ENV = "EXPORTSYNC_STORE"
+STORE_KEY = "arn:aws:kms:ap-southeast-3:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+# (label, parameter values): every store check runs under each.
+STORE_SCENARIOS = [
+    ("the default parameters", {}),
+    ("a created bucket with RunStoreKmsKeyArn", {"RunStoreKmsKeyArn": STORE_KEY}),
+    ("the operator's own bucket and key",
+     {"RunStoreBucketName": "team-bucket", "RunStorePrefix": "team/exportsync", "RunStoreKmsKeyArn": STORE_KEY}),
+    ("RunStore=disabled", {"RunStore": "disabled"}),
+]
+STORE_PARAMETERS = ("RunStore", "RunStoreBucketName", "RunStorePrefix", "RunStoreRetentionDays", "RunStoreKmsKeyArn")
+STORE_OBJECT_ACTIONS = {"s3:PutObject", "s3:GetObject"}
+STORE_ACTIONS = STORE_OBJECT_ACTIONS | {"s3:ListBucket"}
+STORE_KMS_ACTIONS = {"kms:GenerateDataKey", "kms:Decrypt"}
+STORE_MAX_DEFAULT_RETENTION = 365
+PREFIXES_OK = ["exportsync", "team/exportsync", "a-b_c.d/e2"]
+PREFIXES_BAD = ["", "/exportsync", "exportsync/", "a//b", "a/*", "*", "ex?port", ".", "a/../b", "a b"]
+PSEUDO = {"AWS::Partition": "aws", "AWS::Region": "us-east-1", "AWS::AccountId": "123456789012",
+          "AWS::StackName": "exportsync", "AWS::URLSuffix": "amazonaws.com"}
+# Parameters without a default, as the deployer would give them.
+REQUIRED_VALUES = {"SecretId": "exportsync"}
+NOVALUE = object()
+
+
+class Unresolved(Exception):
+    pass
+
+
+class Resolver:
+    """Evaluates CloudFormation's intrinsic functions for given parameter values. A resource's
+    Ref is `<Name>`, a bucket's Arn `arn:aws:s3:::<Name>`, other attributes `<Name.Attr>`."""
+
+    def __init__(self, template, values):
+        self.t, self.values = template, values
+
+    def param(self, name):
+        if name in self.values:
+            return self.values[name]
+        p = self.t.get("Parameters", {}).get(name)
+        if p is not None and "Default" not in p and name in REQUIRED_VALUES:
+            return REQUIRED_VALUES[name]
+        if p is None or "Default" not in p:
+            raise Unresolved(f"parameter {name} has no value")
+        return p["Default"]
+
+    def ref(self, name):
+        if name == "AWS::NoValue":
+            return NOVALUE
+        if name in PSEUDO:
+            return PSEUDO[name]
+        if name in self.t.get("Parameters", {}):
+            return self.param(name)
+        if name in self.t.get("Resources", {}):
+            return f"<{name}>"
+        raise Unresolved(f"Ref {name} names nothing")
+
+    def getatt(self, name, attr):
+        if self.t.get("Resources", {}).get(name, {}).get("Type") == "AWS::S3::Bucket" and attr == "Arn":
+            return f"arn:aws:s3:::<{name}>"
+        return f"<{name}.{attr}>"
+
+    def condition(self, name):
+        if name not in self.t.get("Conditions", {}):
+            raise Unresolved(f"condition {name} is not defined")
+        return bool(self(self.t["Conditions"][name]))
+
+    def sub(self, text, mapping):
+        def one(m):
+            key = m.group(1)
+            if key.startswith("!"):
+                return "${" + key[1:] + "}"
+            if key in mapping:
+                return str(mapping[key])
+            if "." in key:
+                return self.getatt(*key.split(".", 1))
+            return str(self.ref(key))
+        return re.sub(r"\$\{([^}]+)\}", one, text)
+
+    def __call__(self, v):
+        if isinstance(v, list):
+            return [x for x in (self(i) for i in v) if x is not NOVALUE]
+        if not isinstance(v, dict):
+            return v
+        if len(v) == 1:
+            (k, a), = v.items()
+            if k == "Ref":
+                return self.ref(a)
+            if k == "Condition":
+                return self.condition(a)
+            if k == "Fn::GetAtt":
+                return self.getatt(*(a.split(".", 1) if isinstance(a, str) else a))
+            if k == "Fn::Sub":
+                if isinstance(a, str):
+                    return self.sub(a, {})
+                return self.sub(a[0], {key: self(val) for key, val in a[1].items()})
+            if k == "Fn::If":
+                return self(a[1] if self.condition(a[0]) else a[2])
+            if k == "Fn::Equals":
+                left, right = self(a[0]), self(a[1])
+                return str(left) == str(right)
+            if k == "Fn::Not":
+                return not self(a[0])
+            if k == "Fn::And":
+                return all(self(x) for x in a)
+            if k == "Fn::Or":
+                return any(self(x) for x in a)
+            if k == "Fn::Join":
+                return self(a[0]).join(str(x) for x in self(a[1]))
+            if k == "Fn::Split":
+                return self(a[1]).split(self(a[0]))
+            if k == "Fn::Select":
+                return self(a[1])[int(self(a[0]))]
+            if k.startswith("Fn::"):
+                raise Unresolved(f"{k} is not evaluated by this check")
+        return {k: x for k, x in ((k, self(x)) for k, x in v.items()) if x is not NOVALUE}
+
+
+def as_list(value):
+    return value if isinstance(value, list) else [value]
+
+
+def store_bucket_logical(template):
+    buckets = [k for k, r in template.get("Resources", {}).items() if r.get("Type") == "AWS::S3::Bucket"]
+    return buckets[0] if len(buckets) == 1 else None, buckets
+
+
+def store_expectations(template, values):
+    """(enabled, bucket, prefix) that a scenario's parameter values ask for."""
+    r = Resolver(template, values)
+    enabled = r.param("RunStore") == "enabled"
+    own = r.param("RunStoreBucketName")
+    logical, _ = store_bucket_logical(template)
+    bucket = own or (f"<{logical}>" if logical else "<no bucket resource>")
+    return enabled, bucket, r.param("RunStorePrefix"), r.param("RunStoreKmsKeyArn")
+
+
+def check_store(template, name, props, errors):
+    """The run store's parameters, bucket, bucket policy, environment variable and outputs."""
+    params = template.get("Parameters", {})
+    missing = [p for p in STORE_PARAMETERS if p not in params]
+    if missing:
+        errors.append(f"the run store's parameters are missing: {missing}")
+        return
+    check_pattern("RunStorePrefix", params["RunStorePrefix"], PREFIXES_OK, PREFIXES_BAD, errors)
+    check_pattern("RunStoreKmsKeyArn", params["RunStoreKmsKeyArn"], KMS_KEYS_OK, KMS_KEYS_BAD, errors)
+    resources = template.get("Resources", {})
+    logical, buckets = store_bucket_logical(template)
+    if len(buckets) > 1:
+        errors.append(f"expected at most one S3 bucket (the run store's), found {buckets}")
+    bucket_res = resources.get(logical or "", {})
+    policies = {k: p for k, p in resources.items() if p.get("Type") == "AWS::S3::BucketPolicy"}
+    if bucket_res:
+        if "BucketName" in bucket_res.get("Properties", {}):
+            errors.append(f"bucket {logical} has a fixed BucketName: a deleted stack could not be created again "
+                          "(a retained bucket keeps the name), and two stacks would clash")
+        if bucket_res.get("DeletionPolicy") not in ("Retain", "Delete", "RetainExceptOnCreate", "Snapshot"):
+            errors.append(f"bucket {logical}: DeletionPolicy must be chosen (Retain keeps the history when the stack "
+                          "is deleted; Delete fails on a bucket that holds objects)")
+        if bucket_res.get("UpdateReplacePolicy") != bucket_res.get("DeletionPolicy"):
+            errors.append(f"bucket {logical}: UpdateReplacePolicy must match DeletionPolicy")
+    fn_env = props.get("Environment", {}).get("Variables", {})
+    for label, values in STORE_SCENARIOS:
+        try:
+            check_store_scenario(template, name, fn_env, logical, policies, label, values, errors)
+        except (Unresolved, KeyError, IndexError, TypeError, ValueError, AttributeError) as e:
+            errors.append(f"run store, with {label}: cannot evaluate the template ({type(e).__name__}: {e})")
+
+
+def check_store_scenario(template, name, fn_env, logical, policies, label, values, errors):
+    r = Resolver(template, values)
+    enabled, bucket, prefix, key = store_expectations(template, values)
+    where = f"run store, with {label}"
+    # The environment variable.
+    want = f"s3://{bucket}/{prefix}" if enabled else "none"
+    if STORE_ENV not in fn_env:
+        errors.append(f"{where}: {name} has no {STORE_ENV} environment variable (expected {want!r})")
+    else:
+        got = r(fn_env[STORE_ENV])
+        if got != want:
+            errors.append(f"{where}: {STORE_ENV} is {got!r}, expected {want!r}")
+    # The outputs.
+    if enabled:
+        outs = {k: o for k, o in template.get("Outputs", {}).items()
+                if "Condition" not in o or r.condition(o["Condition"])}
+        shown = [r(o.get("Value")) for o in outs.values()]
+        for what, value in (("bucket name", bucket), ("store URL", want)):
+            if value not in shown:
+                errors.append(f"{where}: no output gives the {what} {value!r}")
+    created = bool(logical) and r.condition(template["Resources"][logical]["Condition"]) \
+        if logical and "Condition" in template["Resources"][logical] else bool(logical)
+    needs_bucket = enabled and not values.get("RunStoreBucketName")
+    if needs_bucket and not created:
+        errors.append(f"{where}: the stack creates no bucket, but the store needs one (RunStoreBucketName is empty)")
+    if not created:
+        return
+    b = r(template["Resources"][logical].get("Properties", {}))
+    # Private.
+    pab = b.get("PublicAccessBlockConfiguration", {})
+    closed = [k for k in ("BlockPublicAcls", "BlockPublicPolicy", "IgnorePublicAcls", "RestrictPublicBuckets")
+              if pab.get(k) not in (True, "true")]
+    if closed:
+        errors.append(f"{where}: bucket {logical} is not private: PublicAccessBlockConfiguration {closed} must be true")
+    owners = [rule.get("ObjectOwnership") for rule in b.get("OwnershipControls", {}).get("Rules", [])]
+    if owners != ["BucketOwnerEnforced"]:
+        errors.append(f"{where}: bucket {logical} must have OwnershipControls BucketOwnerEnforced (ACLs off), found {owners}")
+    # Encrypted.
+    rules = b.get("BucketEncryption", {}).get("ServerSideEncryptionConfiguration", [])
+    defaults = [rule.get("ServerSideEncryptionByDefault", {}) for rule in rules]
+    if not defaults or any(d.get("SSEAlgorithm") not in ("AES256", "aws:kms", "aws:kms:dsse") for d in defaults):
+        errors.append(f"{where}: bucket {logical} must encrypt by default (BucketEncryption SSE-S3 or SSE-KMS), found {rules}")
+    elif key and enabled and not all(d.get("SSEAlgorithm", "").startswith("aws:kms") and d.get("KMSMasterKeyID") == key
+                                     for d in defaults):
+        errors.append(f"{where}: bucket {logical} is not encrypted with RunStoreKmsKeyArn ({key}), found {rules}")
+    # Expiry.
+    lifecycle = [rule for rule in b.get("LifecycleConfiguration", {}).get("Rules", []) if rule.get("Status") == "Enabled"]
+    runs = f"{prefix}/runs/"
+
+    def covers(rule):
+        flt = rule.get("Filter", {})
+        if flt.get("Tag") or flt.get("And") or flt.get("ObjectSizeGreaterThan") or rule.get("TagFilters"):
+            return False
+        return runs.startswith(rule.get("Prefix", flt.get("Prefix", "")))
+
+    expiring = [rule for rule in lifecycle if covers(rule) and rule.get("ExpirationInDays") is not None]
+    if not expiring:
+        errors.append(f"{where}: bucket {logical} has no lifecycle rule expiring the store's runs ({runs}): "
+                      "raw exports hold personal data")
+    for rule in expiring:
+        days = int(rule["ExpirationInDays"])
+        if not values and not 1 <= days <= STORE_MAX_DEFAULT_RETENTION:
+            errors.append(f"{where}: the store's runs expire after {days} days by default; keep personal data at most "
+                          f"{STORE_MAX_DEFAULT_RETENTION} days unless the operator asks for more")
+    if not any("AbortIncompleteMultipartUpload" in rule and covers(rule) for rule in lifecycle):
+        errors.append(f"{where}: bucket {logical} has no lifecycle rule aborting incomplete multipart uploads "
+                      "(the function may not abort them itself)")
+    if b.get("VersioningConfiguration", {}).get("Status") == "Enabled" and not any(
+            "NoncurrentVersionExpiration" in rule or "NoncurrentVersionExpirationInDays" in rule for rule in lifecycle):
+        errors.append(f"{where}: bucket {logical} is versioned but no rule expires noncurrent versions: "
+                      "expired runs would stay as old versions")
+    # TLS only.
+    arn = f"arn:aws:s3:::{bucket}"
+    tls = False
+    for key_name, policy in policies.items():
+        pcond = policy.get("Condition")
+        if pcond and not r.condition(pcond):
+            continue
+        pp = r(policy.get("Properties", {}))
+        if pp.get("Bucket") != bucket:
+            continue
+        if policy.get("DeletionPolicy", "Delete") != template["Resources"][logical].get("DeletionPolicy", "Delete"):
+            errors.append(f"{where}: bucket policy {key_name} must have the bucket's DeletionPolicy, so a kept bucket stays TLS-only")
+        for st in as_list(pp.get("PolicyDocument", {}).get("Statement", [])):
+            flag = st.get("Condition", {}).get("Bool", {}).get("aws:SecureTransport")
+            principal = st.get("Principal")
+            if (st.get("Effect") == "Deny" and principal in ("*", {"AWS": "*"})
+                    and "s3:*" in as_list(st.get("Action"))
+                    and {arn, arn + "/*"} <= set(as_list(st.get("Resource")))
+                    and str(flag).lower() == "false"):
+                tls = True
+    if not tls:
+        errors.append(f"{where}: no bucket policy on {logical} denies s3:* on the bucket and its objects to everyone "
+                      "when aws:SecureTransport is false (requests without TLS)")
+
+
+def is_store_kms(statement, resources):
+    """A kms statement for the run store's key (not the secret's)."""
+    via = json.dumps(statement.get("Condition", {}))
+    return "RunStoreKmsKeyArn" in json.dumps(resources) or '"s3.' in via
+
+
+def check_store_access(out, function_name, errors):
+    """The transformed template's IAM, under each scenario: S3 only for the function, only the
+    store's prefix, only put, get and a prefixed list; the store's key only through S3."""
+    role_name = f"{function_name}Role"
+    for label, values in STORE_SCENARIOS:
+        where = f"run store, with {label}"
+        try:
+            r = Resolver(out, values)
+            enabled, bucket, prefix, key = store_expectations(out, values)
+            granted = set()
+            kms_granted = set()
+            for rn, res in out["Resources"].items():
+                if res.get("Type") != "AWS::IAM::Role":
+                    continue
+                for policy in r(res.get("Properties", {}).get("Policies", [])):
+                    for st in as_list(policy.get("PolicyDocument", {}).get("Statement", [])):
+                        check_store_statement(st, rn, role_name, policy.get("PolicyName", "?"), enabled, bucket,
+                                              prefix, key, where, granted, kms_granted, errors)
+        except (Unresolved, KeyError, IndexError, TypeError, ValueError, AttributeError) as e:
+            errors.append(f"{where}: cannot evaluate the function's role ({type(e).__name__}: {e})")
+            continue
+        if enabled and granted != STORE_ACTIONS:
+            errors.append(f"{where}: the function may not {sorted(STORE_ACTIONS - granted)} in its store "
+                          f"(s3://{bucket}/{prefix}/); it needs {sorted(STORE_ACTIONS)}")
+        if enabled and key and kms_granted != STORE_KMS_ACTIONS:
+            errors.append(f"{where}: the function lacks {sorted(STORE_KMS_ACTIONS - kms_granted)} on RunStoreKmsKeyArn "
+                          "(objects under that key could not be written or read)")
+
+
+def check_store_statement(st, rn, role_name, policy_name, enabled, bucket, prefix, key, where, granted,
+                          kms_granted, errors):
+    if st.get("Effect") != "Allow":
+        return
+    actions = as_list(st.get("Action", []))
+    resources = as_list(st.get("Resource", []))
+    at = f"{where}: policy {rn}/{policy_name}"
+    s3_actions = [a for a in actions if a.lower().startswith("s3:") or a == "*"]
+    if s3_actions:
+        if rn != role_name:
+            errors.append(f"{at} reaches S3 {s3_actions}; only the function uses the run store")
+        if not enabled:
+            errors.append(f"{at} allows {s3_actions} although the store is disabled")
+        if any("*" in a or "?" in a for a in s3_actions):
+            errors.append(f"{at} allows a wildcard S3 action {s3_actions}")
+        if any("delete" in a.lower() for a in s3_actions):
+            errors.append(f"{at} allows {s3_actions}: the function may delete nothing (the lifecycle rule expires runs)")
+        extra = sorted(set(s3_actions) - STORE_ACTIONS)
+        if extra:
+            errors.append(f"{at} allows {extra}; the store needs only {sorted(STORE_ACTIONS)}")
+        objects = f"arn:aws:s3:::{bucket}/{prefix}/*"
+        listing = f"arn:aws:s3:::{bucket}"
+        obj = [a for a in s3_actions if a in STORE_OBJECT_ACTIONS]
+        if obj:
+            if resources != [objects]:
+                errors.append(f"{at} grants {obj} on {resources}, not only the store's prefix ({objects})")
+            else:
+                granted.update(obj)
+        if "s3:ListBucket" in s3_actions:
+            cond = st.get("Condition", {})
+            prefixes = as_list(cond.get("StringLike", {}).get("s3:prefix", []))
+            only = set(cond) == {"StringLike"} and set(cond["StringLike"]) == {"s3:prefix"}
+            if resources != [listing]:
+                errors.append(f"{at} grants s3:ListBucket on {resources}, not only the bucket ({listing})")
+            elif not prefixes or not only or not set(prefixes) <= {f"{prefix}/", f"{prefix}/*"}:
+                errors.append(f"{at} grants s3:ListBucket without the condition StringLike s3:prefix "
+                              f"= {prefix}/* (and {prefix}/): found {cond}")
+            else:
+                granted.add("s3:ListBucket")
+    kms_actions = [a for a in actions if a.lower().startswith("kms:")]
+    if kms_actions and (key in resources or '"s3.' in json.dumps(st.get("Condition", {}))):
+        if not (enabled and key):
+            errors.append(f"{at} allows {kms_actions} although no RunStoreKmsKeyArn is given")
+        extra = sorted(set(kms_actions) - STORE_KMS_ACTIONS)
+        if extra:
+            errors.append(f"{at} allows {extra}; the store needs only {sorted(STORE_KMS_ACTIONS)}")
+        via = st.get("Condition", {}).get("StringEquals", {}).get("kms:ViaService")
+        if resources != [key]:
+            errors.append(f"{at} grants {kms_actions} on {resources}, not only the key RunStoreKmsKeyArn names")
+        elif via != "s3.us-east-1.amazonaws.com":
+            errors.append(f"{at} grants {kms_actions} without the condition kms:ViaService = s3.<region>.amazonaws.com")
+        else:
+            kms_granted.update(kms_actions)
+
+
+# ---------------------------------------------------------------------------------------------
 # Self-test: each break must be reported
 
 
@@ -705,6 +1079,32 @@ def self_test():
 
     def kms(t):
         return props(t)["Policies"][1]["Fn::If"][1]
+
+    def guarded(t, condition):
+        return next(i for i, p in enumerate(props(t)["Policies"])
+                    if isinstance(p, dict) and p.get("Fn::If", [None])[0] == condition)
+
+    def store_statements(t):
+        return props(t)["Policies"][guarded(t, "StoreEnabled")]["Fn::If"][1]["Statement"]
+
+    def store_kms(t):
+        return props(t)["Policies"][guarded(t, "HasStoreKmsKey")]["Fn::If"][1]["Statement"][0]
+
+    def unguard(t, condition):
+        i = guarded(t, condition)
+        props(t)["Policies"][i] = props(t)["Policies"][i]["Fn::If"][1]
+
+    def bucket(t):
+        return t["Resources"]["RunStoreBucket"]
+
+    def lifecycle(t):
+        return bucket(t)["Properties"]["LifecycleConfiguration"]["Rules"]
+
+    def tls(t):
+        return t["Resources"]["RunStoreBucketPolicy"]["Properties"]["PolicyDocument"]["Statement"][0]
+
+    def store_env(t):
+        return props(t)["Environment"]["Variables"]
 
     breaks = {
         "Timeout 901": (lambda t: props(t).update(Timeout=901), "Timeout is 901"),
@@ -812,6 +1212,99 @@ def self_test():
         ),
         "no retry policy": (lambda t: props(t)["EventInvokeConfig"].pop("MaximumRetryAttempts"), "MaximumRetryAttempts must be chosen"),
         "no failure destination": (lambda t: props(t)["EventInvokeConfig"].pop("DestinationConfig"), "DestinationConfig.OnFailure"),
+        # Issue 16, the run store.
+        "store bucket open to public policies": (
+            lambda t: bucket(t)["Properties"]["PublicAccessBlockConfiguration"].update(BlockPublicPolicy=False),
+            "is not private: PublicAccessBlockConfiguration ['BlockPublicPolicy']",
+        ),
+        "store bucket with ACLs": (
+            lambda t: bucket(t)["Properties"].pop("OwnershipControls"),
+            "must have OwnershipControls BucketOwnerEnforced",
+        ),
+        "store bucket unencrypted": (lambda t: bucket(t)["Properties"].pop("BucketEncryption"), "must encrypt by default"),
+        "store key ignored by the bucket": (
+            lambda t: bucket(t)["Properties"]["BucketEncryption"].update(
+                ServerSideEncryptionConfiguration=[{"ServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]),
+            "is not encrypted with RunStoreKmsKeyArn",
+        ),
+        "store bucket with a fixed name": (
+            lambda t: bucket(t)["Properties"].update(BucketName="exportsync-runs"),
+            "has a fixed BucketName",
+        ),
+        "store bucket without a DeletionPolicy": (
+            lambda t: (bucket(t).pop("DeletionPolicy"), bucket(t).pop("UpdateReplacePolicy")),
+            "DeletionPolicy must be chosen",
+        ),
+        "store runs never expire": (
+            lambda t: lifecycle(t).__setitem__(0, {"Id": "x", "Status": "Disabled", "Prefix": "exportsync/", "ExpirationInDays": 90}),
+            "has no lifecycle rule expiring the store's runs",
+        ),
+        "store expiry under another prefix": (
+            lambda t: lifecycle(t)[0].update(Prefix="other/"),
+            "has no lifecycle rule expiring the store's runs",
+        ),
+        "store kept for ever by default": (
+            lambda t: t["Parameters"]["RunStoreRetentionDays"].update(Default=3650),
+            "expire after 3650 days by default",
+        ),
+        "no multipart abort": (lambda t: lifecycle(t).pop(1), "no lifecycle rule aborting incomplete multipart uploads"),
+        "versioned store without noncurrent expiry": (
+            lambda t: bucket(t)["Properties"].update(VersioningConfiguration={"Status": "Enabled"}),
+            "is versioned but no rule expires noncurrent versions",
+        ),
+        "store bucket without TLS policy": (lambda t: t["Resources"].pop("RunStoreBucketPolicy"), "when aws:SecureTransport is false"),
+        "TLS policy on objects only": (
+            lambda t: tls(t).update(Resource=[{"Fn::Sub": "${RunStoreBucket.Arn}/*"}]),
+            "when aws:SecureTransport is false",
+        ),
+        "TLS policy deleted with a kept bucket": (
+            lambda t: t["Resources"]["RunStoreBucketPolicy"].update(DeletionPolicy="Delete", UpdateReplacePolicy="Delete"),
+            "must have the bucket's DeletionPolicy",
+        ),
+        "store on the whole bucket": (
+            lambda t: store_statements(t)[0].update(Resource={"Fn::Sub": [
+                "arn:${AWS::Partition}:s3:::${Bucket}/*",
+                {"Bucket": {"Fn::If": ["CreatesStoreBucket", {"Ref": "RunStoreBucket"}, {"Ref": "RunStoreBucketName"}]}}]}),
+            "not only the store's prefix",
+        ),
+        "store on every resource": (lambda t: store_statements(t)[0].update(Resource="*"), "not only the store's prefix"),
+        "store may delete": (
+            lambda t: store_statements(t)[0].update(Action=["s3:PutObject", "s3:GetObject", "s3:DeleteObject"]),
+            "the function may delete nothing",
+        ),
+        "store with a wildcard action": (lambda t: store_statements(t)[0].update(Action="s3:*Object"), "wildcard S3 action"),
+        "store list without a prefix": (
+            lambda t: store_statements(t)[1].pop("Condition"),
+            "s3:ListBucket without the condition StringLike s3:prefix",
+        ),
+        "store list of the whole bucket": (
+            lambda t: store_statements(t)[1]["Condition"]["StringLike"].update({"s3:prefix": "*"}),
+            "s3:ListBucket without the condition StringLike s3:prefix",
+        ),
+        "store cannot list": (lambda t: store_statements(t).pop(1), "may not ['s3:ListBucket']"),
+        "store access when disabled": (lambda t: unguard(t, "StoreEnabled"), "although the store is disabled"),
+        "store key without ViaService": (lambda t: store_kms(t).pop("Condition"), "without the condition kms:ViaService = s3."),
+        "store key on every key": (lambda t: store_kms(t).update(Resource="*"), "not only the key RunStoreKmsKeyArn names"),
+        "store key without GenerateDataKey": (lambda t: store_kms(t).update(Action="kms:Decrypt"), "lacks ['kms:GenerateDataKey']"),
+        "store key granted with no key": (lambda t: unguard(t, "HasStoreKmsKey"), "although no RunStoreKmsKeyArn is given"),
+        "store URL with another prefix": (
+            lambda t: store_env(t)[STORE_ENV]["Fn::If"][1]["Fn::Sub"].__setitem__(0, "s3://${Bucket}/runs"),
+            "EXPORTSYNC_STORE is 's3://<RunStoreBucket>/runs'",
+        ),
+        "store URL when disabled": (
+            lambda t: store_env(t).update({STORE_ENV: store_env(t)[STORE_ENV]["Fn::If"][1]}),
+            "expected 'none'",
+        ),
+        "store URL missing": (lambda t: store_env(t).pop(STORE_ENV), "has no EXPORTSYNC_STORE environment variable"),
+        "store prefix with slashes": (
+            lambda t: t["Parameters"]["RunStorePrefix"].update(AllowedPattern="^[A-Za-z0-9/_.-]+$"),
+            "RunStorePrefix: AllowedPattern accepts '/exportsync'",
+        ),
+        "store URL output missing": (lambda t: t["Outputs"].pop("RunStoreUrl"), "no output gives the store URL"),
+        "store URL ignores RunStoreBucketName": (
+            lambda t: store_env(t)[STORE_ENV]["Fn::If"][1]["Fn::Sub"][1].update(Bucket={"Ref": "RunStoreBucket"}),
+            "expected 's3://team-bucket/team/exportsync'",
+        ),
     }
     failed = []
     clean = []
@@ -871,6 +1364,8 @@ def main():
         print(f"check_template: {len(errors)} problem(s) in {TEMPLATE.relative_to(REPO)}", file=sys.stderr)
         return 1
     print(f"check_template: ok ({', '.join(sorted(read))} read by the code; all accounted for)")
+    for var in sorted(set(DECLARED_AHEAD) & set(read)):
+        print(f"check_template: note: {var} is now read at {', '.join(read[var])}; remove it from DECLARED_AHEAD")
     return 0
 
 
