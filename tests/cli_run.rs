@@ -25,6 +25,7 @@ fn a_huge_timeout_is_taken_without_panicking() {
         // An unknown export: the run stops once its budget is set, before any browser.
         .args(["--only", "no_such_export"])
         .env("TMPDIR", dir.path())
+        .env("EXPORTSYNC_STORE", "none")
         .output()
         .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);

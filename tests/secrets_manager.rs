@@ -3,7 +3,6 @@
 //! (`moto_server`, installed by `.ci/run`): both `google` forms, every error (no value in any),
 //! the TTL cache and `invalidate`, and the real binary configured by environment variables.
 
-use std::process::Stdio;
 use std::time::Duration;
 
 use aws_config::{BehaviorVersion, Region, SdkConfig};
@@ -11,6 +10,10 @@ use aws_sdk_secretsmanager::config::Credentials;
 use exportsync::secrets::{SecretsError, SecretsProvider};
 use exportsync::sim::secretsmanager::{SecretsManagerSim, SecretsManagerSimOptions};
 use serde_json::{Value, json};
+
+#[path = "support/moto.rs"]
+mod moto;
+use moto::Moto;
 
 const REGION: &str = "ap-southeast-1";
 const PRIVATE_KEY: &str =
@@ -84,69 +87,13 @@ fn without_values(err: &SecretsError) -> String {
     err.to_string()
 }
 
-/// `moto_server` on a free loopback port, stopped (killed and reaped) on drop.
-struct Moto {
-    child: std::process::Child,
-    endpoint: String,
-    _home: tempfile::TempDir,
+/// moto's Secrets Manager, through the real SDK.
+trait MotoSecrets {
+    async fn client(&self) -> aws_sdk_secretsmanager::Client;
+    async fn create(&self, id: &str, text: &str);
 }
 
-impl Moto {
-    async fn start() -> Moto {
-        let program = std::env::var("MOTO_SERVER")
-            .ok()
-            .filter(|p| !p.is_empty())
-            .or_else(|| on_path("moto_server"))
-            .unwrap_or_else(|| {
-                panic!(
-                    "moto_server was not found (neither $MOTO_SERVER nor on PATH): .ci/run \
-                     installs moto[server] into ~/.cache/exportsync-venv and sets MOTO_SERVER"
-                )
-            });
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let home = tempfile::tempdir().unwrap();
-        let child = std::process::Command::new(&program)
-            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
-            .env("HOME", home.path())
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap_or_else(|e| {
-                panic!(
-                    "cannot start {program}: {e}; .ci/run installs moto[server] into \
-                     ~/.cache/exportsync-venv and sets MOTO_SERVER"
-                )
-            });
-        let mut moto = Moto {
-            child,
-            endpoint: format!("http://127.0.0.1:{port}"),
-            _home: home,
-        };
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
-        while tokio::net::TcpStream::connect(("127.0.0.1", port))
-            .await
-            .is_err()
-        {
-            if let Ok(Some(status)) = moto.child.try_wait() {
-                panic!(
-                    "{program} exited ({status}) before listening: .ci/run installs \
-                     moto[server] into ~/.cache/exportsync-venv and sets MOTO_SERVER"
-                );
-            }
-            assert!(
-                tokio::time::Instant::now() < deadline,
-                "moto_server did not listen on port {port} within 60 s"
-            );
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        moto
-    }
-
+impl MotoSecrets for Moto {
     async fn client(&self) -> aws_sdk_secretsmanager::Client {
         aws_sdk_secretsmanager::Client::new(&sdk_config(&self.endpoint).await)
     }
@@ -161,20 +108,6 @@ impl Moto {
             .await
             .expect("moto creates the secret");
     }
-}
-
-impl Drop for Moto {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn on_path(name: &str) -> Option<String> {
-    std::env::split_paths(&std::env::var_os("PATH")?)
-        .map(|dir| dir.join(name))
-        .find(|p| p.is_file())
-        .map(|p| p.display().to_string())
 }
 
 /// Checks one document read through the provider.

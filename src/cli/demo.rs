@@ -12,6 +12,7 @@ use crate::run::{self, Endpoints, RunRequest, Services};
 use crate::sim::backend::{BackendOptions, BackendSim};
 use crate::sim::sheets::{SheetsSim, SheetsSimOptions};
 use crate::sim::telegram::{TelegramSim, TelegramSimOptions};
+use crate::store::{RunStore, StoreLocation};
 
 /// The configuration the demo runs: `examples/sim.toml`, pointed at the simulator.
 const DEMO_CONFIG: &str = include_str!("../../examples/sim.toml");
@@ -29,6 +30,10 @@ pub struct DemoArgs {
     /// Print both run reports as JSON instead of tables.
     #[arg(long)]
     pub json: bool,
+    /// Keep the runs' files and reports here (s3://BUCKET/PREFIX, a folder, or none).
+    /// Default: a temporary folder, deleted at the end.
+    #[arg(long, value_name = "URL")]
+    pub store: Option<String>,
 }
 
 pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
@@ -58,10 +63,20 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
     println!("Telegram Bot API fake:   {}", telegram.base_url());
 
     let secrets = crate::sim::secrets(&sheets, DEMO_BOT_TOKEN, DEMO_CHAT_ID)?;
+    let temp_store = tempfile::Builder::new()
+        .prefix("exportsync-demo-store-")
+        .tempdir()?;
+    let location = match &args.store {
+        Some(url) => StoreLocation::parse(url, &std::env::current_dir()?)
+            .map_err(|why| anyhow::anyhow!("--store {why}"))?,
+        None => StoreLocation::Local(temp_store.path().to_path_buf()),
+    };
+    println!("run store:               {location}");
     let services = Services::new(Endpoints {
         sheets: Some(sheets.base_url()),
         telegram: Some(telegram.base_url()),
-    })?;
+    })?
+    .with_store(RunStore::open(&location)?);
 
     let mut all_ok = true;
     let mut reports = Vec::new();

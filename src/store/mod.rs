@@ -12,13 +12,14 @@ pub mod baseline;
 pub mod keys;
 pub mod location;
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use futures::{StreamExt, TryStreamExt};
-use object_store::aws::AmazonS3Builder;
+use object_store::aws::{AmazonS3Builder, AmazonS3ConfigKey};
 use object_store::local::LocalFileSystem;
 use object_store::path::Path as StorePath;
 use object_store::prefix::PrefixStore;
@@ -75,6 +76,76 @@ pub enum StoreError {
     },
 }
 
+/// The `AWS_*` variables an S3 store is configured from (credentials, region, endpoints).
+/// `Debug` names the variables, never their values.
+#[derive(Clone, Default)]
+pub struct AwsVars {
+    vars: BTreeMap<String, String>,
+}
+
+impl std::fmt::Debug for AwsVars {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_set().entries(self.vars.keys()).finish()
+    }
+}
+
+impl AwsVars {
+    /// This process's `AWS_*` variables.
+    pub fn from_process() -> AwsVars {
+        AwsVars::from_pairs(std::env::vars().filter(|(k, _)| k.starts_with("AWS_")))
+    }
+
+    pub fn from_pairs<K: Into<String>, V: Into<String>>(
+        pairs: impl IntoIterator<Item = (K, V)>,
+    ) -> AwsVars {
+        AwsVars {
+            vars: pairs
+                .into_iter()
+                .map(|(k, v)| (k.into(), v.into()))
+                .filter(|(_, v)| !v.trim().is_empty())
+                .collect(),
+        }
+    }
+
+    fn get(&self, name: &str) -> Option<&str> {
+        self.vars.get(name).map(|v| v.trim())
+    }
+
+    /// An S3 builder for `bucket`: every variable object_store knows (keys, session token,
+    /// region, container and web-identity credentials), the endpoint from
+    /// `AWS_ENDPOINT_URL_S3`, else `AWS_ENDPOINT_URL` (`http://` allowed), and us-east-1 when
+    /// no region is set.
+    fn s3_builder(&self, bucket: &str) -> AmazonS3Builder {
+        // Client options first: they hold `allow_http`, which the endpoint below may set.
+        let mut builder = AmazonS3Builder::new().with_client_options(
+            ClientOptions::new()
+                .with_timeout(REQUEST_TIMEOUT)
+                .with_connect_timeout(Duration::from_secs(3)),
+        );
+        for (name, value) in &self.vars {
+            if name.starts_with("AWS_ENDPOINT") {
+                continue;
+            }
+            if let Ok(key) = name.to_ascii_lowercase().parse::<AmazonS3ConfigKey>() {
+                builder = builder.with_config(key, value.trim());
+            }
+        }
+        builder = builder.with_bucket_name(bucket);
+        if let Some(endpoint) = self
+            .get("AWS_ENDPOINT_URL_S3")
+            .or_else(|| self.get("AWS_ENDPOINT_URL"))
+        {
+            builder = builder
+                .with_endpoint(endpoint)
+                .with_allow_http(endpoint.starts_with("http://"));
+        }
+        if self.get("AWS_REGION").is_none() && self.get("AWS_DEFAULT_REGION").is_none() {
+            builder = builder.with_region("us-east-1");
+        }
+        builder
+    }
+}
+
 /// A stored run: its id and its report.
 #[derive(Clone, Debug)]
 pub struct StoredRun {
@@ -100,6 +171,14 @@ impl RunStore {
     /// credentials from AWS's usual variables (`AWS_ENDPOINT_URL_S3`, else `AWS_ENDPOINT_URL`;
     /// an `http://` endpoint is allowed, as moto's); a local folder is created if missing.
     pub fn open(location: &StoreLocation) -> Result<Option<RunStore>, StoreError> {
+        RunStore::open_with(location, &AwsVars::from_process())
+    }
+
+    /// [`Self::open`] with the AWS variables given (tests; other processes' environments).
+    pub fn open_with(
+        location: &StoreLocation,
+        vars: &AwsVars,
+    ) -> Result<Option<RunStore>, StoreError> {
         let open_error = |message: String| StoreError::Open {
             location: location.to_string(),
             message,
@@ -116,27 +195,8 @@ impl RunStore {
             }
             StoreLocation::S3 { bucket, prefix } => {
                 crate::tls::install_crypto_provider();
-                let mut builder = AmazonS3Builder::from_env().with_bucket_name(bucket);
-                let endpoint = std::env::var("AWS_ENDPOINT_URL_S3")
-                    .or_else(|_| std::env::var("AWS_ENDPOINT_URL"))
-                    .ok()
-                    .filter(|e| !e.trim().is_empty());
-                if let Some(endpoint) = &endpoint {
-                    builder = builder
-                        .with_endpoint(endpoint.trim())
-                        .with_allow_http(endpoint.trim().starts_with("http://"));
-                }
-                if std::env::var("AWS_REGION").is_err()
-                    && std::env::var("AWS_DEFAULT_REGION").is_err()
-                {
-                    builder = builder.with_region("us-east-1");
-                }
-                let s3 = builder
-                    .with_client_options(
-                        ClientOptions::new()
-                            .with_timeout(REQUEST_TIMEOUT)
-                            .with_connect_timeout(Duration::from_secs(3)),
-                    )
+                let s3 = vars
+                    .s3_builder(bucket)
                     .with_retry(RetryConfig {
                         max_retries: 2,
                         retry_timeout: Duration::from_secs(10),

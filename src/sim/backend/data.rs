@@ -55,7 +55,7 @@ pub fn served_file(
     rows_per_day: usize,
 ) -> ServedFile {
     let (file, _) = known_export(export)
-        .serve(formats, start, end, rows_per_day, None)
+        .serve(formats, start, end, rows_per_day, &Default::default())
         .unwrap_or_else(|e| panic!("{export}: {e}"));
     file
 }

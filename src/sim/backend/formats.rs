@@ -101,12 +101,24 @@ impl ExportKind {
         start: NaiveDate,
         end: NaiveDate,
         rows_per_day: usize,
-        fixed_name: Option<&str>,
+        tweaks: &FileTweaks,
     ) -> Result<(ServedFile, usize), String> {
-        let rows = self.rows(start, end, rows_per_day);
+        let fixed_name = tweaks.fixed_name.as_deref();
+        let mut rows = self.rows(start, end, rows_per_day);
+        if let Some(max) = tweaks.max_rows {
+            rows.truncate(max);
+        }
         let count = rows.len();
+        let header: Vec<&str> = self
+            .header()
+            .iter()
+            .map(|h| match &tweaks.rename_column {
+                Some((from, to)) if from == h => to.as_str(),
+                _ => *h,
+            })
+            .collect();
         if !formats.pdf(self) {
-            let bytes = build_xlsx(self.header(), &rows)
+            let bytes = build_xlsx(&header, &rows)
                 .map_err(|e| format!("rust_xlsxwriter refused the file: {e}"))?;
             let file_name = fixed_name.map_or_else(|| self.file_name(start, end), str::to_owned);
             let disposition = format!("attachment; filename=\"{file_name}\"");
@@ -118,7 +130,7 @@ impl ExportKind {
             };
             return Ok((file, count));
         }
-        let bytes = build_pdf(&self.pdf_layout(start, end), self.header(), &rows);
+        let bytes = build_pdf(&self.pdf_layout(start, end), &header, &rows);
         let dated = format!("{}_{start}_{end}.pdf", self.name());
         let kind = match self.delivery() {
             Delivery::Attachment => "attachment",
@@ -145,4 +157,15 @@ impl ExportKind {
         };
         Ok((file, count))
     }
+}
+
+/// What the faults change in one served file.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct FileTweaks {
+    /// Offer the file under this name.
+    pub fixed_name: Option<String>,
+    /// Head the column `.0` as `.1` instead.
+    pub rename_column: Option<(String, String)>,
+    /// Serve at most this many rows.
+    pub max_rows: Option<usize>,
 }

@@ -95,6 +95,12 @@ pub struct Faults {
     pub fail_export: Option<String>,
     /// That export's button is rendered without any handler: clicking it does nothing.
     pub dead_button: Option<String>,
+    /// (export, column, new name): that export's file heads the column with another name, as
+    /// a panel whose developers renamed it.
+    pub rename_column: Option<(String, String, String)>,
+    /// Each named export serves at most this many rows (0: an empty export), as a panel whose
+    /// filter broke.
+    pub max_rows: BTreeMap<String, usize>,
 }
 
 /// A snapshot of what the simulator has served.
@@ -226,6 +232,12 @@ pub struct BackendArgs {
     /// Render that export's button without any handler.
     #[arg(long, value_name = "NAME", value_parser = parse_export_name)]
     pub dead_button: Option<String>,
+    /// Head that export's column FROM as TO in its files.
+    #[arg(long, value_name = "NAME:FROM=TO", value_parser = parse_rename_column)]
+    pub rename_column: Option<(String, String, String)>,
+    /// Serve at most N rows of that export (repeatable, one per export).
+    #[arg(long = "max-rows", value_name = "NAME=N", value_parser = parse_max_rows)]
+    pub max_rows: Vec<(String, usize)>,
 }
 
 impl fmt::Debug for BackendArgs {
@@ -245,6 +257,8 @@ impl fmt::Debug for BackendArgs {
             .field("fixed_file_name", &self.fixed_file_name)
             .field("fail_export", &self.fail_export)
             .field("dead_button", &self.dead_button)
+            .field("rename_column", &self.rename_column)
+            .field("max_rows", &self.max_rows)
             .finish()
     }
 }
@@ -266,6 +280,8 @@ impl BackendArgs {
                 fixed_file_name: self.fixed_file_name.clone(),
                 fail_export: self.fail_export.clone(),
                 dead_button: self.dead_button.clone(),
+                rename_column: self.rename_column.clone(),
+                max_rows: self.max_rows.iter().cloned().collect(),
             },
         }
     }
@@ -280,6 +296,33 @@ fn parse_export_name(name: &str) -> Result<String, String> {
             EXPORTS.join(", ")
         ))
     }
+}
+
+fn parse_rename_column(spec: &str) -> Result<(String, String, String), String> {
+    let bad = || format!("{spec:?} is not NAME:FROM=TO (for example users:Phone=No HP)");
+    let (name, rename) = spec.split_once(':').ok_or_else(bad)?;
+    let (from, to) = rename.split_once('=').ok_or_else(bad)?;
+    let kind = catalog::ExportKind::from_name(&parse_export_name(name)?).expect("a known export");
+    if !kind.header().contains(&from) {
+        return Err(format!(
+            "{from:?} is not a column of {name}; it has {}",
+            kind.header().join(", ")
+        ));
+    }
+    if to.trim().is_empty() {
+        return Err(bad());
+    }
+    Ok((name.to_owned(), from.to_owned(), to.to_owned()))
+}
+
+fn parse_max_rows(spec: &str) -> Result<(String, usize), String> {
+    let (name, n) = spec
+        .split_once('=')
+        .ok_or_else(|| format!("{spec:?} is not NAME=N (for example users=0)"))?;
+    let n = n
+        .parse()
+        .map_err(|_| format!("{n:?} in {spec:?} is not a whole number of rows"))?;
+    Ok((parse_export_name(name)?, n))
 }
 
 fn parse_slow_export(spec: &str) -> Result<(String, Duration), String> {

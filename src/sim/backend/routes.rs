@@ -12,7 +12,7 @@ use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
 
 use super::catalog::ExportKind;
-use super::formats::ServedFile;
+use super::formats::{FileTweaks, ServedFile};
 use super::session::{Gate, SessionStore, session_cookie, session_id};
 use super::{BackendOptions, BackendStats, ExportRequest, Faults, pages};
 
@@ -355,13 +355,20 @@ async fn export_download(
         let panel = lock(&shared);
         (panel.options.rows_per_day, panel.options.formats)
     };
-    let fixed_name = faults.fixed_file_name.clone();
-    let built = tokio::task::spawn_blocking(move || {
-        kind.serve(formats, start, end, rows_per_day, fixed_name.as_deref())
-    })
-    .await
-    .map_err(|e| format!("the file task failed: {e}"))
-    .and_then(|built| built);
+    let tweaks = FileTweaks {
+        fixed_name: faults.fixed_file_name.clone(),
+        rename_column: faults
+            .rename_column
+            .as_ref()
+            .filter(|(export, _, _)| export == kind.name())
+            .map(|(_, from, to)| (from.clone(), to.clone())),
+        max_rows: faults.max_rows.get(kind.name()).copied(),
+    };
+    let built =
+        tokio::task::spawn_blocking(move || kind.serve(formats, start, end, rows_per_day, &tweaks))
+            .await
+            .map_err(|e| format!("the file task failed: {e}"))
+            .and_then(|built| built);
     let (file, rows) = match built {
         Ok(built) => built,
         Err(problem) => {
