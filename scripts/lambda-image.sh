@@ -325,6 +325,8 @@ doc = {
 }
 client = boto3.client("secretsmanager", endpoint_url=os.environ["ENDPOINT"])
 client.create_secret(Name=os.environ["SECRET_ID"], SecretString=json.dumps(doc))
+# The run store's bucket: (b) stores each run in it through object_store's S3 client.
+boto3.client("s3", endpoint_url=os.environ["ENDPOINT"]).create_bucket(Bucket="exportsync-runs")
 EOF
   private_key_line=$("$venv/bin/python" -c 'import json,sys; k=json.load(open(sys.argv[1]))["google"]["private_key"]; print(k.splitlines()[1])' "$run/google.json")
 
@@ -344,6 +346,28 @@ check_run() {
     --sheets "$sheets_url" --expect "$expect" --telegram-log "$run/telegram.log" \
     --telegram-before "$before" --chat-id "$telegram_chat" \
     --secret "$demo_password" --secret "$telegram_token" --secret "$private_key_line"
+}
+
+# The run stored its files and report in moto's S3 (read back with boto3, not our client).
+check_store() {
+  local response=$1 label=$2
+  ENDPOINT=$secrets_url "$venv/bin/python" - "$response" "$label" "$exports" <<'EOF' || die "$label: the run store"
+import json, os, sys
+import boto3
+report = json.load(open(sys.argv[1]))
+label, exports = sys.argv[2], sys.argv[3].split(",")
+store = report.get("store") or {}
+assert store.get("status") == "ok" and store.get("files") == len(exports), f"{label}: store {store}"
+s3 = boto3.client("s3", endpoint_url=os.environ["ENDPOINT"])
+keys = [o["Key"] for o in s3.list_objects_v2(Bucket="exportsync-runs", Prefix="image/runs/").get("Contents", [])]
+run_id = report["run_id"]
+mine = [k for k in keys if f"/{run_id}/" in k]
+assert any(k.endswith(f"/{run_id}/report.json") for k in mine), f"{label}: no report.json for {run_id} in {keys}"
+assert len(mine) == len(exports) + 1, f"{label}: {mine}"
+stored = json.loads(s3.get_object(Bucket="exportsync-runs", Key=[k for k in mine if k.endswith("report.json")][0])["Body"].read())
+assert stored["run_id"] == run_id and all(e.get("archived") for e in stored["exports"]), f"{label}: {stored}"
+print(f"lambda-image: {label}: run {run_id} stored in s3://exportsync-runs/image ({len(mine)} objects)")
+EOF
 }
 
 # Messages `sim telegram` printed so far.
@@ -447,6 +471,8 @@ start_rie() {
     "EXPORTSYNC_SECRET_ID=$secret_id" EXPORTSYNC_SECRETS_TTL_SECS=300
     "AWS_ENDPOINT_URL_SECRETS_MANAGER=$secrets_url" "SHEETS_API_BASE_URL=$sheets_url"
     "TELEGRAM_API_BASE_URL=$telegram_url"
+    # The run store in moto's S3 (issue 16): each run puts its files and report there.
+    "EXPORTSYNC_STORE=s3://exportsync-runs/image" "AWS_ENDPOINT_URL_S3=$secrets_url"
   )
   local rie_args=(--log-level info --runtime-interface-emulator-address "127.0.0.1:$rie_port"
     --runtime-api-address "127.0.0.1:$api_port")
@@ -546,6 +572,8 @@ run_sandbox() {
   inside_warm=$invoke_seconds
   check_run "$run/sandbox-2.json" "sandbox, warm" again "$before"
   no_leftovers sandbox-2
+  check_store "$run/sandbox-1.json" "sandbox, cold"
+  check_store "$run/sandbox-2.json" "sandbox, warm"
   "$venv/bin/python" "$helpers/sandbox.py" tmp "$rie_pid" >"$run/tmp-2"
   if ! diff -u "$run/tmp-1" "$run/tmp-2" >"$run/tmp.diff"; then
     cat "$run/tmp.diff" >&2

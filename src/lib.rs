@@ -21,9 +21,13 @@
 //!   atomic batches.
 //! - [`report`]: the run report (Lambda response, `run --json`), its terminal table, and the
 //!   Telegram summary and Bot API client.
-//! - [`run`]: one run end to end: window, one browser session, parse off the runtime, upsert,
-//!   run directory, report and Telegram, each stage within the run's [`run::Budget`]; the
-//!   clients shared by runs ([`run::Services`]).
+//! - [`store`]: the run store (S3 or a local folder, through object_store): each run's raw
+//!   files and report under time-sorted keys; the history they give (last header, usual row
+//!   counts) and the checks made against it, pure.
+//! - [`run`]: one run end to end: window, one browser session, parse off the runtime, checks
+//!   against the stored history, upsert, run directory, store, report and Telegram, each stage
+//!   within the run's [`run::Budget`]; replays of stored runs ([`run::replay`]); the clients
+//!   shared by runs ([`run::Services`]).
 //! - [`lambda`]: the Lambda function: invocation events (pure) and the handler over
 //!   `lambda_runtime` (feature `lambda`).
 //! - [`sim`]: loopback simulators of the backend panel, the Sheets API, Secrets Manager and the

@@ -428,3 +428,51 @@ fn selecting_a_name_twice_runs_it_once_in_file_order() {
         .collect();
     assert_eq!(picked, ["users", "transactions"]);
 }
+
+#[test]
+fn the_store_and_the_history_checks_are_validated_with_their_field() {
+    let text = format!("{BASE}\n[store]\nurl = \"gs://bucket/x\"\n");
+    assert_has(
+        &problems(&text),
+        "exports.toml: [store]: field \"url\": \"gs://bucket/x\": unsupported scheme \"gs\"",
+    );
+    let text = BASE.replacen(
+        "spreadsheet_id = \"xyz\"",
+        "spreadsheet_id = \"xyz\"\non_header_change = \"ignore\"\nmin_rows = -1",
+        1,
+    );
+    let p = problems(&text);
+    assert_has(
+        &p,
+        "exports.toml: export \"transactions\": field \"on_header_change\": \"ignore\" is not one of \"warn\"",
+    );
+    assert_has(
+        &p,
+        "exports.toml: export \"transactions\": field \"min_rows\": -1 is negative",
+    );
+
+    // Valid values, and a relative store folder taken from the file's folder.
+    let text = format!(
+        "{}\n[store]\nurl = \"runs-store\"\n",
+        BASE.replacen(
+            "spreadsheet_id = \"xyz\"",
+            "spreadsheet_id = \"xyz\"\non_header_change = \"fail\"\nmin_rows = 1",
+            1
+        )
+    );
+    let config = Config::from_str(&text, "/etc/exportsync/exports.toml").unwrap();
+    assert_eq!(
+        config.store.location,
+        Some(exportsync::store::StoreLocation::Local(
+            "/etc/exportsync/runs-store".into()
+        ))
+    );
+    let t = &config.exports[1];
+    assert_eq!(t.on_header_change, exportsync::config::OnHeaderChange::Fail);
+    assert_eq!(t.min_rows, Some(1));
+    assert_eq!(
+        config.exports[0].on_header_change,
+        exportsync::config::OnHeaderChange::Warn,
+        "warn by default"
+    );
+}

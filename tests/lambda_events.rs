@@ -30,12 +30,22 @@ async fn every_sample_event_runs_as_documented() {
             "dry-run.json",
             "eventbridge-scheduled.json",
             "manual.json",
+            "replay.json",
             "scheduler-default.json",
             "scheduler-input.json"
         ],
         "a new sample event needs its expectation here"
     );
-    let world = World::start(WorldOptions::default()).await;
+    // A run store in a folder, so that runs keep their files and a replay can read them.
+    let store = tempfile::tempdir().unwrap();
+    let world = World::start(WorldOptions {
+        env: vec![(
+            "EXPORTSYNC_STORE".into(),
+            store.path().display().to_string(),
+        )],
+        ..WorldOptions::default()
+    })
+    .await;
 
     // The morning schedule's payloads: today is the 28th in Jakarta.
     for name in ["scheduler-default.json", "scheduler-input.json"] {
@@ -75,6 +85,20 @@ async fn every_sample_event_runs_as_documented() {
         .map(|e| e["name"].as_str().unwrap())
         .collect();
     assert_eq!(names, ["point_transactions", "users", "coin_payments"]);
+
+    // A replay of that manual run (its id put in the sample's place): users re-read from the
+    // store, no browser, nothing new to write.
+    let mut replay = event("replay.json");
+    replay["replay"]["run"] = report["run_id"].clone();
+    let downloads = world.backend.stats().exports.len();
+    let replayed = world.invoke(replay).await.response().clone();
+    assert_eq!(replayed["status"], "ok", "{replayed:#}");
+    assert_eq!(replayed["replay"]["runs"][0], report["run_id"]);
+    assert_eq!(replayed["exports"].as_array().unwrap().len(), 1);
+    assert_eq!(replayed["exports"][0]["name"], "users");
+    assert_eq!(replayed["totals"]["write_requests"], 0, "{replayed:#}");
+    assert_eq!(world.backend.stats().exports.len(), downloads, "no panel");
+    assert_eq!(replayed["store"]["status"], "ok", "{replayed:#}");
 
     // A dry run writes nothing.
     let before = world.sheets.counts().batch_update;

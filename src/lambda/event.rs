@@ -386,6 +386,66 @@ mod tests {
     }
 
     #[test]
+    fn replay_events_name_a_run_or_a_span_of_days() {
+        let (_, input) =
+            ok(json!({"replay": {"run": "20261128T010002Z-3fa9c1"}, "exports": ["users"]}));
+        assert_eq!(
+            input.replay,
+            Some(ReplayInput::Run("20261128T010002Z-3fa9c1".into()))
+        );
+        assert_eq!(input.exports, vec!["users"]);
+        let (_, input) = ok(
+            json!({"replay": {"from": "2026-11-01", "to": "2026-11-07", "dry_run": true, "exports": ["users"]}}),
+        );
+        assert_eq!(
+            input.replay,
+            Some(ReplayInput::Between {
+                from: "2026-11-01".parse().unwrap(),
+                to: "2026-11-07".parse().unwrap()
+            })
+        );
+        assert!(input.dry_run);
+        assert_eq!(input.exports, vec!["users"]);
+        // Inside a Scheduler envelope too.
+        let (_, input) = ok(
+            json!({"source": "aws.scheduler", "detail": "{\"replay\": {\"run\": \"20261128T010002Z-3fa9c1\"}}"}),
+        );
+        assert!(input.replay.is_some());
+        let (_, input) = ok(json!({"accept_header_changes": true}));
+        assert!(input.accept_header_changes && input.replay.is_none());
+    }
+
+    #[test]
+    fn bad_replay_events_say_what_is_wrong() {
+        for (event, says) in [
+            (json!({"replay": {}}), "needs \"run\""),
+            (json!({"replay": {"run": "yesterday"}}), "not a run id"),
+            (json!({"replay": {"run": 5}}), "is a number"),
+            (
+                json!({"replay": {"run": "20261128T010002Z-3fa9c1", "from": "2026-11-01"}}),
+                "not both",
+            ),
+            (
+                json!({"replay": {"from": "2026-11-07", "to": "2026-11-01"}}),
+                "after",
+            ),
+            (json!({"replay": {"from": "2026-11-07"}}), "needs"),
+            (json!({"replay": {"runs": "x"}}), "unknown field \"runs\""),
+            (
+                json!({"replay": "20261128T010002Z-3fa9c1"}),
+                "expected an object",
+            ),
+            (
+                json!({"replay": {"run": "20261128T010002Z-3fa9c1"}, "from": "2026-11-01"}),
+                "inside",
+            ),
+        ] {
+            let err = parse(&event).unwrap_err().to_string();
+            assert!(err.contains(says), "{event}: {err}");
+        }
+    }
+
+    #[test]
     fn manual_and_backfill_events() {
         let (shape, input) = ok(json!({
             "from": "2026-11-01", "to": "2026-11-07", "exports": ["users"], "dry_run": true,

@@ -72,6 +72,7 @@ name = "users"
 page = "/user"
 start_selector = "#start"
 end_selector = "#end"
+date_format = "html5"
 button = {{ selector = "button" }}
 spreadsheet_id = "sheet"
 tab = "Users"
