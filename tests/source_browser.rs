@@ -754,6 +754,13 @@ async fn a_page_that_stops_answering_fails_at_the_page_deadline() {
         "{:?}",
         outcome.result
     );
+    let message = outcome.result.as_ref().unwrap_err().to_string();
+    assert!(
+        message.ends_with(
+            "check the selector in the configuration (the page did not answer a diagnosis)"
+        ),
+        "{message}"
+    );
     let marks = marks.lock().unwrap().clone();
     assert_eq!(marks[0].0, "open");
     assert_eq!(marks[1].0, "done");
@@ -1004,4 +1011,214 @@ fn closing_the_browser_never_blocks_the_async_thread() {
         );
         assert!(!session_dir.exists(), "the session directory is deleted");
     });
+}
+
+/// The selectors a diagnosed [`SourceError::ElementMissing`] offers, best first.
+fn offered_selectors(message: &str) -> Vec<String> {
+    let Some((_, nearest)) = message.split_once("; nearest: ") else {
+        return Vec::new();
+    };
+    nearest
+        .split('`')
+        .skip(1)
+        .step_by(2)
+        .map(str::to_owned)
+        .collect()
+}
+
+/// One export of examples/sim.toml with a short page deadline (the missing element is waited
+/// for that long, twice: the failure is retried in a fresh session).
+fn short_page_config(sim: &BackendSim, export: &str) -> Config {
+    let mut config = sim_config(sim, 20);
+    config.defaults.page_timeout = Duration::from_secs(3);
+    config.exports.retain(|e| e.name == export);
+    config
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_renamed_button_is_diagnosed_with_a_selector_that_finds_it() {
+    let h = Harness::start(BackendOptions {
+        faults: Faults {
+            rename_button: Some(("users".into(), "Unduh Excel".into())),
+            ..Faults::default()
+        },
+        ..BackendOptions::default()
+    })
+    .await;
+    let mut config = short_page_config(&h.sim, "users");
+    let report = h
+        .run(&h.source(&config, "demo-password"), &config, &["users"])
+        .await;
+    let outcome = &report.exports[0];
+    let error = outcome.result.as_ref().unwrap_err();
+    assert!(
+        matches!(
+            error,
+            SourceError::ElementMissing {
+                what: "Export button",
+                ..
+            }
+        ),
+        "{error:?}"
+    );
+    let message = error.to_string();
+    assert!(message.chars().count() <= 600, "{message}");
+    assert!(
+        message.contains(
+            "check the selector in the configuration. The page is \"User Front | ATK Admin\" \
+             (not the login page); nearest: "
+        ),
+        "{message}"
+    );
+    let offered = offered_selectors(&message);
+    assert!(
+        message.contains(&format!("`{}` \"Unduh Excel\"", offered[0])),
+        "the renamed button comes first: {message}"
+    );
+    assert!(
+        outcome.screenshot.is_some(),
+        "the diagnosis goes with the screenshot"
+    );
+
+    // The offered selector is real: configured, it finds the button and the export works.
+    config.exports[0].button.selector = offered[0].clone();
+    let report = h
+        .run(&h.source(&config, "demo-password"), &config, &["users"])
+        .await;
+    let downloaded = report.exports[0]
+        .result
+        .as_ref()
+        .unwrap_or_else(|e| panic!("with `{}`: {e}", offered[0]));
+    assert_file_matches_simulator(&downloaded.path, "users", window(), 5);
+    h.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn renamed_date_inputs_are_diagnosed_with_date_like_candidates() {
+    let h = Harness::start(BackendOptions {
+        faults: Faults {
+            rename_date_inputs: Some("coin_payments".into()),
+            ..Faults::default()
+        },
+        ..BackendOptions::default()
+    })
+    .await;
+    let mut config = short_page_config(&h.sim, "coin_payments");
+    let report = h
+        .run(
+            &h.source(&config, "demo-password"),
+            &config,
+            &["coin_payments"],
+        )
+        .await;
+    let error = report.exports[0].result.as_ref().unwrap_err();
+    assert!(
+        matches!(
+            error,
+            SourceError::ElementMissing {
+                what: "start-date input",
+                ..
+            }
+        ),
+        "{error:?}"
+    );
+    let message = error.to_string();
+    assert!(
+        message.contains("The page is \"Koin Pay | ATK Admin\" (not the login page); nearest: "),
+        "{message}"
+    );
+    let offered = offered_selectors(&message);
+    assert_eq!(
+        offered.len(),
+        2,
+        "the two date inputs, nothing else: {message}"
+    );
+    assert!(
+        message.contains(&format!("`{}` \"Dari\"", offered[0]))
+            && message.contains(&format!("`{}` \"Sampai\"", offered[1])),
+        "the start of the range first, each with its label: {message}"
+    );
+
+    // Both offered selectors are real: configured, the dates are filled and the export works.
+    config.exports[0].start_selector = offered[0].clone();
+    config.exports[0].end_selector = offered[1].clone();
+    let report = h
+        .run(
+            &h.source(&config, "demo-password"),
+            &config,
+            &["coin_payments"],
+        )
+        .await;
+    let downloaded = report.exports[0]
+        .result
+        .as_ref()
+        .unwrap_or_else(|e| panic!("with {offered:?}: {e}"));
+    assert_file_matches_simulator(&downloaded.path, "coin_payments", window(), 5);
+    let last = h.sim.stats().exports.last().cloned().unwrap();
+    assert_eq!(
+        (last.start, last.end),
+        (Some(window().from), Some(window().to))
+    );
+    h.stop().await;
+}
+
+/// Serves on 127.0.0.1 a page (`/report`) whose script sends the browser to `/login` a moment
+/// after it loaded, as a panel does whose script checks the session; `/login` is a login form.
+async fn serve_page_that_moves_to_a_login_form() -> (String, tokio::task::JoinHandle<()>) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let task = tokio::spawn(async move {
+        while let Ok((mut stream, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let mut buf = [0u8; 4096];
+                let n = stream.read(&mut buf).await.unwrap_or(0);
+                let request = String::from_utf8_lossy(&buf[..n]);
+                let body = if request.starts_with("GET /login") {
+                    "<!doctype html><html><head><title>Masuk</title></head><body><form>\
+                     <input name=\"email\" type=\"email\"><input name=\"password\" \
+                     type=\"password\" value=\"must-never-be-quoted\">\
+                     <button type=\"submit\">Masuk</button></form></body></html>"
+                } else {
+                    "<!doctype html><html><head><title>Laporan</title></head><body>\
+                     <p>Memuat...</p><script>setTimeout(() => { location.href = '/login'; }, 300);\
+                     </script></body></html>"
+                };
+                let reply = format!(
+                    "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+                let _ = stream.write_all(reply.as_bytes()).await;
+            });
+        }
+    });
+    (base, task)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_page_that_turned_into_the_login_page_is_reported_as_such() {
+    let h = Harness::start(BackendOptions::default()).await;
+    let (base, server) = serve_page_that_moves_to_a_login_form().await;
+    let mut config = short_page_config(&h.sim, "users");
+    config.exports[0].page = Some(format!("{base}/report"));
+    let report = h
+        .run(&h.source(&config, "demo-password"), &config, &["users"])
+        .await;
+    server.abort();
+    let error = report.exports[0].result.as_ref().unwrap_err();
+    assert!(
+        matches!(error, SourceError::ElementMissing { .. }),
+        "{error:?}"
+    );
+    let message = error.to_string();
+    assert!(
+        message.ends_with(&format!(
+            "did not appear on {base}/login within 3s; the page is the login page \"Masuk\": \
+             the session was lost or the login did not stick, so the selectors are not the problem"
+        )),
+        "{message}"
+    );
+    assert!(!message.contains("nearest"), "{message}");
+    assert!(!message.contains("must-never-be-quoted"), "{message}");
+    h.stop().await;
 }

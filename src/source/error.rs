@@ -34,13 +34,16 @@ pub enum SourceError {
     /// Internal signal: the page landed on the login form. Handled by logging in again.
     #[error("export {export}: the session expired ({url})")]
     SessionExpired { export: String, url: String },
-    #[error("export {export}: {what} `{selector}` did not appear on {url} within {}s; check the selector in the configuration", .waited.as_secs())]
+    /// `hint` is the advice and the page's diagnosis ([`super::diagnose`]); empty, the
+    /// message advises checking the selector. (A `Box<str>` keeps the error small.)
+    #[error("export {export}: {what} `{selector}` did not appear on {url} within {}s; {}", .waited.as_secs(), advice(.hint))]
     ElementMissing {
         export: String,
         what: &'static str,
         selector: String,
         url: String,
         waited: Duration,
+        hint: Box<str>,
     },
     #[error(
         "export {export}: the date input `{selector}` did not accept \"{value}\" (it holds \"{actual}\"); check date_format"
@@ -143,6 +146,15 @@ impl SourceError {
             SourceError::TabCrashed { .. } => "tab_crashed",
             SourceError::DeadlineReached { .. } => "deadline_reached",
         }
+    }
+}
+
+/// The end of an [`SourceError::ElementMissing`] message: its diagnosis, else the usual advice.
+fn advice(hint: &str) -> &str {
+    if hint.is_empty() {
+        super::diagnose::CHECK_SELECTOR
+    } else {
+        hint
     }
 }
 

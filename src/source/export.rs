@@ -54,6 +54,7 @@ pub async fn fill_dates(
                 selector: selector.clone(),
                 url: dom::url(page).await,
                 waited,
+                hint: Box::default(),
             });
         };
         let value = export.date_format.format(date);
@@ -147,6 +148,7 @@ pub async fn find_button(
         selector: described,
         url: dom::url(page).await,
         waited,
+        hint: Box::default(),
     })
 }
 

@@ -7,11 +7,13 @@
 //!   directories, PDF-download preferences and a short TMPDIR for Chromium
 //! - [`session`]: login and expiry detection; [`relogin`]: one re-login shared by all tabs
 //! - `tabs`: the tabs of one session taking exports from a shared queue
-//! - [`export`]: page automation (dates, Export button)
+//! - [`export`]: page automation (dates, Export button); [`diagnose`]: what the page offers
+//!   when a configured element is missing
 //! - [`download`]: CDP download events with deadlines, attributed to the tab that started them
 //! - [`dom`]: polling helpers, tab families; [`procs`]: `/proc` reader used for reaping
 //! - [`lambda_env`]: the extra Chromium flags and environment inside Lambda
 
+pub mod diagnose;
 pub mod dom;
 pub mod download;
 pub mod error;

@@ -21,7 +21,7 @@ use tokio::time::Instant;
 use super::relogin::{Relogin, ReloginGate};
 use super::{
     Attempt, BrowserSession, DateWindow, Downloaded, ExportSource, SCREENSHOT_LIMIT, SourceError,
-    SourceEvent, dom, download, error, export, session,
+    SourceEvent, diagnose, dom, download, error, export, session,
 };
 use crate::config::ExportConfig;
 
@@ -323,7 +323,7 @@ impl SessionWork<'_> {
                 url: dom::url(page).await,
             });
         }
-        export::fill_dates(
+        let filled = export::fill_dates(
             page,
             export,
             self.window.from,
@@ -331,7 +331,8 @@ impl SessionWork<'_> {
             page_deadline,
             page_timeout,
         )
-        .await?;
+        .await;
+        self.diagnosed(page, export, filled).await?;
         let button = export::find_button(
             page,
             &export.name,
@@ -339,7 +340,8 @@ impl SessionWork<'_> {
             page_deadline,
             page_timeout,
         )
-        .await?;
+        .await;
+        let button = self.diagnosed(page, export, button).await?;
         let browser = &self.browser.browser;
         let watch =
             download::DownloadWatch::subscribe(browser, page, &config.login.path, &export.name)
@@ -378,6 +380,26 @@ impl SessionWork<'_> {
             bytes: finished.bytes,
             seconds: started.elapsed().as_secs_f64(),
         })
+    }
+}
+
+impl SessionWork<'_> {
+    /// `result`, its missing element diagnosed: the page's wait used up the page deadline, so
+    /// the diagnosis has its own short one (never past the run's deadline).
+    async fn diagnosed<T>(
+        &self,
+        page: &Page,
+        export: &ExportConfig,
+        result: Result<T, SourceError>,
+    ) -> Result<T, SourceError> {
+        match result {
+            Err(e @ SourceError::ElementMissing { .. }) => {
+                let (deadline, _) = self.source.deadline_after(diagnose::DIAGNOSIS_LIMIT);
+                let login = &self.source.config.login;
+                Err(diagnose::diagnose(page, e, export, login, deadline).await)
+            }
+            other => other,
+        }
     }
 }
 

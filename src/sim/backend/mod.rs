@@ -101,6 +101,15 @@ pub struct Faults {
     /// Each named export serves at most this many rows (0: an empty export), as a panel whose
     /// filter broke.
     pub max_rows: BTreeMap<String, usize>,
+    /// `(export, text)`: that export's Export button is rendered with this text and another
+    /// class (`unduh-data` instead of `expot-pdf`, `btn-outline-*` instead of `btn-success`),
+    /// as a panel redesign does, so that the configured selector no longer finds it. The
+    /// button still works: its script follows the new class.
+    pub rename_button: Option<(String, String)>,
+    /// That export's date inputs get other names and ids (`tgl_awal` / `tgl_akhir`, ids
+    /// `tgl-awal` / `tgl-akhir`), so that the configured selectors no longer find them. The
+    /// page still works: its script and its download follow the new names.
+    pub rename_date_inputs: Option<String>,
 }
 
 /// A snapshot of what the simulator has served.
@@ -238,6 +247,14 @@ pub struct BackendArgs {
     /// Serve at most N rows of that export (repeatable, one per export).
     #[arg(long = "max-rows", value_name = "NAME=N", value_parser = parse_max_rows)]
     pub max_rows: Vec<(String, usize)>,
+    /// Render that export's Export button with this text and another class (the configured
+    /// selector no longer finds it).
+    #[arg(long, value_name = "NAME=TEXT", value_parser = parse_rename_button)]
+    pub rename_button: Option<(String, String)>,
+    /// Give that export's date inputs other names and ids (the configured selectors no longer
+    /// find them).
+    #[arg(long, value_name = "NAME", value_parser = parse_export_name)]
+    pub rename_date_inputs: Option<String>,
 }
 
 impl fmt::Debug for BackendArgs {
@@ -259,6 +276,8 @@ impl fmt::Debug for BackendArgs {
             .field("dead_button", &self.dead_button)
             .field("rename_column", &self.rename_column)
             .field("max_rows", &self.max_rows)
+            .field("rename_button", &self.rename_button)
+            .field("rename_date_inputs", &self.rename_date_inputs)
             .finish()
     }
 }
@@ -282,6 +301,8 @@ impl BackendArgs {
                 dead_button: self.dead_button.clone(),
                 rename_column: self.rename_column.clone(),
                 max_rows: self.max_rows.iter().cloned().collect(),
+                rename_button: self.rename_button.clone(),
+                rename_date_inputs: self.rename_date_inputs.clone(),
             },
         }
     }
@@ -336,6 +357,17 @@ fn parse_slow_export(spec: &str) -> Result<(String, Duration), String> {
     Ok((name, Duration::from_millis(ms)))
 }
 
+fn parse_rename_button(spec: &str) -> Result<(String, String), String> {
+    let (name, text) = spec
+        .split_once('=')
+        .ok_or_else(|| format!("{spec:?} is not NAME=TEXT (for example users=Unduh Excel)"))?;
+    let name = parse_export_name(name)?;
+    if text.trim().is_empty() {
+        return Err(format!("{spec:?} gives the button no text"));
+    }
+    Ok((name, text.to_owned()))
+}
+
 fn parse_expired_status(status: &str) -> Result<u16, String> {
     match status {
         "419" => Ok(419),
@@ -386,6 +418,49 @@ mod tests {
                 .unwrap_err()
                 .contains("milliseconds")
         );
+    }
+
+    #[test]
+    fn rename_button_spec_is_parsed_and_checked() {
+        assert_eq!(
+            parse_rename_button("users=Unduh Excel"),
+            Ok(("users".to_owned(), "Unduh Excel".to_owned()))
+        );
+        assert!(
+            parse_rename_button("users")
+                .unwrap_err()
+                .contains("NAME=TEXT")
+        );
+        assert!(
+            parse_rename_button("users= ")
+                .unwrap_err()
+                .contains("no text")
+        );
+        assert!(
+            parse_rename_button("nope=x")
+                .unwrap_err()
+                .contains("unknown export")
+        );
+    }
+
+    #[test]
+    fn renamed_buttons_and_date_inputs_leave_the_configured_selectors_nothing_to_find() {
+        use catalog::ExportKind;
+        for kind in ExportKind::ALL {
+            let button = pages::Button {
+                renamed: Some("Unduh <Excel>"),
+                ..pages::Button::default()
+            };
+            let page = pages::export_page(kind, DEMO_EMAIL, "csrf", button, true, None);
+            assert!(!page.contains("expot-pdf"), "{}: {page}", kind.name());
+            assert!(!page.contains(">Export<"), "{}", kind.name());
+            assert!(page.contains("Unduh &lt;Excel&gt;</"), "{}", kind.name());
+            assert!(page.contains(pages::RENAMED_CLASS), "{}", kind.name());
+            for old in ["filter-start", "name=\"start\"", "name=\"start_date\""] {
+                assert!(!page.contains(old), "{}: {old}", kind.name());
+            }
+            assert!(page.contains("tgl_awal") && page.contains("tgl_akhir"));
+        }
     }
 
     #[test]

@@ -124,20 +124,58 @@ pub(crate) struct Button<'a> {
     /// The export answers a PDF: the users button then opens the export in a new tab
     /// (`window.open`), where the server answers it inline, instead of fetching a Blob.
     pub pdf: bool,
+    /// Rendered with this text and another class ([`RENAMED_CLASS`]), as after a redesign.
+    pub renamed: Option<&'a str>,
 }
 
+impl Button<'_> {
+    /// The button's text, escaped.
+    fn text(&self) -> String {
+        escape(self.renamed.unwrap_or("Export"))
+    }
+
+    /// The class its script finds it by.
+    fn hook(&self) -> &'static str {
+        if self.renamed.is_some() {
+            RENAMED_CLASS
+        } else {
+            "expot-pdf"
+        }
+    }
+
+    /// Its class attribute: `usual` (`btn btn-success`, ...), or after a rename the outline
+    /// variant of the same colour and [`RENAMED_CLASS`].
+    fn classes(&self, usual: &str) -> String {
+        match self.renamed {
+            None => format!("{usual} expot-pdf"),
+            Some(_) => format!("{} {RENAMED_CLASS}", usual.replace("btn-", "btn-outline-")),
+        }
+    }
+}
+
+/// The class a renamed Export button gets instead of `expot-pdf`.
+pub(crate) const RENAMED_CLASS: &str = "unduh-data";
+
+/// The names and ids of renamed date inputs (`rename_date_inputs`): start, then end.
+pub(crate) const RENAMED_DATE_NAMES: (&str, &str) = ("tgl_awal", "tgl_akhir");
+pub(crate) const RENAMED_DATE_IDS: (&str, &str) = ("tgl-awal", "tgl-akhir");
+
 /// An export page with its date inputs and its Export button. A `filter` adds its preview.
+/// `renamed_dates` gives the date inputs other names and ids ([`RENAMED_DATE_NAMES`]).
 pub(crate) fn export_page(
     kind: ExportKind,
     email: &str,
     csrf: &str,
     button: Button<'_>,
+    renamed_dates: bool,
     filter: Option<&Filter>,
 ) -> String {
     let controls = match kind {
-        ExportKind::Transactions => transactions_controls(csrf, button.dead, filter),
-        ExportKind::PointTransactions => point_transactions_controls(button.dead),
-        ExportKind::Users | ExportKind::CoinPayments => filter_controls(kind, button),
+        ExportKind::Transactions => transactions_controls(csrf, button, renamed_dates, filter),
+        ExportKind::PointTransactions => point_transactions_controls(button, renamed_dates),
+        ExportKind::Users | ExportKind::CoinPayments => {
+            filter_controls(kind, button, renamed_dates)
+        }
     };
     let preview = filter.map(|f| preview(kind, f)).unwrap_or_default();
     let body = format!("<h1>{}</h1>{controls}{preview}", kind.title());
@@ -182,23 +220,45 @@ fn preview(kind: ExportKind, filter: &Filter) -> String {
     }
 }
 
+/// The names of an export page's date fields, which its form or script sends: renamed ones
+/// with the `rename_date_inputs` fault.
+pub(crate) fn date_fields(kind: ExportKind, renamed: bool) -> (&'static str, &'static str) {
+    match (kind, renamed) {
+        (ExportKind::Transactions, true) => RENAMED_DATE_NAMES,
+        _ => kind.date_fields(),
+    }
+}
+
 /// Transactions: DD/MM/YYYY text inputs; Export submits the form by POST (classic download).
-fn transactions_controls(csrf: &str, dead_button: bool, filter: Option<&Filter>) -> String {
+fn transactions_controls(
+    csrf: &str,
+    button: Button<'_>,
+    renamed_dates: bool,
+    filter: Option<&Filter>,
+) -> String {
     let (start, end) = filter
         .map(|f| (escape(&f.start_raw), escape(&f.end_raw)))
         .unwrap_or_default();
-    let export = if dead_button {
-        "<button type=\"button\" class=\"btn btn-success\">Export</button>"
+    let (start_name, end_name) = date_fields(ExportKind::Transactions, renamed_dates);
+    let class = match button.renamed {
+        None => "btn btn-success".to_owned(),
+        Some(_) => format!("btn btn-outline-success {RENAMED_CLASS}"),
+    };
+    let text = button.text();
+    let export = if button.dead {
+        format!("<button type=\"button\" class=\"{class}\">{text}</button>")
     } else {
-        "<button type=\"submit\" class=\"btn btn-success\" formaction=\"/transaction/export\" \
-         formmethod=\"post\">Export</button>"
+        format!(
+            "<button type=\"submit\" class=\"{class}\" formaction=\"/transaction/export\" \
+             formmethod=\"post\">{text}</button>"
+        )
     };
     format!(
         "<form id=\"filter-form\" method=\"GET\" action=\"/transaction\">\
          <input type=\"hidden\" name=\"_token\" value=\"{csrf}\">\
-         <label>Dari <input type=\"text\" name=\"start_date\" placeholder=\"DD/MM/YYYY\" \
+         <label>Dari <input type=\"text\" name=\"{start_name}\" placeholder=\"DD/MM/YYYY\" \
          value=\"{start}\" autocomplete=\"off\"></label>\
-         <label>Sampai <input type=\"text\" name=\"end_date\" placeholder=\"DD/MM/YYYY\" \
+         <label>Sampai <input type=\"text\" name=\"{end_name}\" placeholder=\"DD/MM/YYYY\" \
          value=\"{end}\" autocomplete=\"off\"></label>\
          <button type=\"submit\" class=\"btn btn-primary\">Filter</button>\
          <button type=\"reset\" class=\"btn\">Reset</button>\
@@ -208,19 +268,31 @@ fn transactions_controls(csrf: &str, dead_button: bool, filter: Option<&Filter>)
 
 /// Point transactions: HTML5 date inputs; Export is a `target=_blank` link whose href is built
 /// from the inputs when it is clicked, so the download happens in a new tab.
-fn point_transactions_controls(dead_button: bool) -> String {
-    let inputs = "<label>Dari <input type=\"date\" name=\"start\"></label>\
-                  <label>Sampai <input type=\"date\" name=\"end\"></label>";
-    if dead_button {
-        return format!("{inputs}<a class=\"btn btn-danger expot-pdf\" role=\"button\">Export</a>");
+fn point_transactions_controls(button: Button<'_>, renamed_dates: bool) -> String {
+    let (start_name, end_name) = if renamed_dates {
+        RENAMED_DATE_NAMES
+    } else {
+        ("start", "end")
+    };
+    let inputs = format!(
+        "<label>Dari <input type=\"date\" name=\"{start_name}\"></label>\
+         <label>Sampai <input type=\"date\" name=\"{end_name}\"></label>"
+    );
+    let (class, text, hook) = (
+        button.classes("btn btn-danger"),
+        button.text(),
+        button.hook(),
+    );
+    if button.dead {
+        return format!("{inputs}<a class=\"{class}\" role=\"button\">{text}</a>");
     }
     format!(
         "{inputs}<a href=\"/point_transaction/export\" target=\"_blank\" \
-         class=\"btn btn-danger expot-pdf\">Export</a>\
+         class=\"{class}\">{text}</a>\
          <script>\
-         document.querySelector('.expot-pdf').addEventListener('click', function () {{\
-           var start = document.querySelector('input[name=\"start\"]').value;\
-           var end = document.querySelector('input[name=\"end\"]').value;\
+         document.querySelector('.{hook}').addEventListener('click', function () {{\
+           var start = document.querySelector('input[name=\"{start_name}\"]').value;\
+           var end = document.querySelector('input[name=\"{end_name}\"]').value;\
            this.href = '/point_transaction/export?start=' + encodeURIComponent(start) +\
              '&end=' + encodeURIComponent(end);\
          }});\
@@ -231,11 +303,23 @@ fn point_transactions_controls(dead_button: bool) -> String {
 /// Users and coin payments: `#filter-start` / `#filter-end` date inputs. Users download through
 /// `fetch` + a Blob + a temporary `<a download>` (xlsx) or open the export URL in a new tab with
 /// `window.open` (PDF); coin payments navigate to the export URL.
-fn filter_controls(kind: ExportKind, button_kind: Button<'_>) -> String {
-    let inputs = "<label>Dari <input type=\"date\" id=\"filter-start\" name=\"start\"></label>\
-                  <label>Sampai <input type=\"date\" id=\"filter-end\" name=\"end\"></label>\
-                  <div id=\"export-error\" class=\"alert-danger\" hidden></div>";
-    let button = "<button type=\"button\" class=\"btn btn-success m3 expot-pdf\">Export</button>";
+fn filter_controls(kind: ExportKind, button_kind: Button<'_>, renamed_dates: bool) -> String {
+    let ((start_id, end_id), (start_name, end_name)) = if renamed_dates {
+        (RENAMED_DATE_IDS, RENAMED_DATE_NAMES)
+    } else {
+        (("filter-start", "filter-end"), ("start", "end"))
+    };
+    let inputs = format!(
+        "<label>Dari <input type=\"date\" id=\"{start_id}\" name=\"{start_name}\"></label>\
+         <label>Sampai <input type=\"date\" id=\"{end_id}\" name=\"{end_name}\"></label>\
+         <div id=\"export-error\" class=\"alert-danger\" hidden></div>"
+    );
+    let button = format!(
+        "<button type=\"button\" class=\"{}\">{}</button>",
+        button_kind.classes("btn btn-success m3"),
+        button_kind.text()
+    );
+    let hook = button_kind.hook();
     if button_kind.dead {
         return format!("{inputs}{button}");
     }
@@ -274,9 +358,9 @@ fn filter_controls(kind: ExportKind, button_kind: Button<'_>) -> String {
     };
     format!(
         "{inputs}{button}<script>\
-         document.querySelector('.expot-pdf').addEventListener('click', function () {{\
-           var start = document.getElementById('filter-start').value;\
-           var end = document.getElementById('filter-end').value;\
+         document.querySelector('.{hook}').addEventListener('click', function () {{\
+           var start = document.getElementById('{start_id}').value;\
+           var end = document.getElementById('{end_id}').value;\
            var url = '{path}/export?start=' + encodeURIComponent(start) +\
              '&end=' + encodeURIComponent(end);\
            {action}\

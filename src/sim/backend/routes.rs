@@ -239,7 +239,8 @@ async fn export_page(
         Ok(user) => user,
         Err(refused) => return refused.into_response(),
     };
-    let (start_field, end_field) = kind.date_fields();
+    let renamed_dates = user.faults.rename_date_inputs.as_deref() == Some(kind.name());
+    let (start_field, end_field) = pages::date_fields(kind, renamed_dates);
     let filter = match (query.get(start_field), query.get(end_field)) {
         (Some(start_raw), Some(end_raw)) => {
             let rows_per_day = lock(&shared).options.rows_per_day;
@@ -269,6 +270,10 @@ async fn export_page(
         _ => None,
     };
     let dead = user.faults.dead_button.as_deref() == Some(kind.name());
+    let renamed = match &user.faults.rename_button {
+        Some((export, text)) if export == kind.name() => Some(text.as_str()),
+        _ => None,
+    };
     let pdf = lock(&shared).options.formats.pdf(kind);
     Html(pages::export_page(
         kind,
@@ -278,7 +283,9 @@ async fn export_page(
             dead,
             file_name: user.faults.fixed_file_name.as_deref(),
             pdf,
+            renamed,
         },
+        renamed_dates,
         filter.as_ref(),
     ))
     .into_response()
@@ -304,7 +311,8 @@ async fn export_download(
             };
         }
     };
-    let (start_field, end_field) = kind.date_fields();
+    let renamed_dates = faults.rename_date_inputs.as_deref() == Some(kind.name());
+    let (start_field, end_field) = pages::date_fields(kind, renamed_dates);
     let start_raw = params.get(start_field).cloned().unwrap_or_default();
     let end_raw = params.get(end_field).cloned().unwrap_or_default();
     let format = kind.date_format();
