@@ -1,8 +1,9 @@
 //! What a run tells: the machine-readable [`RunReport`] (the Lambda response, `run --json`),
 //! its terminal table ([`terminal`]), and the Telegram summary ([`summary`], sent by
-//! [`telegram`]).
+//! [`telegram`]); and what the stored runs tell together ([`history`], `exportsync history`).
 
 pub mod header_change;
+pub mod history;
 pub mod model;
 pub mod summary;
 pub mod telegram;

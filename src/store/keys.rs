@@ -102,6 +102,11 @@ pub fn day_folder(day: NaiveDate) -> String {
     )
 }
 
+/// `runs/<yyyy>`.
+pub fn year_folder(year: i32) -> String {
+    format!("{RUNS}/{year:04}")
+}
+
 /// `runs/<yyyy>/<mm>`.
 pub fn month_folder(year: i32, month: u32) -> String {
     format!("{RUNS}/{year:04}/{month:02}")

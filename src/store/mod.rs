@@ -327,6 +327,48 @@ impl RunStore {
         Ok(runs)
     }
 
+    /// Up to `limit` stored runs, newest first, however old they are (`history`): walks the
+    /// year, month and day folders from the newest down and stops once it has `limit`.
+    /// [`RunStore::recent_runs`] instead looks back [`LOOKBACK_MONTHS`] from a moment.
+    pub async fn newest_runs(&self, limit: usize) -> Result<Vec<RunId>, StoreError> {
+        let mut runs = Vec::new();
+        if limit == 0 {
+            return Ok(runs);
+        }
+        let mut years: Vec<i32> = self
+            .folders(keys::RUNS)
+            .await?
+            .iter()
+            .filter_map(|y| y.parse().ok())
+            .collect();
+        years.sort_unstable_by(|a, b| b.cmp(a));
+        for year in years {
+            let mut months: Vec<u32> = self
+                .folders(&keys::year_folder(year))
+                .await?
+                .iter()
+                .filter_map(|m| m.parse().ok())
+                .filter(|m| (1..=12).contains(m))
+                .collect();
+            months.sort_unstable_by(|a, b| b.cmp(a));
+            for month in months {
+                let mut days = self.days_of(year, month).await?;
+                days.sort_unstable_by(|a, b| b.cmp(a));
+                for day in days {
+                    let mut on_day = self.runs_on(day).await?;
+                    on_day.sort_unstable_by(|a, b| b.cmp(a));
+                    for id in on_day {
+                        runs.push(id);
+                        if runs.len() >= limit {
+                            return Ok(runs);
+                        }
+                    }
+                }
+            }
+        }
+        Ok(runs)
+    }
+
     /// The reports of `ids`, in the same order; a report that cannot be read is left out and
     /// its error returned beside the others.
     pub async fn reports(&self, ids: &[RunId]) -> (Vec<StoredRun>, Vec<StoreError>) {
