@@ -15,7 +15,7 @@ pub struct SimArgs {
 #[derive(Debug, clap::Subcommand)]
 pub enum Simulator {
     /// The web admin panel: login form, export pages, xlsx downloads.
-    Backend(crate::sim::backend::BackendArgs),
+    Backend(Box<crate::sim::backend::BackendArgs>),
     /// The Google Sheets API v4 and the OAuth token endpoint.
     Sheets(crate::sim::sheets::SheetsArgs),
     /// The Telegram Bot API: prints every message and photo it receives.
@@ -45,7 +45,7 @@ pub struct TelegramArgs {
 
 pub async fn run(args: SimArgs) -> anyhow::Result<ExitCode> {
     match args.which {
-        Simulator::Backend(a) => crate::sim::backend::run_cli(a).await?,
+        Simulator::Backend(a) => crate::sim::backend::run_cli(*a).await?,
         Simulator::Sheets(a) => crate::sim::sheets::run_cli(a).await?,
         Simulator::Telegram(a) => run_telegram(a).await?,
         Simulator::Secrets(a) => crate::sim::secretsmanager::run_cli(a).await?,
