@@ -20,7 +20,7 @@ pub const ANOMALY_FACTOR: f64 = 5.0;
 /// One export's history, newest first.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ExportBaseline {
-    /// The header of the newest stored run that wrote this export (status ok).
+    /// The header of the newest stored run that wrote this export (status ok, not a dry run).
     pub header: Option<Vec<String>>,
     /// The run that header comes from.
     pub header_run: Option<String>,
@@ -38,7 +38,8 @@ pub struct Baseline {
 
 impl Baseline {
     /// Builds the baseline from stored reports, newest first. Replays are left out (they re-read
-    /// old files), and so is every export line that did not end ok.
+    /// old files), and so is every export line that did not end ok; a dry run gives row counts
+    /// but not the header (it wrote nothing).
     pub fn from_reports<'a>(reports: impl IntoIterator<Item = &'a RunReport>) -> Baseline {
         let mut baseline = Baseline::default();
         for report in reports {
@@ -51,7 +52,8 @@ impl Baseline {
                     continue;
                 }
                 let entry = baseline.exports.entry(line.name.clone()).or_default();
-                if entry.header.is_none() && !line.header.is_empty() {
+                // A dry run wrote nothing: its header is not what the sheet has.
+                if entry.header.is_none() && !line.header.is_empty() && !report.dry_run {
                     entry.header = Some(line.header.clone());
                     entry.header_run = report.run_id.clone();
                 }
@@ -222,6 +224,60 @@ mod tests {
             describe_changes(&changes),
             "column \"B\" added (column 1); column \"A\" removed (was column 2)"
         );
+    }
+
+    fn report(run: &str, header: &[&str], rows: usize, dry_run: bool) -> RunReport {
+        let mut line = crate::report::ExportReport::new("users", None, "Users");
+        line.status = ExportStatus::Ok;
+        line.rows = Some(rows);
+        line.header = cols(header);
+        RunReport {
+            status: crate::report::RunStatus::Ok,
+            window: crate::report::Window {
+                from: chrono::NaiveDate::from_ymd_opt(2026, 12, 1).unwrap(),
+                to: chrono::NaiveDate::from_ymd_opt(2026, 12, 1).unwrap(),
+                timezone: "UTC".into(),
+            },
+            dry_run,
+            started_at: chrono::Utc::now(),
+            seconds: 0.0,
+            launch_seconds: 0.0,
+            login_seconds: 0.0,
+            exports: vec![line],
+            totals: Default::default(),
+            telegram: Default::default(),
+            request_id: None,
+            run_id: Some(run.into()),
+            replay: None,
+            store: None,
+        }
+    }
+
+    #[test]
+    fn the_header_comes_from_the_newest_run_that_wrote_and_rows_from_ok_runs() {
+        let mut failed = report("r4", &["ID", "X"], 1, false);
+        failed.exports[0].status = ExportStatus::Failed;
+        let mut replay = report("r3", &["ID", "Y"], 2, false);
+        replay.replay = Some(crate::report::ReplayInfo {
+            runs: vec!["r0".into()],
+        });
+        let reports = [
+            failed,
+            report("r3b", &["ID", "Dry"], 30, true),
+            replay,
+            report("r2", &["ID", "Nama"], 20, false),
+            report("r1", &["ID", "Old"], 10, false),
+        ];
+        let baseline = Baseline::from_reports(&reports);
+        let users = baseline.export("users").unwrap();
+        assert_eq!(users.header, Some(cols(&["ID", "Nama"])));
+        assert_eq!(users.header_run.as_deref(), Some("r2"));
+        assert_eq!(
+            users.ok_rows,
+            vec![30, 20, 10],
+            "dry runs count, replays and failures not"
+        );
+        assert_eq!(baseline.runs, 5);
     }
 
     #[test]
