@@ -133,30 +133,30 @@ pub fn per_export(runs: &[StoredRun]) -> Vec<ExportHistory> {
     blocks
 }
 
-/// What went wrong or should be known, on one short line: the error, else the first warning
-/// (and how many more), else the header change or row-count warning, else what a replay
-/// re-read.
+/// What went wrong or should be known, on one short line: the error, else the header change,
+/// else the row-count warning (the two the history exists to show), else what a replay
+/// re-read, else the first other warning (and how many more: the table reader's notes, such
+/// as a PDF's page furniture left out, are in `--json` in full).
 fn note(e: &ExportReport) -> Option<String> {
     if let Some(error) = &e.error {
         return Some(format!("error: {}", one_line(error, NOTE_CHARS)));
-    }
-    if let Some(first) = e.warnings.first() {
-        let more = match e.warnings.len() - 1 {
-            0 => String::new(),
-            n => format!(" (+{n} more)"),
-        };
-        return Some(format!("warning: {}{more}", one_line(first, NOTE_CHARS)));
-    }
-    if let Some(warning) = &e.row_count_warning {
-        return Some(format!("warning: {}", one_line(warning, NOTE_CHARS)));
     }
     if !e.header_changes.is_empty() {
         let changes = super::header_change::describe_changes(&e.header_changes);
         return Some(format!("header: {}", one_line(&changes, NOTE_CHARS)));
     }
-    e.replayed_from
-        .as_ref()
-        .map(|run| format!("re-read the file of run {run}"))
+    if let Some(warning) = &e.row_count_warning {
+        return Some(format!("warning: {}", one_line(warning, NOTE_CHARS)));
+    }
+    if let Some(run) = &e.replayed_from {
+        return Some(format!("re-read the file of run {run}"));
+    }
+    let first = e.warnings.first()?;
+    let more = match e.warnings.len() - 1 {
+        0 => String::new(),
+        n => format!(" (+{n} more)"),
+    };
+    Some(format!("warning: {}{more}", one_line(first, NOTE_CHARS)))
 }
 
 /// A sparkline of row counts, oldest first: `█` is the largest count, `▁` zero rows, any
