@@ -185,6 +185,7 @@ async fn start_moto() -> Option<(std::process::Child, String)> {
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+    exportsync::tls::install_crypto_provider();
     let put = reqwest::Client::new()
         .put(format!("{endpoint}/bench"))
         .send()

@@ -92,6 +92,8 @@ impl Moto {
 
     /// Creates an S3 bucket (moto takes unsigned path-style requests).
     pub async fn create_bucket(&self, bucket: &str) {
+        // reqwest is built without a rustls provider: the process-wide one comes from here.
+        exportsync::tls::install_crypto_provider();
         let response = reqwest::Client::new()
             .put(format!("{}/{bucket}", self.endpoint))
             .send()
