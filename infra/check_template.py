@@ -62,7 +62,7 @@ REPO = Path(__file__).resolve().parent.parent
 TEMPLATE = REPO / "infra" / "template.yaml"
 
 # Keys of the handler's input object (the Scheduler Input, a manual or backfill event).
-HANDLER_KEYS = {"from", "to", "exports", "dry_run", "trigger", "scheduled_time"}
+HANDLER_KEYS = {"from", "to", "exports", "dry_run", "trigger", "scheduled_time", "accept_header_changes", "replay"}
 SCHEDULED_TIME = "<aws.scheduler.scheduled-time>"
 
 # Endpoints redirected by tests and emulators. Declaring one would send production traffic

@@ -111,6 +111,16 @@ impl AwsVars {
         self.vars.get(name).map(|v| v.trim())
     }
 
+    /// The values that must never be shown.
+    fn secret_values(&self) -> Vec<String> {
+        ["AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"]
+            .iter()
+            .filter_map(|name| self.get(name))
+            .filter(|v| v.len() >= 8)
+            .map(str::to_owned)
+            .collect()
+    }
+
     /// An S3 builder for `bucket`: every variable object_store knows (keys, session token,
     /// region, container and web-identity credentials), the endpoint from
     /// `AWS_ENDPOINT_URL_S3`, else `AWS_ENDPOINT_URL` (`http://` allowed), and us-east-1 when
@@ -158,6 +168,9 @@ pub struct StoredRun {
 pub struct RunStore {
     location: StoreLocation,
     inner: Arc<dyn ObjectStore>,
+    /// The secret key and session token, cut out of any error text (an S3 error body such as
+    /// SignatureDoesNotMatch quotes the canonical request, session token included).
+    secrets: Arc<Vec<String>>,
 }
 
 impl std::fmt::Debug for RunStore {
@@ -203,7 +216,7 @@ impl RunStore {
                         ..RetryConfig::default()
                     })
                     .build()
-                    .map_err(|e| open_error(error_chain(&e)))?;
+                    .map_err(|e| open_error(redact(error_chain(&e), &vars.secret_values())))?;
                 if prefix.is_empty() {
                     Arc::new(s3)
                 } else {
@@ -214,7 +227,13 @@ impl RunStore {
         Ok(Some(RunStore {
             location: location.clone(),
             inner,
+            secrets: Arc::new(vars.secret_values()),
         }))
+    }
+
+    /// An object_store error on one line, with no credential in it.
+    fn explain(&self, e: &object_store::Error) -> String {
+        redact(error_chain(e), &self.secrets)
     }
 
     pub fn location(&self) -> &StoreLocation {
@@ -230,7 +249,7 @@ impl RunStore {
             .map_err(|e| StoreError::Write {
                 location: self.location.to_string(),
                 key: key.to_owned(),
-                message: error_chain(&e),
+                message: self.explain(&e),
             })
     }
 
@@ -239,7 +258,7 @@ impl RunStore {
         self.get_raw(key).await.map_err(|e| StoreError::Read {
             location: self.location.to_string(),
             key: key.to_owned(),
-            message: error_chain(&e),
+            message: self.explain(&e),
         })
     }
 
@@ -268,7 +287,7 @@ impl RunStore {
                 return Err(StoreError::Read {
                     location: self.location.to_string(),
                     key,
-                    message: error_chain(&e),
+                    message: self.explain(&e),
                 });
             }
         };
@@ -448,7 +467,7 @@ impl RunStore {
                 return Err(StoreError::Read {
                     location: self.location.to_string(),
                     key: format!("{folder}/"),
-                    message: error_chain(&e),
+                    message: self.explain(&e),
                 });
             }
         };
@@ -470,12 +489,27 @@ impl RunStore {
             .map_err(|e| StoreError::Read {
                 location: self.location.to_string(),
                 key: format!("{folder}/"),
-                message: error_chain(&e),
+                message: self.explain(&e),
             })?;
         let mut keys: Vec<String> = metas.iter().map(|m| m.location.to_string()).collect();
         keys.sort();
         Ok(keys)
     }
+}
+
+/// `text` with every secret value replaced, and an S3 error body's quoted request (which
+/// carries the session token) cut off.
+fn redact(mut text: String, secrets: &[String]) -> String {
+    for secret in secrets {
+        text = text.replace(secret.as_str(), "<redacted>");
+    }
+    for tag in ["<CanonicalRequest", "<StringToSign"] {
+        if let Some(at) = text.find(tag) {
+            text.truncate(at);
+            text.push_str("(the quoted request left out)");
+        }
+    }
+    text
 }
 
 fn next_month((year, month): (i32, u32)) -> (i32, u32) {
@@ -491,5 +525,32 @@ fn previous_month((year, month): (i32, u32)) -> (i32, u32) {
         (year - 1, 12)
     } else {
         (year, month - 1)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn errors_never_carry_the_secret_key_or_the_session_token() {
+        let vars = AwsVars::from_pairs([
+            ("AWS_SECRET_ACCESS_KEY", "wJalrXUtnFEMI/K7MDENG"),
+            ("AWS_SESSION_TOKEN", "IQoJb3JpZ2luX2VjEXAMPLETOKEN"),
+            ("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE"),
+        ]);
+        let text = redact(
+            "403 SignatureDoesNotMatch: key wJalrXUtnFEMI/K7MDENG <Message>no</Message><CanonicalRequest>PUT\nx-amz-security-token:IQoJb3JpZ2luX2VjEXAMPLETOKEN</CanonicalRequest>".into(),
+            &vars.secret_values(),
+        );
+        assert!(
+            !text.contains("wJalrXUtnFEMI") && !text.contains("IQoJb3Jp"),
+            "{text}"
+        );
+        assert!(
+            text.contains("<Message>no</Message>") && text.ends_with("left out)"),
+            "{text}"
+        );
+        assert!(!format!("{vars:?}").contains("wJalr"), "Debug names only");
     }
 }
