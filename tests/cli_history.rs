@@ -9,7 +9,10 @@ use exportsync::report::{
     ExportReport, ExportStatus, FailedStage, ReplayInfo, RunReport, RunStatus, TelegramOutcome,
     Totals, Window,
 };
-use exportsync::store::{RunId, RunStore, StoreLocation};
+use exportsync::store::{AwsVars, RunId, RunStore, StoreLocation};
+
+#[path = "support/moto.rs"]
+mod moto;
 
 /// `exportsync history ARGS` in `dir` (no exports.toml there unless the test wrote one), with
 /// no store in the environment.
@@ -378,4 +381,64 @@ key_columns = ["ID"]
         text.contains("  2026-12-03 08:00  20261203T010000Z-000003  ok"),
         "{text}"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn history_reads_an_s3_store_on_moto_with_the_usual_aws_variables() {
+    let moto = moto::Moto::start().await;
+    moto.create_bucket("history-runs").await;
+    let env = [
+        ("AWS_ENDPOINT_URL", moto.endpoint.as_str()),
+        ("AWS_ACCESS_KEY_ID", "testing"),
+        ("AWS_SECRET_ACCESS_KEY", "history-test-secret"),
+        ("AWS_REGION", "us-east-1"),
+    ];
+    let location = StoreLocation::S3 {
+        bucket: "history-runs".into(),
+        prefix: "team".into(),
+    };
+    let store = RunStore::open_with(&location, &AwsVars::from_pairs(env))
+        .unwrap()
+        .unwrap();
+    let at = |d, h| Utc.with_ymd_and_hms(2026, 12, d, h, 0, 0).unwrap();
+    let mut ids = Vec::new();
+    for (d, rows) in [(1, 40), (2, 44), (3, 0)] {
+        let id = RunId::new(at(d, 1));
+        let mut r = report(at(d, 1), vec![ok_export("users", rows)]);
+        r.run_id = Some(id.to_string());
+        store.put_report(&id, &r).await.unwrap();
+        ids.push(id);
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let output = tokio::task::spawn_blocking({
+        let dir = dir.path().to_path_buf();
+        let env: Vec<(String, String)> = env
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        move || {
+            Command::new(env!("CARGO_BIN_EXE_exportsync"))
+                .args(["history", "--json", "--store", "s3://history-runs/team"])
+                .current_dir(&dir)
+                .env_remove("EXPORTSYNC_STORE")
+                .envs(env)
+                .output()
+                .expect("run exportsync")
+        }
+    })
+    .await
+    .unwrap();
+    assert!(output.status.success(), "{}", stderr(&output));
+    let json: serde_json::Value = serde_json::from_str(&stdout(&output)).unwrap();
+    assert_eq!(json["store"], "s3://history-runs/team");
+    let listed: Vec<&str> = json["runs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["run_id"].as_str().unwrap())
+        .collect();
+    let newest_first: Vec<String> = ids.iter().rev().map(|i| i.to_string()).collect();
+    assert_eq!(listed, newest_first);
+    assert_eq!(json["runs"][0]["exports"][0]["rows"], 0);
+    assert!(!stderr(&output).contains("history-test-secret"));
 }
