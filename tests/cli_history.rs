@@ -5,10 +5,7 @@ use std::path::Path;
 use std::process::{Command, Output};
 
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
-use exportsync::report::{
-    ExportReport, ExportStatus, FailedStage, ReplayInfo, RunReport, RunStatus, TelegramOutcome,
-    Totals, Window,
-};
+use exportsync::report::{ExportReport, ExportStatus, FailedStage, ReplayInfo, RunReport, Window};
 use exportsync::store::{AwsVars, RunId, RunStore, StoreLocation};
 
 #[path = "support/moto.rs"]
@@ -56,26 +53,18 @@ fn failed_export(name: &str, error: &str) -> ExportReport {
 }
 
 fn report(started: DateTime<Utc>, exports: Vec<ExportReport>) -> RunReport {
-    let mut r = RunReport {
-        status: RunStatus::Ok,
-        window: Window {
+    let mut r = RunReport::new(
+        Window {
             from: NaiveDate::from_ymd_opt(2026, 11, 27).unwrap(),
             to: NaiveDate::from_ymd_opt(2026, 11, 28).unwrap(),
             timezone: "Asia/Jakarta".into(),
         },
-        dry_run: false,
-        started_at: started,
-        seconds: 12.34,
-        launch_seconds: 1.0,
-        login_seconds: 2.0,
+        started,
         exports,
-        totals: Totals::default(),
-        telegram: TelegramOutcome::default(),
-        request_id: None,
-        run_id: None,
-        replay: None,
-        store: None,
-    };
+    );
+    r.seconds = 12.34;
+    r.launch_seconds = 1.0;
+    r.login_seconds = 2.0;
     r.finish();
     r
 }

@@ -12,8 +12,7 @@ use std::time::Duration;
 use chrono::{NaiveDate, TimeZone, Utc};
 use exportsync::config::{Config, OnHeaderChange};
 use exportsync::report::{
-    ExportReport, ExportStatus, HeaderChange, RunReport, RunStatus, StoreStatus, TelegramOutcome,
-    Totals, Window,
+    ExportReport, ExportStatus, HeaderChange, RunReport, RunStatus, StoreStatus, Window,
 };
 use exportsync::run::replay::{ReplayRequest, ReplaySelection};
 use exportsync::run::{self, Budget, Endpoints, RunRequest, Services};
@@ -45,26 +44,16 @@ fn report_of(started: chrono::DateTime<Utc>, rows: usize) -> RunReport {
     line.rows = Some(rows);
     line.header = vec!["ID".into(), "Nama".into()];
     line.archived = Some("somewhere".into());
-    let mut report = RunReport {
-        status: RunStatus::Ok,
-        window: Window {
+    let mut report = RunReport::new(
+        Window {
             from: started.date_naive(),
             to: started.date_naive(),
             timezone: "UTC".into(),
         },
-        dry_run: false,
-        started_at: started,
-        seconds: 1.0,
-        launch_seconds: 0.0,
-        login_seconds: 0.0,
-        exports: vec![line],
-        totals: Totals::default(),
-        telegram: TelegramOutcome::default(),
-        request_id: None,
-        run_id: None,
-        replay: None,
-        store: None,
-    };
+        started,
+        vec![line],
+    );
+    report.seconds = 1.0;
     report.finish();
     report
 }

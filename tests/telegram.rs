@@ -11,8 +11,8 @@ use chrono::{NaiveDate, TimeZone, Utc};
 use exportsync::config::{Config, Notify};
 use exportsync::report::telegram::{MAX_MESSAGE_LEN, TelegramClient, render_summary};
 use exportsync::report::{
-    ExportReport, ExportStatus, FailedStage, RunReport, RunStatus, Screenshot, TelegramOutcome,
-    TelegramStatus, Totals, Window, should_notify,
+    ExportReport, ExportStatus, FailedStage, RunReport, Screenshot, TelegramOutcome,
+    TelegramStatus, Window, should_notify,
 };
 use exportsync::run::{Budget, Endpoints, Services};
 use exportsync::secrets::{Secret, Secrets, TelegramSecrets};
@@ -103,26 +103,18 @@ fn failed_export(name: &str, error: &str, png: Option<Vec<u8>>) -> ExportReport 
 }
 
 fn report(exports: Vec<ExportReport>) -> RunReport {
-    let mut r = RunReport {
-        status: RunStatus::Ok,
-        window: Window {
+    let mut r = RunReport::new(
+        Window {
             from: NaiveDate::from_ymd_opt(2026, 11, 27).unwrap(),
             to: NaiveDate::from_ymd_opt(2026, 11, 28).unwrap(),
             timezone: "Asia/Jakarta".into(),
         },
-        dry_run: false,
-        started_at: Utc.with_ymd_and_hms(2026, 11, 28, 1, 0, 0).unwrap(),
-        seconds: 9.0,
-        launch_seconds: 1.0,
-        login_seconds: 2.0,
+        Utc.with_ymd_and_hms(2026, 11, 28, 1, 0, 0).unwrap(),
         exports,
-        totals: Totals::default(),
-        telegram: TelegramOutcome::default(),
-        request_id: None,
-        run_id: None,
-        replay: None,
-        store: None,
-    };
+    );
+    r.seconds = 9.0;
+    r.launch_seconds = 1.0;
+    r.login_seconds = 2.0;
     r.finish();
     r
 }

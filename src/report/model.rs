@@ -281,6 +281,27 @@ pub struct StoreOutcome {
 }
 
 impl RunReport {
+    /// A report of `exports` over `window`, started at `started_at`, before anything is known:
+    /// not ok yet (see [`RunReport::finish`]), no time spent, Telegram pending, no store.
+    pub fn new(window: Window, started_at: DateTime<Utc>, exports: Vec<ExportReport>) -> Self {
+        RunReport {
+            status: RunStatus::Failed,
+            window,
+            dry_run: false,
+            started_at,
+            seconds: 0.0,
+            launch_seconds: 0.0,
+            login_seconds: 0.0,
+            exports,
+            totals: Totals::default(),
+            telegram: TelegramOutcome::default(),
+            request_id: None,
+            run_id: None,
+            replay: None,
+            store: None,
+        }
+    }
+
     /// Recomputes `totals` and `status` from `exports`.
     pub fn finish(&mut self) {
         let mut t = Totals {

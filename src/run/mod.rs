@@ -23,8 +23,8 @@ use tracing::Instrument;
 
 use crate::config::{Config, ConfigError, ExportConfig, check_base_url};
 use crate::report::{
-    ExportReport, ExportStatus, FailedStage, RunReport, RunStatus, TelegramClient, TelegramOutcome,
-    TelegramStatus, Totals, Window, should_notify,
+    ExportReport, ExportStatus, FailedStage, RunReport, TelegramClient, TelegramOutcome,
+    TelegramStatus, Window, should_notify,
 };
 use crate::secrets::Secrets;
 use crate::source::{BackendCredentials, SourceError};
@@ -184,29 +184,21 @@ pub async fn run(
     let span = tracing::info_span!("run", run_id = %run_id, request_id = %request_id, from = %window.from, to = %window.to);
     let budget = request.budget;
 
-    let mut report = RunReport {
-        status: RunStatus::Failed,
-        window: Window {
+    let mut report = RunReport::new(
+        Window {
             from: window.from,
             to: window.to,
             timezone: tz.name().to_owned(),
         },
-        dry_run: request.dry_run,
         started_at,
-        seconds: 0.0,
-        launch_seconds: 0.0,
-        login_seconds: 0.0,
-        exports: selected
+        selected
             .iter()
             .map(|e| ExportReport::new(&e.name, e.spreadsheet_id.clone(), &e.tab))
             .collect(),
-        totals: Totals::default(),
-        telegram: TelegramOutcome::default(),
-        request_id: request.request_id.clone(),
-        run_id: Some(run_id.to_string()),
-        replay: None,
-        store: None,
-    };
+    );
+    report.dry_run = request.dry_run;
+    report.request_id = request.request_id.clone();
+    report.run_id = Some(run_id.to_string());
     let archive = services.store.clone().map(|store| {
         Archive::start(
             store,

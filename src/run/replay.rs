@@ -13,10 +13,7 @@ use super::archive::Archive;
 use super::step::{StepContext, parse_and_upsert};
 use super::{RunError, RunOutcome, Services, SharedProgress, fail, log_report, notify};
 use crate::config::{Config, ExportConfig};
-use crate::report::{
-    ExportReport, ExportStatus, FailedStage, ReplayInfo, RunReport, RunStatus, TelegramOutcome,
-    Totals, Window,
-};
+use crate::report::{ExportReport, ExportStatus, FailedStage, ReplayInfo, RunReport, Window};
 use crate::run::{Budget, Progress};
 use crate::secrets::Secrets;
 use crate::store::{RunId, RunStore, StoreError, StoredRun};
@@ -106,35 +103,25 @@ pub async fn replay(
     };
     let mut replayed: Vec<String> = items.iter().map(|i| i.run.to_string()).collect();
     replayed.dedup();
-    let mut report = RunReport {
-        status: RunStatus::Failed,
-        window,
-        dry_run: request.dry_run,
-        started_at,
-        seconds: 0.0,
-        launch_seconds: 0.0,
-        login_seconds: 0.0,
-        exports: items
-            .iter()
-            .map(|i| {
-                let mut line = ExportReport::new(
-                    &i.export.name,
-                    i.export.spreadsheet_id.clone(),
-                    &i.export.tab,
-                );
-                line.replayed_from = Some(i.run.to_string());
-                line.file = i.file.clone();
-                line.archived = Some(i.key.clone());
-                line
-            })
-            .collect(),
-        totals: Totals::default(),
-        telegram: TelegramOutcome::default(),
-        request_id: request.request_id.clone(),
-        run_id: Some(run_id.to_string()),
-        replay: Some(ReplayInfo { runs: replayed }),
-        store: None,
-    };
+    let lines = items
+        .iter()
+        .map(|i| {
+            let mut line = ExportReport::new(
+                &i.export.name,
+                i.export.spreadsheet_id.clone(),
+                &i.export.tab,
+            );
+            line.replayed_from = Some(i.run.to_string());
+            line.file = i.file.clone();
+            line.archived = Some(i.key.clone());
+            line
+        })
+        .collect();
+    let mut report = RunReport::new(window, started_at, lines);
+    report.dry_run = request.dry_run;
+    report.request_id = request.request_id.clone();
+    report.run_id = Some(run_id.to_string());
+    report.replay = Some(ReplayInfo { runs: replayed });
     let request_id = request.request_id.clone().unwrap_or_default();
     let span = tracing::info_span!("replay", run_id = %run_id, request_id = %request_id);
     // No baseline: a replay re-reads old files, which today's panel does not judge.

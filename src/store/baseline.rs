@@ -231,26 +231,16 @@ mod tests {
         line.status = ExportStatus::Ok;
         line.rows = Some(rows);
         line.header = cols(header);
-        RunReport {
-            status: crate::report::RunStatus::Ok,
-            window: crate::report::Window {
-                from: chrono::NaiveDate::from_ymd_opt(2026, 12, 1).unwrap(),
-                to: chrono::NaiveDate::from_ymd_opt(2026, 12, 1).unwrap(),
-                timezone: "UTC".into(),
-            },
-            dry_run,
-            started_at: chrono::Utc::now(),
-            seconds: 0.0,
-            launch_seconds: 0.0,
-            login_seconds: 0.0,
-            exports: vec![line],
-            totals: Default::default(),
-            telegram: Default::default(),
-            request_id: None,
-            run_id: Some(run.into()),
-            replay: None,
-            store: None,
-        }
+        let day = chrono::NaiveDate::from_ymd_opt(2026, 12, 1).unwrap();
+        let window = crate::report::Window {
+            from: day,
+            to: day,
+            timezone: "UTC".into(),
+        };
+        let mut r = RunReport::new(window, chrono::Utc::now(), vec![line]);
+        r.dry_run = dry_run;
+        r.run_id = Some(run.into());
+        r
     }
 
     #[test]

@@ -3,7 +3,7 @@
 use chrono::{NaiveDate, TimeZone, Utc};
 
 use super::*;
-use crate::report::model::{FailedStage, ReplayInfo, RunReport, TelegramOutcome, Totals, Window};
+use crate::report::model::{FailedStage, ReplayInfo, RunReport, Window};
 use crate::store::RunId;
 
 fn ok_export(name: &str, rows: usize) -> ExportReport {
@@ -33,26 +33,19 @@ fn stored(hour: i64, suffix: &str, exports: Vec<ExportReport>) -> StoredRun {
     let id: RunId = format!("{}-{suffix}", started.format("%Y%m%dT%H%M%SZ"))
         .parse()
         .unwrap();
-    let mut report = RunReport {
-        status: RunStatus::Ok,
-        window: Window {
+    let mut report = RunReport::new(
+        Window {
             from: NaiveDate::from_ymd_opt(2026, 11, 30).unwrap(),
             to: NaiveDate::from_ymd_opt(2026, 12, 1).unwrap(),
             timezone: "Asia/Jakarta".into(),
         },
-        dry_run: false,
-        started_at: started,
-        seconds: 12.0,
-        launch_seconds: 1.0,
-        login_seconds: 2.0,
+        started,
         exports,
-        totals: Totals::default(),
-        telegram: TelegramOutcome::default(),
-        request_id: None,
-        run_id: Some(id.to_string()),
-        replay: None,
-        store: None,
-    };
+    );
+    report.seconds = 12.0;
+    report.launch_seconds = 1.0;
+    report.login_seconds = 2.0;
+    report.run_id = Some(id.to_string());
     report.finish();
     StoredRun { id, report }
 }

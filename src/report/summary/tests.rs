@@ -3,7 +3,7 @@
 use chrono::{NaiveDate, TimeZone, Utc};
 
 use super::*;
-use crate::report::model::{RunStatus, Screenshot, TelegramOutcome, Totals, Window};
+use crate::report::model::{Screenshot, Window};
 
 fn ok_export(name: &str) -> ExportReport {
     let mut e = ExportReport::new(name, Some("sheet-id".into()), "Sheet1");
@@ -31,27 +31,19 @@ fn failed_export(name: &str, error: &str) -> ExportReport {
 }
 
 fn report(exports: Vec<ExportReport>) -> RunReport {
-    let mut r = RunReport {
-        status: RunStatus::Ok,
-        window: Window {
+    let mut r = RunReport::new(
+        Window {
             from: NaiveDate::from_ymd_opt(2026, 11, 27).unwrap(),
             to: NaiveDate::from_ymd_opt(2026, 11, 28).unwrap(),
             timezone: "Asia/Jakarta".into(),
         },
-        dry_run: false,
         // 01:00 UTC is 08:00 in Jakarta (UTC+7).
-        started_at: Utc.with_ymd_and_hms(2026, 11, 28, 1, 0, 0).unwrap(),
-        seconds: 12.34,
-        launch_seconds: 1.0,
-        login_seconds: 2.0,
+        Utc.with_ymd_and_hms(2026, 11, 28, 1, 0, 0).unwrap(),
         exports,
-        totals: Totals::default(),
-        telegram: TelegramOutcome::default(),
-        request_id: None,
-        run_id: None,
-        replay: None,
-        store: None,
-    };
+    );
+    r.seconds = 12.34;
+    r.launch_seconds = 1.0;
+    r.login_seconds = 2.0;
     r.finish();
     r
 }
