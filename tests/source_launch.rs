@@ -11,6 +11,7 @@
 mod browser;
 
 use std::os::unix::fs::PermissionsExt;
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -136,10 +137,17 @@ fn dropping_a_session_reaps_on_the_blocking_pool_not_the_async_thread() {
         let needle = session_dir.to_str().unwrap().to_owned();
         // Helpers that name the session's directory keep appearing: the reaping is kept busy
         // for its whole limit, as with a browser whose helpers keep forking.
+        // Four loops, in a process group of their own, so that a busy machine (slow forks)
+        // still never leaves the reaping a pass with nothing to find.
         let mut respawner = std::process::Command::new("sh")
             .arg("-c")
-            .arg("while :; do python3 -c 'import time; time.sleep(5)' \"$D\" & sleep 0.01; done")
+            .arg(
+                "for i in 1 2 3 4; do \
+                   (while :; do python3 -c 'import time; time.sleep(5)' \"$D\" & sleep 0.01; done) & \
+                 done; wait",
+            )
             .env("D", &session_dir)
+            .process_group(0)
             .spawn()
             .unwrap();
         let deadline = Instant::now() + Duration::from_secs(10);
@@ -178,9 +186,10 @@ fn dropping_a_session_reaps_on_the_blocking_pool_not_the_async_thread() {
         tokio::time::sleep(Duration::from_millis(50)).await;
         ticker.abort();
 
-        // SAFETY: kill(2) and waitpid(2) on our own child and the helpers this test started.
+        // SAFETY: kill(2) and waitpid(2) on our own child's process group and the helpers this
+        // test started.
         unsafe {
-            libc::kill(respawner.id() as i32, libc::SIGKILL);
+            libc::kill(-(respawner.id() as i32), libc::SIGKILL);
         }
         let _ = respawner.wait();
         for p in procs::list() {
